@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "kb",
+  platforms: [.macOS(.v13)],
+  products: [.executable(name: "kb", targets: ["kb"])],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    .target(name: "KBCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+    .target(name: "KBStore", dependencies: ["KBCore", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore"]),
+    .target(
+      name: "KBCLI",
+      dependencies: [
+        "KBWorkspace",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Yams", package: "Yams"),
+      ]),
+    .executableTarget(name: "kb", dependencies: ["KBCLI"]),
+    .testTarget(name: "KBCoreTests", dependencies: ["KBCore"]),
+    .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
+    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
+    .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
+  ]
+)

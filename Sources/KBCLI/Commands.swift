@@ -1,0 +1,205 @@
+import ArgumentParser
+import Foundation
+import KBCore
+import KBStore
+import KBWorkspace
+
+extension KBCommand {
+  struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Make a folder a knowledge base (kb.yml, answers/, cases/, .gitignore).")
+
+    @Argument(help: ArgumentHelp("The folder (default: the current one).", valueName: "folder"))
+    var folder: String = "."
+    @Option(help: "The team's name, for kb.yml.") var team = "Support"
+    @Flag(name: .long, help: "Print JSON for scripts.") var json = false
+
+    func run() async throws {
+      let created = try Workspace.initialize(at: folder, team: team)
+      let workspace = try Workspace(root: folder)
+      try workspace.refresh()
+      struct Result: Codable { var root: String; var created: [String] }
+      if json {
+        try Output(json: true).print(json: Result(root: workspace.root, created: created))
+      } else {
+        print(created.isEmpty ? "\(workspace.root) is already a knowledge base." : "Initialized a knowledge base in \(workspace.root)")
+        for file in created { print("  created \(file)") }
+      }
+    }
+  }
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show an answer or a case.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The document's id.") var id: String
+
+    func run() async throws {
+      let workspace = try global.open()
+      let document = try workspace.document(id: id)
+      let output = global.output
+      if global.json {
+        try output.print(json: DocumentJSON(document))
+      } else {
+        print(output.dim("# \(document.path)"))
+        print(document.text, terminator: document.text.hasSuffix("\n") ? "" : "\n")
+      }
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List answers and cases, with filters.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "answer or case.") var type: DocumentType?
+    @Option(help: "Case status: open, acknowledged, offline, escalated, resolved, closed.") var status: CaseStatus?
+    @Option(help: "Only documents with this tag.") var tag: String?
+    @Option(help: "Only cases assigned to this agent.") var assignee: String?
+    @Option(help: "Only cases from this channel.") var channel: String?
+    @Option(name: .shortAndLong, help: "Maximum number of documents.") var limit: Int?
+
+    func validate() throws {
+      if let limit, limit < 1 { throw ValidationError("'--limit' must be at least 1.") }
+    }
+
+    func run() async throws {
+      let workspace = try global.open()
+      var filters: [SearchQuery.Filter] = []
+      if let type { filters.append(.type(type)) }
+      if let status { filters.append(.status(status)) }
+      if let tag { filters.append(.tag(tag)) }
+      if let assignee { filters.append(.assignee(assignee)) }
+      if let channel { filters.append(.channel(channel)) }
+      let documents = try workspace.store.list(filters, limit: limit)
+      let output = global.output
+      if global.json {
+        try output.print(json: documents)
+        return
+      }
+      if documents.isEmpty { print("No documents match."); return }
+      for d in documents {
+        let detail = d.type == .case
+          ? [d.status, d.assignee.map { "@\($0)" }, d.customer].compactMap { $0 }.joined(separator: " · ")
+          : d.tags.joined(separator: ", ")
+        print("\(output.bold(d.id))  \(d.title)\(detail.isEmpty ? "" : "  " + output.dim(detail))")
+      }
+    }
+  }
+
+  struct Search: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Search answers and cases.",
+      discussion: """
+        Words match their stems (porter). "Quoted phrases" match in order, prefix* matches the start
+        of words, -word excludes. Filters: type:answer|case status:open tag:iphone assignee:tina
+        channel:twitter customer:@handle. When no document has every word, the best matches on
+        any word are shown.
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong, help: "Maximum number of results.") var limit = 10
+    @Argument(help: "The query.") var terms: [String] = []
+
+    func validate() throws {
+      guard !terms.isEmpty else { throw ValidationError("Please provide at least one search term.") }
+      guard limit > 0 else { throw ValidationError("'--limit' must be at least 1.") }
+    }
+
+    func run() async throws {
+      let workspace = try global.open()
+      let result: SearchResult
+      do {
+        result = try workspace.search(terms.joined(separator: " "), limit: limit)
+      } catch let error as QueryError {
+        throw ValidationError(error.message)
+      }
+      let output = global.output
+      if global.json {
+        var json = result
+        json.hits = json.hits.map { var h = $0; h.snippet = Output.markdownSnippet(h.snippet); return h }
+        try output.print(json: json)
+        return
+      }
+      guard !result.hits.isEmpty else {
+        print("No matches for '\(result.query)'.")
+        throw ExitCode.failure
+      }
+      if result.match == .any { print(output.dim("No document has every word; best matches on any of them:")) }
+      for hit in result.hits {
+        let kind = hit.type == .answer ? output.green("answer") : output.cyan("case \(hit.status ?? "")")
+        print("\(output.bold(hit.id))  \(hit.title)  \(output.dim("[") + kind + output.dim("]"))")
+        if !hit.snippet.isEmpty { print("    " + output.highlight(hit.snippet)) }
+      }
+    }
+  }
+
+  struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Check the knowledge base: front matter, duplicate ids, broken links, journal lines.",
+      discussion: "Prints problems as path:line: severity: message and exits 1 when there are any.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+      let workspace = try global.open(refresh: false)
+      let diagnostics = try workspace.check()
+      let counts = try workspace.store.counts()
+      if global.json {
+        struct Result: Codable { var ok: Bool; var documents: Int; var problems: [Diagnostic] }
+        try global.output.print(json: Result(ok: diagnostics.isEmpty, documents: counts.documents, problems: diagnostics))
+      } else {
+        for d in diagnostics { print(d.description) }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.count - errors
+        print(diagnostics.isEmpty
+          ? "\(counts.documents) documents, no problems."
+          : "\(counts.documents) documents indexed; \(errors) error(s), \(warnings) warning(s).")
+      }
+      if !diagnostics.isEmpty { throw ExitCode.failure }
+    }
+  }
+
+  struct Index: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Bring the index up to date and show its counts.",
+      discussion: "The index (.kb/index.sqlite) is derived from the files; --rebuild starts it over.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Delete the index and build it again from the files.") var rebuild = false
+
+    func run() async throws {
+      let workspace = try global.open(refresh: false)
+      let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
+      let started = Date()
+      let report = rebuild ? try workspace.rebuild(progress: progress.callback) : try workspace.refresh(progress: progress.callback)
+      progress.finish()
+      for warning in workspace.warnings { Output.warn(warning) }
+      let counts = try workspace.store.counts()
+      let seconds = Date().timeIntervalSince(started)
+      if global.json {
+        struct Result: Codable {
+          var root: String; var answers: Int; var cases: Int; var skipped: Int
+          var scanned: Int; var added: Int; var updated: Int; var removed: Int; var rebuilt: Bool
+          var problems: [IndexProblem]; var seconds: Double
+        }
+        try global.output.print(json: Result(
+          root: workspace.root, answers: counts.answers, cases: counts.cases, skipped: counts.problems,
+          scanned: report.scanned, added: report.added, updated: report.updated, removed: report.removed,
+          rebuilt: report.rebuilt, problems: try workspace.store.problems(), seconds: (seconds * 1000).rounded() / 1000))
+        return
+      }
+      let output = global.output
+      print("\(output.bold("\(counts.documents)")) documents: \(counts.answers) answers, \(counts.cases) cases")
+      let verb = report.rebuilt ? "rebuilt" : "updated"
+      if report.changed > 0 || report.rebuilt {
+        print("Index \(verb) in \(String(format: "%.2f", seconds)) s: \(report.added) added, \(report.updated) changed, \(report.removed) removed.")
+      } else {
+        print("Index is up to date.")
+      }
+      if counts.problems > 0 {
+        print(output.yellow("\(counts.problems) file(s) skipped:"))
+        for p in try workspace.store.problems() {
+          print("  \(p.path)\(p.line.map { ":\($0)" } ?? ""): \(p.message)")
+        }
+      }
+    }
+  }
+}
+
+extension DocumentType: ExpressibleByArgument {}
+extension CaseStatus: ExpressibleByArgument {}

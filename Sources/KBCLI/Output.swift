@@ -1,0 +1,88 @@
+import Foundation
+import KBStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Formats output for people (color only on a terminal, never with `NO_COLOR`) and for
+/// scripts (`--json`: stable keys, sorted, UTF-8).
+struct Output {
+  var json: Bool
+  var color: Bool
+
+  init(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    self.json = json
+    color = !json && isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"].map(\.isEmpty) ?? true
+      && environment["TERM"] != "dumb"
+  }
+
+  /// Prints a value as JSON.
+  func print<T: Encodable>(json value: T) throws {
+    Swift.print(try Self.encode(value))
+  }
+
+  static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+  func dim(_ s: String) -> String { color ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+  func green(_ s: String) -> String { color ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
+  func yellow(_ s: String) -> String { color ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+  func red(_ s: String) -> String { color ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+  func cyan(_ s: String) -> String { color ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
+
+  /// A snippet with its highlight markers as bold yellow on a terminal, `**word**` otherwise.
+  func highlight(_ snippet: String) -> String {
+    let (open, close) = color ? ("\u{1B}[1;33m", "\u{1B}[0m") : ("**", "**")
+    return snippet.replacingOccurrences(of: SearchHit.highlightStart, with: open)
+      .replacingOccurrences(of: SearchHit.highlightEnd, with: close)
+  }
+
+  /// A snippet for JSON: matched terms wrapped in `**`, as Markdown bold.
+  static func markdownSnippet(_ snippet: String) -> String {
+    snippet.replacingOccurrences(of: SearchHit.highlightStart, with: "**")
+      .replacingOccurrences(of: SearchHit.highlightEnd, with: "**")
+  }
+
+  /// Prints a line on stderr.
+  static func warn(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+  }
+}
+
+/// A progress line on stderr, shown only when stderr is a terminal and not for --json.
+final class Progress: @unchecked Sendable {
+  let label: String
+  let enabled: Bool
+  private var shown = false
+  private var last = Date.distantPast
+
+  init(label: String, enabled: Bool) {
+    self.label = label
+    self.enabled = enabled && isatty(STDERR_FILENO) == 1
+  }
+
+  /// Called as (done, total).
+  var callback: ((Int, Int) -> Void)? {
+    guard enabled else { return nil }
+    return { [self] done, total in
+      guard total >= 500 else { return }
+      let now = Date()
+      guard now.timeIntervalSince(last) > 0.1 || done == total else { return }
+      last = now
+      shown = true
+      FileHandle.standardError.write(Data("\r\(label) \(done)/\(total) files…\u{1B}[K".utf8))
+    }
+  }
+
+  func finish() {
+    if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+  }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+extension KBCommand {
+  /// Every subcommand, in the order `kb --help` lists them. One line per command, so that work
+  /// on different commands merges cleanly.
+  static let allSubcommands: [any ParsableCommand.Type] = [
+    Init.self,
+    New.self,
+    Show.self,
+    List.self,
+    Search.self,
+    Check.self,
+    Index.self,
+  ]
+}

@@ -1,0 +1,203 @@
+import Foundation
+
+/// The two kinds of document in a knowledge base.
+public enum DocumentType: String, Sendable, Codable, CaseIterable {
+  /// A reusable troubleshooting answer (a known fix).
+  case answer
+  /// A customer case with its journal.
+  case `case`
+}
+
+/// The lifecycle of a case: open → acknowledged → offline/escalated → resolved → closed.
+public enum CaseStatus: String, Sendable, Codable, CaseIterable {
+  case open, acknowledged, offline, escalated, resolved, closed
+}
+
+/// A warning about a document that does not stop it from being indexed.
+public struct DocumentWarning: Equatable, Sendable, Codable {
+  public var line: Int
+  public var message: String
+  public init(line: Int, message: String) {
+    self.line = line
+    self.message = message
+  }
+}
+
+/// An answer or a case, parsed from its Markdown file.
+///
+/// The file's text is kept in ``markdown``: the typed properties are read from it, and writing
+/// goes back through it, so unknown fields and hand formatting survive.
+public struct Document: Equatable, Sendable {
+  /// The path relative to the knowledge base root, with `/` separators.
+  public var path: String
+  public var markdown: MarkdownDocument
+  public private(set) var id: String
+  public private(set) var type: DocumentType
+  public private(set) var warnings: [DocumentWarning] = []
+
+  /// Parses a document. `path` is relative to the knowledge base root.
+  ///
+  /// - Throws: ``FrontMatterError`` when the front matter cannot be read.
+  public init(path: String, text: String) throws(FrontMatterError) {
+    self.path = path
+    markdown = try MarkdownDocument(parsing: text)
+    let fm = markdown.frontMatter ?? FrontMatter()
+    for key in ["id", "type", "title", "status", "assignee", "channel", "customer", "answer", "opened", "follow_up"] {
+      try fm.validateShape(key, list: false)
+    }
+    for key in ["tags", "symptoms", "products", "related"] {
+      try fm.validateShape(key, list: true)
+    }
+    id = fm.string("id") ?? Self.stem(of: path)
+    if let declared = fm.string("type") {
+      guard let type = DocumentType(rawValue: declared.lowercased()) else {
+        throw .invalidField("type", line: fm.keyLines["type"] ?? 2, expected: "'answer' or 'case'")
+      }
+      self.type = type
+    } else {
+      type = path.hasPrefix("cases/") || path.contains("/cases/") ? .case : .answer
+    }
+    if type == .case, let status = fm.string("status"), CaseStatus(rawValue: status.lowercased()) == nil {
+      throw .invalidField(
+        "status", line: fm.keyLines["status"] ?? 2,
+        expected: "one of " + CaseStatus.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    if type == .case {
+      let journal = self.journal
+      for bad in journal.malformed {
+        warnings.append(DocumentWarning(
+          line: bad.line,
+          message: "journal line is not 'TIME · AUTHOR · KIND · TEXT'; it is kept as written"))
+      }
+      for located in journal.entries where !located.entry.kind.isKnown {
+        warnings.append(DocumentWarning(
+          line: located.line, message: "unknown journal kind '\(located.entry.kind)'"))
+      }
+    }
+  }
+
+  /// The file's text, exactly as it would be written.
+  public var text: String { markdown.text }
+
+  public var frontMatter: FrontMatter { markdown.frontMatter ?? FrontMatter() }
+
+  // MARK: Common fields
+
+  public var title: String {
+    if let title = frontMatter.string("title"), !title.isEmpty { return title }
+    if let heading = markdown.body.split(separator: "\n").first(where: { $0.hasPrefix("# ") }) {
+      return String(heading.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+    }
+    if type == .case, let quote = complaint, !quote.isEmpty {
+      return String(quote.prefix(80))
+    }
+    return id
+  }
+  public var tags: [String] { frontMatter.strings("tags") }
+  public var symptoms: [String] { frontMatter.strings("symptoms") }
+  public var products: [String] { frontMatter.strings("products") }
+  public var author: String? { frontMatter.string("author") }
+  public var updated: String? { frontMatter.string("updated") }
+
+  // MARK: Case fields
+
+  public var status: CaseStatus? {
+    guard type == .case else { return nil }
+    return frontMatter.string("status").flatMap { CaseStatus(rawValue: $0.lowercased()) } ?? .open
+  }
+  public var assignee: String? { frontMatter.string("assignee") }
+  public var channel: String? { frontMatter.string("channel") }
+  public var customer: String? { frontMatter.string("customer") }
+  public var source: String? { frontMatter.string("source") }
+  public var opened: Date? { frontMatter.string("opened").flatMap(Timestamp.parse) }
+  /// The answer that fixed the case.
+  public var answer: String? { frontMatter.string("answer") }
+  public var related: [String] { frontMatter.strings("related") }
+  /// The follow-up date, `yyyy-mm-dd`.
+  public var followUp: String? { frontMatter.string("follow_up") }
+
+  /// The customer's words: the block quote at the top of a case's body.
+  public var complaint: String? {
+    var quoted: [Substring] = []
+    for line in markdown.body.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix(">") {
+        quoted.append(line.dropFirst().drop(while: { $0 == " " }))
+      } else if !quoted.isEmpty || line.hasPrefix("#") {
+        break
+      }
+    }
+    return quoted.isEmpty ? nil : quoted.joined(separator: "\n")
+  }
+
+  public var journal: Journal {
+    Journal(body: markdown.body, firstLine: markdown.bodyStartLine)
+  }
+
+  /// The body without the journal section: what the full-text index reads as the body.
+  public var bodyText: String { markdown.body }
+
+  /// Answer ids this document links to (`answer`, `related`, and `[[id]]` or `(answers/id.md)`
+  /// links in the body).
+  public var links: [String] {
+    var out: [String] = []
+    if let answer { out.append(answer) }
+    out += related
+    let body = markdown.body
+    var rest = body[...]
+    while let open = rest.range(of: "[[") {
+      guard let close = rest[open.upperBound...].range(of: "]]") else { break }
+      let target = rest[open.upperBound..<close.lowerBound]
+      if !target.isEmpty, target.count < 200, !target.contains("\n") { out.append(String(target)) }
+      rest = rest[close.upperBound...]
+    }
+    var seen = Set<String>()
+    return out.filter { seen.insert($0).inserted }
+  }
+
+  // MARK: Editing
+
+  /// Changes front-matter fields. Lines of other fields are kept as they were.
+  public mutating func edit(_ change: (inout FrontMatter) -> Void) {
+    var fm = frontMatter
+    change(&fm)
+    markdown.frontMatter = fm
+    markdown.bodyStartLine = fm.lineCount + 3
+    if let newID = fm.string("id") { id = newID }
+  }
+
+  /// Appends a journal entry at the end of the journal section.
+  public mutating func append(_ entry: JournalEntry) {
+    markdown.body = Journal.appending(entry, to: markdown.body)
+  }
+
+  /// The last path component without `.md`.
+  public static func stem(of path: String) -> String {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    return name.hasSuffix(".md") ? String(name.dropLast(3)) : name
+  }
+
+  /// A file-name-safe id from a title: `"Text repeats on iPhone!"` → `text-repeats-on-iphone`.
+  public static func slug(_ title: String, maxLength: Int = 60) -> String {
+    var out = ""
+    var dash = false
+    for scalar in title.lowercased().folding(options: .diacriticInsensitive, locale: nil).unicodeScalars {
+      if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(Character(scalar)) {
+        if dash, !out.isEmpty { out.append("-") }
+        out.unicodeScalars.append(scalar)
+        dash = false
+      } else {
+        dash = true
+      }
+      if out.count >= maxLength { break }
+    }
+    return out.isEmpty ? "untitled" : out
+  }
+
+  /// Whether `id` is a safe document id (used in file names and links).
+  public static func isValidID(_ id: String) -> Bool {
+    !id.isEmpty && id.count <= 200 && id.first != "." && id.first != "-"
+      && id.unicodeScalars.allSatisfy {
+        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains(Character($0)) || "-_.".unicodeScalars.contains($0))
+      }
+  }
+}

@@ -1,0 +1,364 @@
+import Foundation
+import GRDB
+import KBCore
+
+/// A failure of the index. The index is derived data: the workspace answers most of these by
+/// rebuilding it from the files.
+public enum IndexError: Error, CustomStringConvertible {
+  /// The file is not an SQLite database, or is damaged.
+  case corrupt(path: String, underlying: String)
+  /// The file was written by a newer `kb` whose schema this one does not know.
+  case newerSchema(path: String)
+  case database(String)
+
+  public var description: String {
+    switch self {
+    case .corrupt(let path, let underlying): "the index \(path) is damaged (\(underlying))"
+    case .newerSchema(let path): "the index \(path) was written by a newer kb"
+    case .database(let message): "index error: \(message)"
+    }
+  }
+
+  /// Whether rebuilding the index from the files is the cure.
+  public var needsRebuild: Bool {
+    switch self {
+    case .corrupt, .newerSchema: true
+    case .database: false
+    }
+  }
+
+  static func wrap(_ error: Error, path: String) -> IndexError {
+    if let e = error as? IndexError { return e }
+    if let db = error as? DatabaseError {
+      switch db.resultCode {
+      case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT:
+        return .corrupt(path: path, underlying: db.message ?? "\(db.resultCode)")
+      case .SQLITE_ERROR where (db.message ?? "").contains("no such table") || (db.message ?? "").contains("no such column"):
+        return .corrupt(path: path, underlying: db.message ?? "schema mismatch")
+      default:
+        return .database(db.message ?? "\(db)")
+      }
+    }
+    return .database("\(error)")
+  }
+}
+
+/// The SQLite FTS5 index of a knowledge base.
+///
+/// One row per Markdown file in `document`, its text in the FTS5 table `document_fts`
+/// (porter stemming over unicode61, diacritics removed), journal entries in `entry` for
+/// figures, skipped files in `problem`, and a fingerprint per folder in `folder` so that
+/// checking an unchanged knowledge base is one stat per file and no row reads.
+public final class IndexStore: @unchecked Sendable {
+  /// The database. `DatabasePool` in WAL mode on disk, `DatabaseQueue` in memory.
+  public let writer: any DatabaseWriter
+  public let path: String
+
+  /// bm25 weights of the FTS5 columns: title, symptoms, tags, body.
+  public static let columnWeights: (title: Double, symptoms: Double, tags: Double, body: Double) = (
+    8, 5, 3, 1
+  )
+
+  /// Opens (creating when missing) the index at `path`, migrating its schema.
+  ///
+  /// - Throws: ``IndexError/corrupt(path:underlying:)`` or ``IndexError/newerSchema(path:)``
+  ///   when the file should be rebuilt.
+  public init(path: String) throws(IndexError) {
+    self.path = path
+    do {
+      var config = Configuration()
+      config.prepareDatabase { db in
+        try db.execute(sql: "PRAGMA synchronous = NORMAL")
+      }
+      config.busyMode = .timeout(10)
+      let pool = try DatabasePool(path: path, configuration: config)
+      writer = pool
+      try Self.migrate(pool, path: path)
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  /// An index in memory, for tests.
+  public init() throws(IndexError) {
+    path = ":memory:"
+    do {
+      let queue = try DatabaseQueue()
+      writer = queue
+      try Self.migrate(queue, path: path)
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  private static func migrate(_ writer: any DatabaseWriter, path: String) throws {
+    let migrator = DatabaseMigrator.kb
+    if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
+      throw IndexError.newerSchema(path: path)
+    }
+    try migrator.migrate(writer)
+  }
+
+  // MARK: Freshness
+
+  /// The stored fingerprint of every folder.
+  public func folderFingerprints() throws(IndexError) -> [String: Int64] {
+    try read { db in
+      var out: [String: Int64] = [:]
+      let rows = try Row.fetchCursor(db, sql: "SELECT path, fingerprint FROM folder")
+      while let row = try rows.next() { out[row[0]] = row[1] }
+      return out
+    }
+  }
+
+  /// The stat data of the files indexed (or skipped) in the given folders.
+  public func stamps(inFolders folders: some Collection<String>) throws(IndexError) -> [String: FileStamp] {
+    try read { db in
+      var out: [String: FileStamp] = [:]
+      let statement = try db.cachedStatement(sql: """
+        SELECT path, size, mtime FROM document WHERE folder = ?
+        UNION ALL SELECT path, size, mtime FROM problem WHERE folder = ?
+        """)
+      for folder in folders {
+        let rows = try Row.fetchCursor(statement, arguments: [folder, folder])
+        while let row = try rows.next() {
+          out[row[0]] = FileStamp(size: row[1], mtime: row[2])
+        }
+      }
+      return out
+    }
+  }
+
+  /// Every indexed or skipped path.
+  public func allPaths() throws(IndexError) -> Set<String> {
+    try read { db in
+      Set(try String.fetchAll(db, sql: "SELECT path FROM document UNION ALL SELECT path FROM problem"))
+    }
+  }
+
+  /// Applies a batch of changes in one transaction.
+  public func apply(_ changes: IndexChanges) throws(IndexError) {
+    guard !changes.isEmpty else { return }
+    do {
+      try writer.write { db in
+        for path in changes.removals { try Self.remove(path, db) }
+        for record in changes.upserts {
+          try Self.remove(record.path, db)
+          if let document = record.document {
+            try Self.insert(document, record, db)
+          } else {
+            try db.execute(
+              sql: "INSERT INTO problem(path, folder, size, mtime, line, message) VALUES (?,?,?,?,?,?)",
+              arguments: [
+                record.path, IndexRecord.directory(of: record.path), record.size, record.mtime,
+                record.problemLine, record.problem ?? "unreadable",
+              ])
+          }
+        }
+        for (folder, fingerprint) in changes.directories {
+          if let fingerprint {
+            try db.execute(
+              sql: "INSERT OR REPLACE INTO folder(path, fingerprint) VALUES (?, ?)",
+              arguments: [folder, fingerprint])
+          } else {
+            try db.execute(sql: "DELETE FROM folder WHERE path = ?", arguments: [folder])
+          }
+        }
+      }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  private static func remove(_ path: String, _ db: Database) throws {
+    if let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM document WHERE path = ?", arguments: [path]) {
+      try db.execute(sql: "DELETE FROM document_fts WHERE rowid = ?", arguments: [rowid])
+      try db.execute(sql: "DELETE FROM entry WHERE doc = ?", arguments: [rowid])
+      try db.execute(sql: "DELETE FROM document WHERE rowid = ?", arguments: [rowid])
+    }
+    try db.execute(sql: "DELETE FROM problem WHERE path = ?", arguments: [path])
+  }
+
+  private static func insert(_ d: Document, _ r: IndexRecord, _ db: Database) throws {
+    let tags = d.tags.map { $0.lowercased() }
+    try db.execute(
+      sql: """
+        INSERT INTO document(path, folder, id, type, title, status, assignee, channel, customer,
+          answer, opened, follow_up, updated, tags, links, size, mtime)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        """,
+      arguments: [
+        d.path, IndexRecord.directory(of: d.path), d.id, d.type.rawValue, d.title,
+        d.status?.rawValue, d.assignee, d.channel?.lowercased(), d.customer, d.answer,
+        d.opened.map(Timestamp.format), d.followUp, d.updated,
+        tags.isEmpty ? "" : " " + tags.joined(separator: " ") + " ",
+        d.links.joined(separator: " "), r.size, r.mtime,
+      ])
+    let rowid = db.lastInsertedRowID
+    try db.execute(
+      sql: "INSERT INTO document_fts(rowid, title, symptoms, tags, body) VALUES (?,?,?,?,?)",
+      arguments: [
+        rowid, d.title, d.symptoms.joined(separator: "\n"), d.tags.joined(separator: " "),
+        d.bodyText,
+      ])
+    if d.type == .case {
+      for located in d.journal.entries {
+        let e = located.entry
+        try db.execute(
+          sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)",
+          arguments: [rowid, Timestamp.format(e.time), e.author, e.kind.rawValue, e.text])
+      }
+    }
+  }
+
+  /// Removes every row (used by `kb index --rebuild` on an index that opened fine).
+  public func eraseAll() throws(IndexError) {
+    do {
+      try writer.write { db in
+        for table in ["document_fts", "entry", "document", "problem", "folder"] {
+          try db.execute(sql: "DELETE FROM \(table)")
+        }
+      }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  /// Merges FTS5 segments, for a compact index after a full build.
+  public func optimize() throws(IndexError) {
+    do {
+      try writer.write { db in
+        try db.execute(sql: "INSERT INTO document_fts(document_fts) VALUES('optimize')")
+      }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  // MARK: Meta
+
+  /// A value kept beside the index (such as the last indexed git commit).
+  public func meta(_ key: String) throws(IndexError) -> String? {
+    try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+  }
+
+  public func setMeta(_ key: String, _ value: String?) throws(IndexError) {
+    do {
+      try writer.write { db in
+        if let value {
+          try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+        } else {
+          try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
+        }
+      }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  // MARK: Reading
+
+  /// Runs `body` on a read-only connection, mapping errors to ``IndexError``.
+  public func read<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
+    do {
+      return try writer.read(body)
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  public func counts() throws(IndexError) -> IndexCounts {
+    try read { db in
+      let answers = try Int.fetchOne(db, sql: "SELECT count(*) FROM document WHERE type = 'answer'") ?? 0
+      let cases = try Int.fetchOne(db, sql: "SELECT count(*) FROM document WHERE type = 'case'") ?? 0
+      let problems = try Int.fetchOne(db, sql: "SELECT count(*) FROM problem") ?? 0
+      return IndexCounts(answers: answers, cases: cases, problems: problems)
+    }
+  }
+
+  public func problems() throws(IndexError) -> [IndexProblem] {
+    try read { db in
+      try Row.fetchAll(db, sql: "SELECT path, line, message FROM problem ORDER BY path").map {
+        IndexProblem(path: $0[0], line: $0[1], message: $0[2])
+      }
+    }
+  }
+
+  /// The paths of every document with this id (more than one is a duplicate id).
+  public func paths(forID id: String) throws(IndexError) -> [String] {
+    try read { db in
+      try String.fetchAll(db, sql: "SELECT path FROM document WHERE id = ? ORDER BY path", arguments: [id])
+    }
+  }
+
+  /// Ids used by more than one file, with their paths.
+  public func duplicateIDs() throws(IndexError) -> [String: [String]] {
+    try read { db in
+      var out: [String: [String]] = [:]
+      for row in try Row.fetchAll(db, sql: """
+        SELECT id, path FROM document WHERE id IN
+          (SELECT id FROM document GROUP BY id HAVING count(*) > 1) ORDER BY id, path
+        """)
+      {
+        out[row[0], default: []].append(row[1])
+      }
+      return out
+    }
+  }
+
+  /// Links (`answer`, `related`, `[[id]]`) to ids that no document has: (path, missing id).
+  public func brokenLinks() throws(IndexError) -> [(path: String, target: String)] {
+    try read { db in
+      let ids = Set(try String.fetchAll(db, sql: "SELECT id FROM document"))
+      var out: [(String, String)] = []
+      for row in try Row.fetchAll(db, sql: "SELECT path, links FROM document WHERE links != '' ORDER BY path") {
+        let links: String = row[1]
+        for target in links.split(separator: " ") where !ids.contains(String(target)) {
+          out.append((row[0], String(target)))
+        }
+      }
+      return out
+    }
+  }
+}
+
+extension DatabaseMigrator {
+  /// The index schema. Migration names are frozen: never edit a shipped one, add a new one.
+  /// The index is derived data, so a file whose schema this build does not know is rebuilt.
+  static var kb: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1: documents, full-text index, journal entries, folders") { db in
+      try db.execute(sql: """
+        CREATE TABLE document(
+          rowid INTEGER PRIMARY KEY,
+          path TEXT NOT NULL UNIQUE,
+          folder TEXT NOT NULL,
+          id TEXT NOT NULL,
+          type TEXT NOT NULL,
+          title TEXT NOT NULL,
+          status TEXT, assignee TEXT, channel TEXT, customer TEXT, answer TEXT,
+          opened TEXT, follow_up TEXT, updated TEXT,
+          tags TEXT NOT NULL DEFAULT '',
+          links TEXT NOT NULL DEFAULT '',
+          size INTEGER NOT NULL, mtime INTEGER NOT NULL);
+        CREATE INDEX document_folder ON document(folder);
+        CREATE INDEX document_id ON document(id);
+        CREATE INDEX document_type_status ON document(type, status);
+        CREATE VIRTUAL TABLE document_fts USING fts5(
+          title, symptoms, tags, body,
+          tokenize = 'porter unicode61 remove_diacritics 2');
+        CREATE TABLE entry(
+          doc INTEGER NOT NULL, time TEXT NOT NULL, author TEXT NOT NULL,
+          kind TEXT NOT NULL, text TEXT NOT NULL);
+        CREATE INDEX entry_doc ON entry(doc);
+        CREATE TABLE problem(
+          path TEXT PRIMARY KEY, folder TEXT NOT NULL, size INTEGER NOT NULL,
+          mtime INTEGER NOT NULL, line INTEGER, message TEXT NOT NULL);
+        CREATE INDEX problem_folder ON problem(folder);
+        CREATE TABLE folder(path TEXT PRIMARY KEY, fingerprint INTEGER NOT NULL);
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """)
+    }
+    return migrator
+  }
+}

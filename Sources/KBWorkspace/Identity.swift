@@ -1,0 +1,66 @@
+import Foundation
+
+/// The agent's identity: who signs journal entries and commits.
+///
+/// Read from `.kb/identity` (lines `name = …`, `email = …`, overriding), then git config
+/// (`user.name`, `user.email`), then `$GIT_AUTHOR_NAME`/`$GIT_AUTHOR_EMAIL`.
+public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
+  public var name: String
+  public var email: String?
+
+  public init(name: String, email: String?) {
+    self.name = name
+    self.email = email
+  }
+
+  /// Parses `Name <email>` or a bare name.
+  public init?(parsing text: String) {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    guard !t.isEmpty else { return nil }
+    if let open = t.lastIndex(of: "<"), t.hasSuffix(">") {
+      let name = t[..<open].trimmingCharacters(in: .whitespaces)
+      let email = String(t[t.index(after: open)..<t.index(before: t.endIndex)])
+      guard !name.isEmpty else { return nil }
+      self.init(name: name, email: email.isEmpty ? nil : email)
+    } else {
+      self.init(name: t, email: nil)
+    }
+  }
+
+  public var description: String { email.map { "\(name) <\($0)>" } ?? name }
+
+  /// The identity for a knowledge base at `root`, or `nil` when none is configured.
+  public static func current(in root: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Identity? {
+    var name: String?
+    var email: String?
+    if let text = try? String(contentsOfFile: root + "/.kb/identity", encoding: .utf8) {
+      for line in text.split(separator: "\n") {
+        let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 else { continue }
+        if parts[0] == "name" { name = parts[1] }
+        if parts[0] == "email" { email = parts[1] }
+      }
+    }
+    if name == nil { name = gitConfig("user.name", root: root) }
+    if email == nil { email = gitConfig("user.email", root: root) }
+    if name == nil { name = environment["GIT_AUTHOR_NAME"] }
+    if email == nil { email = environment["GIT_AUTHOR_EMAIL"] }
+    guard let name, !name.isEmpty else { return nil }
+    return Identity(name: name, email: email)
+  }
+
+  static func gitConfig(_ key: String, root: String) -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["git", "-C", root, "config", "--get", key]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    return value.isEmpty ? nil : value
+  }
+}

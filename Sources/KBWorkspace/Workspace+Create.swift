@@ -1,0 +1,107 @@
+import Foundation
+import KBCore
+import KBStore
+
+extension Workspace {
+  /// Makes `path` a knowledge base: `kb.yml`, `answers/`, `cases/`, and a `.gitignore` that
+  /// keeps `.kb/` out of git. Existing files are left as they are.
+  ///
+  /// - Returns: the files created, relative to the root.
+  @discardableResult
+  public static func initialize(at path: String, team: String = "Support") throws -> [String] {
+    let root = absolute(path)
+    let fm = FileManager.default
+    var created: [String] = []
+    do {
+      try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+      for folder in ["answers", "cases", ".kb"] where !fm.fileExists(atPath: root + "/" + folder) {
+        try fm.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+        if folder != ".kb" { created.append(folder + "/") }
+      }
+      let settings = root + "/" + Settings.fileName
+      if !fm.fileExists(atPath: settings) {
+        try atomicWrite(Data(Settings.template(team: team).utf8), to: settings)
+        created.append(Settings.fileName)
+      }
+      let ignore = root + "/.gitignore"
+      let existing = fm.contents(atPath: ignore).flatMap { String(data: $0, encoding: .utf8) } ?? ""
+      if !existing.split(separator: "\n").contains(where: { $0 == ".kb/" || $0 == ".kb" || $0 == "/.kb/" }) {
+        let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n")
+          + "# Casebook's local index, lock and settings: derived, never committed.\n.kb/\n"
+        try atomicWrite(Data(text.utf8), to: ignore)
+        created.append(".gitignore")
+      }
+    } catch let error as WorkspaceError {
+      throw error
+    } catch {
+      throw WorkspaceError.io(path: path, reason: error.localizedDescription)
+    }
+    return created
+  }
+
+  /// A new answer document (not yet written).
+  public func newAnswer(
+    title: String, id: String? = nil, tags: [String] = [], symptoms: [String] = [],
+    products: [String] = [], body: String? = nil, author: String?, now: Date = Date()
+  ) throws -> Document {
+    let id = id ?? Document.slug(title)
+    guard Document.isValidID(id) else {
+      throw WorkspaceError.invalidInput("'\(id)' is not a valid id: use letters, digits, '-', '_' and '.'.")
+    }
+    var fm = FrontMatter()
+    fm.set("id", to: id)
+    fm.set("type", to: "answer")
+    fm.set("title", to: title)
+    fm.set("tags", to: tags)
+    fm.set("symptoms", to: symptoms, inline: false)
+    if !products.isEmpty { fm.set("products", to: products) }
+    fm.set("updated", to: Timestamp.day(now))
+    if let author { fm.set("author", to: author) }
+    let text = "---\n" + fm.raw + "---\n" + (body ?? "## Fix\n1. \n")
+    return try parsed(path: "answers/\(id).md", text: text)
+  }
+
+  /// A new case document (not yet written), opened from a customer's words.
+  public func newCase(
+    complaint: String, id: String? = nil, customer: String?, channel: String?, source: String?,
+    opened: Date, assignee: String?, tags: [String] = [], related: [String] = [], title: String? = nil
+  ) throws -> Document {
+    let day = Timestamp.day(opened)
+    let base = id ?? day + "-" + Document.slug(title ?? complaint, maxLength: 40)
+    guard Document.isValidID(base) else {
+      throw WorkspaceError.invalidInput("'\(base)' is not a valid id: use letters, digits, '-', '_' and '.'.")
+    }
+    let folder = "cases/" + day.prefix(4) + "/" + day.dropFirst(5).prefix(2)
+    var chosen = base
+    var n = 2
+    while try !store.paths(forID: chosen).isEmpty || FileManager.default.fileExists(atPath: root + "/\(folder)/\(chosen).md") {
+      guard id == nil else { throw WorkspaceError.alreadyExists(path: "\(folder)/\(chosen).md") }
+      chosen = "\(base)-\(n)"
+      n += 1
+    }
+    var fm = FrontMatter()
+    fm.set("id", to: chosen)
+    fm.set("type", to: "case")
+    if let title { fm.set("title", to: title) }
+    fm.set("status", to: CaseStatus.open.rawValue)
+    if let channel { fm.set("channel", to: channel) }
+    if let customer { fm.set("customer", to: customer) }
+    if let source { fm.set("source", to: source) }
+    fm.set("opened", to: Timestamp.format(opened))
+    if let assignee { fm.set("assignee", to: assignee) }
+    if !tags.isEmpty { fm.set("tags", to: tags) }
+    if !related.isEmpty { fm.set("related", to: related) }
+    let quote = complaint.split(separator: "\n", omittingEmptySubsequences: false)
+      .map { "> " + $0 }.joined(separator: "\n")
+    let text = "---\n" + fm.raw + "---\n" + quote + "\n\n" + Journal.heading + "\n"
+    return try parsed(path: "\(folder)/\(chosen).md", text: text)
+  }
+
+  private func parsed(path: String, text: String) throws -> Document {
+    do {
+      return try Document(path: path, text: text)
+    } catch {
+      throw WorkspaceError.invalidDocument(path: path, line: error.line, reason: error.description)
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import KBCore
+import KBStore
+
+/// What bringing the index up to date did.
+public struct RefreshReport: Equatable, Sendable, Codable {
+  public var scanned = 0
+  public var added = 0
+  public var updated = 0
+  public var removed = 0
+  /// Files skipped in this pass, with the reason (not the ones skipped earlier and unchanged).
+  public var problems: [IndexProblem] = []
+  public var rebuilt = false
+  public var changed: Int { added + updated + removed }
+  public init() {}
+}
+
+extension Workspace {
+  /// Brings the index up to date with the files, cheaply.
+  ///
+  /// One `stat` per file; folders whose fingerprint (names, sizes, modification times) is
+  /// unchanged are skipped without reading a row. Only added, changed and removed files are
+  /// read and parsed, on all cores. A file that cannot be read or parsed is recorded as a
+  /// problem with its reason, and every other file is still indexed.
+  ///
+  /// - Parameter progress: called with (done, total) while files are parsed.
+  @discardableResult
+  public func refresh(progress: ((Int, Int) -> Void)? = nil) throws -> RefreshReport {
+    do {
+      return try refreshOnce(progress: progress)
+    } catch let error as IndexError where error.needsRebuild {
+      warningsAppend("warning: \(error.description); rebuilding it from the files.")
+      Self.removeIndexFiles(indexPath)
+      try reopenStore()
+      var report = try refreshOnce(progress: progress)
+      report.rebuilt = true
+      return report
+    }
+  }
+
+  private func refreshOnce(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
+    var report = RefreshReport()
+    let stored = try store.folderFingerprints()
+    let folders = FolderScanner(root: root).scan()
+    var seen = Set<String>()
+    var changedFolders: [ScannedFolder] = []
+    for folder in folders {
+      seen.insert(folder.path)
+      report.scanned += folder.files.count
+      if stored[folder.path] != folder.fingerprint { changedFolders.append(folder) }
+    }
+    let vanished = stored.keys.filter { !seen.contains($0) }
+    guard !changedFolders.isEmpty || !vanished.isEmpty else { return report }
+
+    let stamps = try store.stamps(inFolders: changedFolders.map(\.path) + vanished)
+    var toParse: [(path: String, file: ScannedFile)] = []
+    var onDisk = Set<String>()
+    for folder in changedFolders {
+      for file in folder.files {
+        let path = folder.path.isEmpty ? file.name : folder.path + "/" + file.name
+        onDisk.insert(path)
+        if let old = stamps[path], old == FileStamp(size: file.size, mtime: file.mtime) { continue }
+        if stamps[path] == nil { report.added += 1 } else { report.updated += 1 }
+        toParse.append((path, file))
+      }
+    }
+    var changes = IndexChanges()
+    for path in stamps.keys where !onDisk.contains(path) {
+      changes.removals.append(path)
+      report.removed += 1
+    }
+    // Parse in batches on all cores, writing each batch in one transaction, so memory stays
+    // bounded however large the knowledge base is.
+    let batchSize = 2000
+    var done = 0
+    for start in stride(from: 0, to: toParse.count, by: batchSize) {
+      let batch = Array(toParse[start..<min(start + batchSize, toParse.count)])
+      let records = parse(batch)
+      for record in records where record.document == nil {
+        report.problems.append(IndexProblem(path: record.path, line: record.problemLine, message: record.problem ?? ""))
+      }
+      changes.upserts = records
+      try store.apply(changes)
+      changes = IndexChanges()
+      done += batch.count
+      progress?(done, toParse.count)
+    }
+    for folder in changedFolders { changes.directories[folder.path] = .some(folder.fingerprint) }
+    for folder in vanished { changes.directories[folder] = .some(nil) }
+    try store.apply(changes)
+    return report
+  }
+
+  private func parse(_ batch: [(path: String, file: ScannedFile)]) -> [IndexRecord] {
+    let results = UnsafeMutableBufferPointer<IndexRecord?>.allocate(capacity: batch.count)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    let root = self.root
+    nonisolated(unsafe) let output = results
+    DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+      let (path, file) = batch[i]
+      output[i] = Self.record(path: path, file: file, root: root)
+    }
+    return results.map { $0! }
+  }
+
+  static func record(path: String, file: ScannedFile, root: String) -> IndexRecord {
+    if let problem = file.problem {
+      return IndexRecord(path: path, size: file.size, mtime: file.mtime, problem: problem)
+    }
+    do {
+      let text = try readText(atPath: root + "/" + path, display: path)
+      let document = try Document(path: path, text: text)
+      return IndexRecord(path: path, size: file.size, mtime: file.mtime, document: document)
+    } catch let error as FrontMatterError {
+      return IndexRecord(path: path, size: file.size, mtime: file.mtime, problem: error.description, line: error.line)
+    } catch let error as WorkspaceError {
+      let message: String
+      if case .unreadable(_, let reason) = error { message = reason } else { message = error.description }
+      return IndexRecord(path: path, size: file.size, mtime: file.mtime, problem: message)
+    } catch {
+      return IndexRecord(path: path, size: file.size, mtime: file.mtime, problem: "\(error)")
+    }
+  }
+
+  /// Re-indexes exactly these paths (relative), as after a sync: read the ones that exist,
+  /// remove the ones that do not. Folder fingerprints of touched folders are refreshed.
+  @discardableResult
+  public func reindex(paths: [String]) throws -> RefreshReport {
+    var report = RefreshReport()
+    var changes = IndexChanges()
+    var batch: [(path: String, file: ScannedFile)] = []
+    var folders = Set<String>()
+    for path in Set(paths) where path.hasSuffix(".md") {
+      folders.insert(IndexRecord.directory(of: path))
+      let absolute = try resolve(path)
+      var st = stat()
+      if lstat(absolute, &st) == 0 {
+        batch.append((path, ScannedFile(name: path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st))))
+        report.updated += 1
+      } else {
+        changes.removals.append(path)
+        report.removed += 1
+      }
+    }
+    let records = parse(batch)
+    report.problems = records.filter { $0.document == nil }.map {
+      IndexProblem(path: $0.path, line: $0.problemLine, message: $0.problem ?? "")
+    }
+    changes.upserts = records
+    for folder in folders { changes.directories[folder] = .some(nil) }
+    try store.apply(changes)
+    return report
+  }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import KBCore
+import KBStore
+
+/// The result of a search, as the CLI and MCP return it.
+public struct SearchResult: Sendable, Codable {
+  public var query: String
+  /// `all` when every term matched, `any` when the search fell back to any term, `filters`
+  /// when the query had no text.
+  public var match: IndexStore.MatchMode
+  public var hits: [SearchHit]
+}
+
+extension Workspace {
+  /// Parses and runs a search query. Hostile input is searched as words or rejected with a
+  /// ``QueryError``; it never reaches FTS5 raw.
+  public func search(_ text: String, limit: Int = 10) throws -> SearchResult {
+    let query = try SearchQuery(parsing: text)
+    guard query.hasText || !query.filters.isEmpty else {
+      throw QueryError("Nothing to search for in '\(text)'. Type words, \"a phrase\", prefix*, or filters such as type:answer.")
+    }
+    let (hits, mode) = try store.search(query, limit: limit)
+    return SearchResult(query: text, match: mode, hits: hits)
+  }
+}

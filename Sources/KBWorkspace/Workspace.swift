@@ -1,0 +1,323 @@
+import Foundation
+import KBCore
+import KBStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// An open knowledge base: its folder, its settings and its index.
+///
+/// The one place that touches the file system. Both front ends (the CLI and the MCP server)
+/// use it, so validation and writing rules are the same for people and agents.
+///
+/// ```swift
+/// let ws = try Workspace(root: try Workspace.locate(explicit: nil))
+/// try ws.refresh()
+/// let hits = try ws.search("text repeats", limit: 5)
+/// ```
+public final class Workspace: @unchecked Sendable {
+  /// The absolute path of the root folder (the one with `kb.yml`).
+  public let root: String
+  public private(set) var settings: Settings
+  public internal(set) var store: IndexStore
+  /// Warnings gathered while opening (an index rebuilt, a settings problem). Shown once.
+  public internal(set) var warnings: [String] = []
+
+  /// Files larger than this are not indexed.
+  public static let maxFileSize: Int64 = 1 << 20
+  /// The private folder inside the root (ignored by git).
+  public static let privateFolder = ".kb"
+
+  public var indexPath: String { root + "/.kb/index.sqlite" }
+
+  /// Opens the knowledge base at `root` and its index, creating the index when missing and
+  /// rebuilding it (with a warning) when it is damaged or from another schema.
+  public init(root: String) throws {
+    let absolute = Self.absolute(root)
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDir), isDir.boolValue else {
+      throw WorkspaceError.notAKnowledgeBase(path: root)
+    }
+    self.root = absolute
+    settings = Settings()
+    let settingsPath = absolute + "/" + Settings.fileName
+    if let data = FileManager.default.contents(atPath: settingsPath) {
+      guard let text = String(validating: data, as: UTF8.self) else {
+        throw WorkspaceError.invalidSettings(path: Settings.fileName, line: nil, reason: "not valid UTF-8")
+      }
+      do {
+        settings = try Settings(parsing: text)
+      } catch {
+        throw WorkspaceError.invalidSettings(path: Settings.fileName, line: error.line, reason: error.description)
+      }
+    }
+    try FileManager.default.createDirectory(
+      atPath: absolute + "/" + Self.privateFolder, withIntermediateDirectories: true)
+    let (store, warning) = try Self.openStore(absolute + "/.kb/index.sqlite")
+    self.store = store
+    if let warning { warnings.append(warning) }
+  }
+
+  /// Opens the index, or deletes and recreates it when it is damaged or from another schema.
+  static func openStore(_ dbPath: String) throws -> (IndexStore, String?) {
+    let result = Result { () throws(IndexError) in try IndexStore(path: dbPath) }
+    switch result {
+    case .success(let store):
+      return (store, nil)
+    case .failure(let error) where error.needsRebuild:
+      removeIndexFiles(dbPath)
+      return (try IndexStore(path: dbPath), "warning: \(error.description); rebuilding it from the files.")
+    case .failure(let error):
+      throw error
+    }
+  }
+
+  /// Finds the knowledge base: `--kb`, then `KB_DIR`, then the nearest folder (from the current
+  /// one upwards) with a `kb.yml`.
+  public static func locate(
+    explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+    currentDirectory: String = FileManager.default.currentDirectoryPath
+  ) throws -> String {
+    if let explicit, !explicit.isEmpty { return try existingFolder(explicit) }
+    if let env = environment["KB_DIR"], !env.isEmpty { return try existingFolder(env) }
+    var url = URL(fileURLWithPath: currentDirectory).standardizedFileURL
+    while true {
+      if FileManager.default.fileExists(atPath: url.appendingPathComponent(Settings.fileName).path) {
+        return url.path
+      }
+      let parent = url.deletingLastPathComponent()
+      if parent.path == url.path { break }
+      url = parent
+    }
+    throw WorkspaceError.noKnowledgeBaseFound(from: currentDirectory)
+  }
+
+  private static func existingFolder(_ path: String) throws -> String {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: absolute(path), isDirectory: &isDir), isDir.boolValue else {
+      throw WorkspaceError.notAKnowledgeBase(path: path)
+    }
+    return absolute(path)
+  }
+
+  static func absolute(_ path: String) -> String {
+    let url = path.hasPrefix("/")
+      ? URL(fileURLWithPath: path) : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
+    var p = url.standardizedFileURL.path
+    while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+    return p
+  }
+
+  static func removeIndexFiles(_ dbPath: String) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+      try? FileManager.default.removeItem(atPath: dbPath + suffix)
+    }
+  }
+
+  func warningsAppend(_ warning: String) { warnings.append(warning) }
+
+  func reopenStore() throws { store = try IndexStore(path: indexPath) }
+
+  /// Deletes the index and starts over from the files.
+  @discardableResult
+  public func rebuild(progress: ((Int, Int) -> Void)? = nil) throws -> RefreshReport {
+    do {
+      try store.eraseAll()
+    } catch {
+      Self.removeIndexFiles(indexPath)
+      store = try IndexStore(path: indexPath)
+    }
+    var report = try refresh(progress: progress)
+    try? store.optimize()
+    report.rebuilt = true
+    return report
+  }
+
+  // MARK: Paths
+
+  /// Resolves a path relative to the root, refusing any path that leaves it (`..`, absolute
+  /// paths elsewhere, links leading out).
+  public func resolve(_ relative: String) throws -> String {
+    let candidate = relative.hasPrefix("/") ? relative : root + "/" + relative
+    let standardized = URL(fileURLWithPath: candidate).standardizedFileURL.path
+    guard standardized == root || standardized.hasPrefix(root + "/") else {
+      throw WorkspaceError.pathOutsideKnowledgeBase(relative)
+    }
+    // An existing ancestor that is a link must still resolve inside.
+    var probe = standardized
+    let realRoot = FolderScanner.realPath(root) ?? root
+    while probe.count >= root.count {
+      if let real = FolderScanner.realPath(probe) {
+        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+          throw WorkspaceError.pathOutsideKnowledgeBase(relative)
+        }
+        break
+      }
+      probe = (probe as NSString).deletingLastPathComponent
+    }
+    return standardized
+  }
+
+  /// The path relative to the root.
+  public func relativePath(_ absolute: String) -> String {
+    absolute.hasPrefix(root + "/") ? String(absolute.dropFirst(root.count + 1)) : absolute
+  }
+
+  // MARK: Reading
+
+  /// Reads and checks a file's text: at most ``maxFileSize``, no NUL bytes, valid UTF-8.
+  public func readText(_ relative: String) throws -> String {
+    let path = try resolve(relative)
+    return try Self.readText(atPath: path, display: relative)
+  }
+
+  static func readText(atPath path: String, display: String) throws -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw WorkspaceError.unreadable(path: display, reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      throw WorkspaceError.unreadable(path: display, reason: String(cString: strerror(errno)))
+    }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+      throw WorkspaceError.unreadable(path: display, reason: "not a regular file")
+    }
+    guard Int64(st.st_size) <= maxFileSize else {
+      throw WorkspaceError.unreadable(
+        path: display, reason: "file is \(st.st_size / 1024) KiB, larger than the 1 MiB limit; not indexed")
+    }
+    var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+    let total = bytes.withUnsafeMutableBytes { buffer -> Int in
+      var done = 0
+      while done < buffer.count {
+        let n = read(fd, buffer.baseAddress! + done, buffer.count - done)
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { break }
+        done += n
+      }
+      return done
+    }
+    bytes.removeSubrange(total...)
+    if let nul = bytes.firstIndex(of: 0) {
+      throw WorkspaceError.unreadable(path: display, reason: "binary file (NUL byte at offset \(nul)); not indexed")
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      let offset = Self.firstInvalidUTF8(bytes)
+      throw WorkspaceError.unreadable(path: display, reason: "not valid UTF-8 (at byte \(offset)); not indexed")
+    }
+    return text
+  }
+
+  /// The offset of the first byte that does not start or continue a valid UTF-8 sequence.
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int {
+    var i = 0
+    while i < bytes.count {
+      let b = bytes[i]
+      let length: Int
+      switch b {
+      case 0x00...0x7F: length = 1
+      case 0xC2...0xDF: length = 2
+      case 0xE0...0xEF: length = 3
+      case 0xF0...0xF4: length = 4
+      default: return i
+      }
+      guard i + length <= bytes.count else { return i }
+      for j in 1..<length where bytes[i + j] & 0xC0 != 0x80 { return i }
+      guard String(validating: bytes[i..<i + length], as: UTF8.self) != nil else { return i }
+      i += length
+    }
+    return i
+  }
+
+  /// Reads and parses the document at a relative path.
+  public func readDocument(at relative: String) throws -> Document {
+    let text = try readText(relative)
+    do {
+      return try Document(path: relative, text: text)
+    } catch {
+      throw WorkspaceError.invalidDocument(path: relative, line: error.line, reason: error.description)
+    }
+  }
+
+  /// The document with this id (index lookup, then a read of its file).
+  public func document(id: String) throws -> Document {
+    let paths = try store.paths(forID: id)
+    guard let path = paths.first else { throw WorkspaceError.documentNotFound(id) }
+    guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
+    return try readDocument(at: path)
+  }
+
+  // MARK: Writing
+
+  /// Writes a document's text atomically (a temporary file, then a rename) and indexes it.
+  /// Refuses paths outside the root.
+  public func write(_ document: Document, creating: Bool = false) throws {
+    let path = try resolve(document.path)
+    guard path.hasSuffix(".md") else {
+      throw WorkspaceError.invalidInput("Documents are Markdown files ending in .md, not '\(document.path)'.")
+    }
+    if creating, FileManager.default.fileExists(atPath: path) {
+      throw WorkspaceError.alreadyExists(path: document.path)
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      try Self.atomicWrite(Data(document.text.utf8), to: path)
+    } catch {
+      throw WorkspaceError.io(path: document.path, reason: "\(error.localizedDescription)")
+    }
+    var st = stat()
+    guard stat(path, &st) == 0 else { return }
+    var changes = IndexChanges()
+    changes.upserts.append(
+      IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
+    // The folder's fingerprint is now stale; the next refresh recomputes it.
+    changes.directories[IndexRecord.directory(of: document.path)] = .some(nil)
+    try store.apply(changes)
+  }
+
+  /// Writes `data` to a temporary file in the same folder, syncs it, and renames it over `path`.
+  static func atomicWrite(_ data: Data, to path: String) throws {
+    let temp = path + ".kb-tmp-\(getpid())"
+    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    let ok = data.withUnsafeBytes { buffer -> Bool in
+      var offset = 0
+      while offset < buffer.count {
+        let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if n < 0, errno == EINTR { continue }
+        if n <= 0 { return false }
+        offset += n
+      }
+      return true
+    }
+    let code = errno
+    if ok { fsync(fd) }
+    close(fd)
+    guard ok else {
+      unlink(temp)
+      throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+    }
+    guard rename(temp, path) == 0 else {
+      let code = errno
+      unlink(temp)
+      throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+    }
+  }
+
+  /// Runs `body` holding the knowledge base's write lock (`.kb/lock`), so that two processes
+  /// never interleave a read-modify-write of the same file. Waits for the lock.
+  public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
+    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return try body() }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+    defer { flock(fd, LOCK_UN) }
+    return try body()
+  }
+}

@@ -1,0 +1,4 @@
+import KBCLI
+
+@main
+extension KBCommand {}
