@@ -116,6 +116,13 @@ public struct Document: Equatable, Sendable {
   /// The follow-up date, `yyyy-mm-dd`.
   public var followUp: String? { frontMatter.string("follow_up") }
 
+  /// Whether a merge left something for a person to settle: a `conflicts` field in the front
+  /// matter, or conflict markers in the body. `kb conflicts` lists these documents.
+  public var hasConflicts: Bool {
+    frontMatter["conflicts"] != nil
+      || markdown.body.split(separator: "\n").contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }
+  }
+
   /// The customer's words: the block quote at the top of a case's body.
   public var complaint: String? {
     var quoted: [Substring] = []

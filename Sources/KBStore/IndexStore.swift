@@ -184,15 +184,15 @@ public final class IndexStore: @unchecked Sendable {
     try db.execute(
       sql: """
         INSERT INTO document(path, folder, id, type, title, status, assignee, channel, customer,
-          answer, opened, follow_up, updated, tags, links, size, mtime)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+          answer, opened, follow_up, updated, tags, links, conflicted, size, mtime)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """,
       arguments: [
         d.path, IndexRecord.directory(of: d.path), d.id, d.type.rawValue, d.title,
         d.status?.rawValue, d.assignee, d.channel?.lowercased(), d.customer, d.answer,
         d.opened.map(Timestamp.format), d.followUp, d.updated,
         tags.isEmpty ? "" : " " + tags.joined(separator: " ") + " ",
-        d.links.joined(separator: " "), r.size, r.mtime,
+        d.links.joined(separator: " "), d.hasConflicts, r.size, r.mtime,
       ])
     let rowid = db.lastInsertedRowID
     try db.execute(
@@ -291,6 +291,11 @@ public final class IndexStore: @unchecked Sendable {
     }
   }
 
+  /// Paths of documents that a merge left with conflicts to settle.
+  public func conflictedPaths() throws(IndexError) -> [String] {
+    try read { db in try String.fetchAll(db, sql: "SELECT path FROM document WHERE conflicted ORDER BY path") }
+  }
+
   /// Ids used by more than one file, with their paths.
   public func duplicateIDs() throws(IndexError) -> [String: [String]] {
     try read { db in
@@ -340,6 +345,7 @@ extension DatabaseMigrator {
           opened TEXT, follow_up TEXT, updated TEXT,
           tags TEXT NOT NULL DEFAULT '',
           links TEXT NOT NULL DEFAULT '',
+          conflicted INTEGER NOT NULL DEFAULT 0,
           size INTEGER NOT NULL, mtime INTEGER NOT NULL);
         CREATE INDEX document_folder ON document(folder);
         CREATE INDEX document_id ON document(id);
