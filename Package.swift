@@ -10,15 +10,24 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", .upToNextMinor(from: "0.12.1")),
   ],
   targets: [
     .target(name: "KBCore", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "KBStore", dependencies: ["KBCore", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore"]),
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore", .product(name: "Yams", package: "Yams")]),
+    .target(
+      name: "KBMCP",
+      dependencies: [
+        "KBWorkspace",
+        .product(name: "MCP", package: "swift-sdk"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .target(
       name: "KBCLI",
       dependencies: [
         "KBWorkspace",
+        "KBMCP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
@@ -27,5 +36,6 @@ let package = Package(
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
+    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace"]),
   ]
 )
