@@ -12,5 +12,8 @@ extension KBCommand {
     Check.self,
     Index.self,
     ServeMCP.self,
+    CaseGroup.self,
+    CasesList.self,
+    Stats.self,
   ]
 }

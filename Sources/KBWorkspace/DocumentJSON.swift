@@ -12,6 +12,14 @@ public struct DocumentJSON: Codable, Equatable, Sendable {
     public var kind: String
     public var text: String
     public var line: Int
+
+    public init(time: String, author: String, kind: String, text: String, line: Int) {
+      self.time = time
+      self.author = author
+      self.kind = kind
+      self.text = text
+      self.line = line
+    }
   }
 
   public var id: String
