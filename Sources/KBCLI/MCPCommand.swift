@@ -27,8 +27,8 @@ extension KBCommand {
         guard let parsed = Identity(parsing: identity) else {
           throw ValidationError("'--as \(identity)' is not an identity; use \"Name <email>\" or a name.")
         }
-        guard !parsed.name.contains(" · "), !parsed.name.contains("\n") else {
-          throw ValidationError("'--as': the name cannot contain ' · ' or a line break (journal lines use them).")
+        guard !parsed.name.contains("·"), !parsed.name.contains("\n") else {
+          throw ValidationError("'--as': the name cannot contain '·' or a line break (journal lines use them).")
         }
       }
     }

@@ -6,7 +6,7 @@ import MCP
 
 extension ToolBox {
   /// Every tool the server offers. Descriptions are for the agent: what the tool does and when.
-  static let specs: [ToolSpec] = readSpecs
+  static let specs: [ToolSpec] = readSpecs + caseSpecs
 
   static let readSpecs: [ToolSpec] = [
     ToolSpec(
@@ -67,7 +67,9 @@ extension ToolBox {
     case "search": return try search(args)
     case "show": return try show(args)
     case "list_cases": return try listCases(args)
-    default: throw ToolError.unknownTool(name, known: Self.specs.map(\.tool.name))
+    default:
+      if let value = try runCase(name, args) { return value }
+      throw ToolError.unknownTool(name, known: Self.specs.map(\.tool.name))
     }
   }
 

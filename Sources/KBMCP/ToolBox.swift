@@ -85,9 +85,12 @@ public actor ToolBox {
   }
 
   /// The author written into journal entries: the agent's name, marked as written via MCP.
-  func author() throws(ToolError) -> String {
-    guard let identity else { throw .noIdentity }
-    return identity.name.hasSuffix(Self.authorSuffix) ? identity.name : identity.name + Self.authorSuffix
+  ///
+  /// The name is checked as the CLI checks `--as` (``Workspace/agentName(override:)``).
+  func author() throws -> String {
+    guard let identity else { throw ToolError.noIdentity }
+    let name = try workspace.agentName(override: identity.description)
+    return name.hasSuffix(Self.authorSuffix) ? name : name + Self.authorSuffix
   }
 }
 

@@ -60,6 +60,10 @@ public enum ToolError: Error, CustomStringConvertible, Equatable, Sendable {
       default: code = "failed"
       }
       return .failed(code: code, message: error.description)
+    case let error as CaseError:
+      return .failed(code: "refused", message: error.description)
+    case let error as MentionError:
+      return .failed(code: "invalid_arguments", message: error.message)
     case let error as QueryError:
       return .failed(code: "invalid_query", message: error.message)
     default:

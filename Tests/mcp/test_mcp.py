@@ -92,7 +92,8 @@ async def session(root, identity=IDENTITY, extra_env=None):
     if identity:
         args += ["--as", identity]
     env = dict(os.environ)
-    env.pop("KB_DIR", None)
+    for key in ["KB_DIR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "TZ"]:
+        env.pop(key, None)
     # No fallback identity from git for the "no identity" test.
     env.update({"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root.parent)})
     env.update(extra_env or {})
@@ -149,7 +150,7 @@ def test_lists_tools_with_input_schemas(kb):
     async def go():
         async with session(kb) as s:
             tools = {t.name: t for t in (await s.list_tools()).tools}
-            for name in ["search", "show", "list_cases"]:
+            for name in ["search", "show", "list_cases", "case_open", "case_log", "case_resolve", "cases_due"]:
                 assert name in tools
             for tool in tools.values():
                 schema = getattr(tool, "input_schema", None) or getattr(tool, "inputSchema")
@@ -283,5 +284,135 @@ def test_index_stays_fresh_while_serving(kb):
             (kb / "answers" / "roaming-abroad.md").unlink()
             data = await call_ok(s, "search", {"query": "roaming"})
             assert data["hits"] == []
+
+    run(go())
+
+
+def test_open_log_and_read_back_a_case(kb):
+    async def go():
+        async with session(kb) as s:
+            opened = await call_ok(
+                s,
+                "case_open",
+                {
+                    "text": "My iPhone keeps getting the same text message over and over, help!",
+                    "customer": "@dana",
+                    "channel": "Twitter",
+                    "at": "2024-10-20T16:05:00Z",
+                    "tags": ["iphone"],
+                },
+            )
+            case = opened["case"]
+            case_id = case["id"]
+            assert case["status"] == "open" and case["customer"] == "@dana" and case["channel"] == "twitter"
+            assert case["path"] == f"cases/2024/10/{case_id}.md"
+            assert opened["uri"] == f"kb://cases/{case_id}"
+            assert (kb / case["path"]).exists()
+
+            logged = await call_ok(
+                s,
+                "case_log",
+                {"id": case_id, "kind": "acknowledged", "text": "Sorry about that! Power the phone off for a few minutes.",
+                 "at": "2024-10-20T16:09:00Z"},
+            )
+            assert logged["entry"]["author"] == SIGNED
+            assert logged["previous_status"] == "open" and logged["status"] == "acknowledged"
+
+            # Read back through the tool ...
+            shown = await call_ok(s, "show", {"id": case_id})
+            assert shown["status"] == "acknowledged"
+            assert shown["journal"] == [
+                {"time": "2024-10-20T16:09:00Z", "author": SIGNED, "kind": "acknowledged",
+                 "text": "Sorry about that! Power the phone off for a few minutes.", "line": logged["entry"]["line"]}
+            ]
+            # ... through the resource ...
+            contents = (await s.read_resource(f"kb://cases/{case_id}")).contents
+            line = "- 2024-10-20T16:09:00Z · Support bot (via MCP) · acknowledged · Sorry about that! Power the phone off for a few minutes."
+            assert line in contents[0].text.splitlines()
+            # ... and on disk, in the same format as `kb case log`.
+            assert contents[0].text == (kb / case["path"]).read_text()
+            listed = await call_ok(s, "list_cases", {"status": "acknowledged"})
+            assert [c["id"] for c in listed["cases"]] == [case_id]
+            found = await call_ok(s, "search", {"query": "power the phone off", "type": "case"})
+            assert case_id in [h["id"] for h in found["hits"]]
+
+            resolved = await call_ok(
+                s, "case_resolve",
+                {"id": case_id, "answer": "iphone-sms-repeats", "text": "Loop stopped.", "at": "2024-10-20T17:00:00Z",
+                 "follow_up": "3d"},
+            )
+            assert resolved["status"] == "resolved" and resolved["answer"] == "iphone-sms-repeats"
+            assert resolved["follow_up"] == "2024-10-23"
+            assert resolved["entry"]["author"] == SIGNED
+
+            due = await call_ok(s, "cases_due", {"today": "2024-10-25"})
+            assert [d["id"] for d in due["due"]] == [case_id]
+            assert due["due"][0]["days_overdue"] == 2
+            due = await call_ok(s, "cases_due", {"today": "2024-10-22"})
+            assert due["due"] == []
+
+            # The same lifecycle rules as the CLI: a resolved case is not resolved twice.
+            message, code = await call_error(s, "case_resolve", {"id": case_id})
+            assert code == "refused" and case_id in message
+            message, code = await call_error(s, "case_log", {"id": case_id, "kind": "checked-back", "text": "Held: all good", "held": False})
+            assert code == "refused"
+
+        # The CLI reads what the server wrote.
+        out = subprocess.run([str(KB_BIN), "show", "--kb", str(kb), "--json", case_id], check=True, capture_output=True, text=True)
+        import json
+        shown = json.loads(out.stdout)
+        assert [e["author"] for e in shown["journal"]] == [SIGNED, SIGNED]
+        assert shown["status"] == "resolved"
+
+    run(go())
+
+
+def test_case_tools_reject_bad_input_without_writing(kb):
+    async def go():
+        before = sorted(p.relative_to(kb) for p in kb.rglob("*.md"))
+        async with session(kb) as s:
+            message, code = await call_error(s, "case_open", {})
+            assert code == "invalid_arguments" and "text" in message
+            message, code = await call_error(s, "case_open", {"text": "help", "tags": "iphone"})
+            assert code == "invalid_arguments" and "array" in message
+            message, code = await call_error(s, "case_open", {"text": "help", "at": "yesterday"})
+            assert code == "invalid_arguments" and "ISO 8601" in message
+            message, code = await call_error(s, "case_open", {"text": "help", "related": ["no-such-case"]})
+            assert "no-such-case" in message
+            message, code = await call_error(s, "case_open", {"text": "help", "id": "../../etc/passwd"})
+            assert "not a valid id" in message
+
+            message, code = await call_error(s, "case_log", {"id": "no-such-case", "text": "hello"})
+            assert code == "not_found"
+            message, code = await call_error(s, "case_log", {"id": "iphone-sms-repeats", "text": "hello"})
+            assert "answer, not a case" in message
+            message, code = await call_error(s, "case_log", {"id": "2009-10-20-sms-loop-barnaul", "text": "hi", "kind": "shouted"})
+            assert code == "invalid_arguments" and "acknowledged" in message
+            message, code = await call_error(s, "case_log", {"id": "2009-10-20-sms-loop-barnaul", "text": 7})
+            assert code == "invalid_arguments"
+            message, code = await call_error(s, "case_log", {"id": "2009-10-20-sms-loop-barnaul", "text": "x", "time_zone": "Mars/Olympus"})
+            assert code == "invalid_arguments"
+            message, code = await call_error(s, "case_resolve", {"id": "2009-10-20-sms-loop-barnaul", "answer": "nope"})
+            assert "nope" in message
+            message, code = await call_error(s, "cases_due", {"today": "someday"})
+            assert code == "invalid_arguments"
+            # Still serving.
+            await call_ok(s, "list_cases", {})
+        assert sorted(p.relative_to(kb) for p in kb.rglob("*.md")) == before
+        assert (kb / "cases/2009/10/2009-10-20-sms-loop-barnaul.md").read_text() == CASE
+
+    run(go())
+
+
+def test_writes_need_an_identity(kb):
+    async def go():
+        async with session(kb, identity=None) as s:
+            message, code = await call_error(s, "case_open", {"text": "my phone keeps repeating texts"})
+            assert code == "no_identity" and "--as" in message
+            message, code = await call_error(s, "case_log", {"id": "2009-10-20-sms-loop-barnaul", "text": "hi"})
+            assert code == "no_identity"
+            # Reading still works.
+            await call_ok(s, "search", {"query": "text message"})
+        assert not list((kb / "cases").glob("20??/??/*my-phone*"))
 
     run(go())
