@@ -36,6 +36,6 @@ let package = Package(
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
-    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace"]),
+    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
   ]
 )
