@@ -41,14 +41,21 @@ public struct KBMCPServer: Sendable {
     await server.withMethodHandler(ListTools.self) { _ in
       ListTools.Result(tools: ToolBox.tools)
     }
-    await server.withMethodHandler(CallTool.self) { params in
+    await server.withMethodHandler(CheckedCallTool.self) { params in
+      let (name, arguments) = try CheckedCallTool.unpack(params)
       let started = Date()
-      let result = await toolBox.call(params.name, params.arguments)
+      let result: CallTool.Result
+      if let arguments {
+        result = await toolBox.call(name, arguments)
+      } else {
+        result = ToolBox.failure(.wrongType(
+          tool: name, name: "arguments", expected: "an object", got: Arguments.describe(params.objectValue?["arguments"] ?? .null)))
+      }
       let ms = Int(Date().timeIntervalSince(started) * 1000)
       if result.isError == true {
-        logger.notice("tool \(params.name) failed in \(ms) ms: \(result.content.first.map(Self.text) ?? "")")
+        logger.notice("tool \(name) failed in \(ms) ms: \(result.content.first.map(Self.text) ?? "")")
       } else {
-        logger.info("tool \(params.name) ok in \(ms) ms")
+        logger.info("tool \(name) ok in \(ms) ms")
       }
       return result
     }
@@ -58,11 +65,14 @@ public struct KBMCPServer: Sendable {
     await server.withMethodHandler(ListResourceTemplates.self) { _ in
       ListResourceTemplates.Result(templates: ToolBox.resourceTemplates)
     }
-    await server.withMethodHandler(ReadResource.self) { params in
+    await server.withMethodHandler(CheckedReadResource.self) { params in
+      guard let uri = params.objectValue?["uri"]?.stringValue else {
+        throw MCPError.invalidParams("resources/read needs params.uri, a string such as kb://answers/<id>.")
+      }
       do {
-        return try await toolBox.readResource(uri: params.uri)
+        return try await toolBox.readResource(uri: uri)
       } catch {
-        logger.notice("resource \(params.uri) failed: \(error)")
+        logger.notice("resource \(uri) failed: \(error)")
         throw error
       }
     }
@@ -84,4 +94,32 @@ public struct KBMCPServer: Sendable {
     if case .text(let text, _, _) = content { return text }
     return ""
   }
+}
+
+/// `tools/call` with its parameters taken as any JSON value, so that a malformed call (no name,
+/// arguments that are not an object) gets a clear answer instead of the SDK's generic decoding
+/// error.
+enum CheckedCallTool: Method {
+  static let name = CallTool.name
+  typealias Parameters = Value
+  typealias Result = CallTool.Result
+
+  /// The tool's name, and its arguments (`nil` when they are present but not an object).
+  static func unpack(_ params: Value) throws -> (String, [String: Value]?) {
+    guard let name = params.objectValue?["name"]?.stringValue else {
+      throw MCPError.invalidParams("tools/call needs params.name, the tool's name as a string; tools/list lists them.")
+    }
+    switch params.objectValue?["arguments"] {
+    case nil, .null?: return (name, [:])
+    case .object(let arguments)?: return (name, arguments)
+    default: return (name, nil)
+    }
+  }
+}
+
+/// `resources/read` with its parameters taken as any JSON value (see ``CheckedCallTool``).
+enum CheckedReadResource: Method {
+  static let name = ReadResource.name
+  typealias Parameters = Value
+  typealias Result = ReadResource.Result
 }

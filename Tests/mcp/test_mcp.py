@@ -416,3 +416,48 @@ def test_writes_need_an_identity(kb):
         assert not list((kb / "cases").glob("20??/??/*my-phone*"))
 
     run(go())
+
+
+def test_malformed_protocol_messages_do_not_stop_the_server(kb):
+    """Raw JSON-RPC lines, below what a client library would send."""
+    import json
+
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "this is not JSON",
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "search", "arguments": "oops"}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": 42}},
+        {"jsonrpc": "2.0", "id": 5, "method": "no/such/method", "params": {}},
+        {"jsonrpc": "2.0", "id": 6, "method": "resources/read", "params": {}},
+        {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "search", "arguments": {"query": "text message repeats"}}},
+    ]
+    payload = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    proc = subprocess.Popen(
+        [str(KB_BIN), "mcp", "--kb", str(kb), "--as", IDENTITY],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        responses = {}
+        proc.stdin.write(payload)
+        proc.stdin.flush()
+        while len([k for k in responses if isinstance(k, int)]) < 7:
+            line = proc.stdout.readline()
+            assert line, f"server closed its output early; stderr: {proc.stderr.read()}"
+            message = json.loads(line)  # stdout carries only JSON-RPC
+            responses[message.get("id")] = message
+        assert responses[2]["error"]["code"] == -32602 and "params.name" in responses[2]["error"]["message"]
+        assert responses[3]["result"]["isError"] is True and "object" in responses[3]["result"]["content"][0]["text"]
+        assert responses[4]["error"]["code"] == -32602
+        assert responses[5]["error"]["code"] == -32601
+        assert responses[6]["error"]["code"] == -32602 and "uri" in responses[6]["error"]["message"]
+        assert responses[7]["result"]["structuredContent"]["hits"][0]["id"] == "iphone-sms-repeats"
+        assert any(m.get("error", {}).get("code") == -32700 for m in responses.values())  # the non-JSON line
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 0  # a clean exit when the client hangs up
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
