@@ -21,6 +21,7 @@ let package = Package(
       name: "KBCLI",
       dependencies: [
         "KBWorkspace",
+        "KBSync",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),

@@ -11,5 +11,11 @@ extension KBCommand {
     Search.self,
     Check.self,
     Index.self,
+    Clone.self,
+    Status.self,
+    Sync.self,
+    Conflicts.self,
+    Log.self,
+    MergeDriver.self,
   ]
 }

@@ -79,8 +79,33 @@ public struct LineDocumentMerger: DocumentMerger {
     -> (text: String, clean: Bool, conflicts: [String], notes: [String])
   {
     if ours == theirs { return (ours, true, [], []) }
-    let r = textMerge(base: base ?? "", ours: ours, theirs: theirs, path: path)
-    return (r.text, r.clean, r.clean ? [] : ["both sides changed the same lines; both versions kept between markers"], [])
+    guard let o = Self.split(ours), let t = Self.split(theirs) else {
+      let r = textMerge(base: base ?? "", ours: ours, theirs: theirs, path: path)
+      return (r.text, r.clean, r.clean ? [] : ["both sides changed the same lines; both versions kept between markers"], [])
+    }
+    // Front matter and body merge separately, so that markers never break the YAML: a front
+    // matter that conflicts keeps ours in place and both versions in a marked block in the body.
+    let b = base.flatMap(Self.split) ?? (frontMatter: "", body: "")
+    let fm = textMerge(base: b.frontMatter, ours: o.frontMatter, theirs: t.frontMatter, path: path)
+    let body = textMerge(base: b.body, ours: o.body, theirs: t.body, path: path)
+    var conflicts: [String] = []
+    var text = "---\n" + (fm.clean ? fm.text : o.frontMatter) + "---\n"
+    if !fm.clean {
+      conflicts.append("both sides changed the same front-matter lines; ours kept in place, both versions in a marked block")
+      text += "<<<<<<< ours (front matter)\n" + o.frontMatter + "=======\n" + t.frontMatter + ">>>>>>> theirs (front matter)\n"
+    }
+    if !body.clean { conflicts.append("both sides changed the same lines of the body; both versions kept between markers") }
+    text += body.text
+    return (text, conflicts.isEmpty, conflicts, [])
+  }
+
+  /// Front matter (with its final newline) and body of a document, `nil` without front matter.
+  static func split(_ text: String) -> (frontMatter: String, body: String)? {
+    guard text.hasPrefix("---\n") else { return nil }
+    let rest = text.dropFirst(4)
+    if rest.hasPrefix("---\n") { return ("", String(rest.dropFirst(4))) }
+    guard let end = rest.range(of: "\n---\n") else { return nil }
+    return (String(rest[..<end.lowerBound]) + "\n", String(rest[end.upperBound...]))
   }
 }
 
