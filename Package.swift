@@ -15,7 +15,9 @@ let package = Package(
   targets: [
     .target(name: "KBCore", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "KBStore", dependencies: ["KBCore", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore", .product(name: "Yams", package: "Yams")]),
+    .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+    .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore", "KBSync", .product(name: "Yams", package: "Yams")]),
     .target(
       name: "KBMCP",
       dependencies: [
@@ -28,6 +30,7 @@ let package = Package(
       dependencies: [
         "KBWorkspace",
         "KBMCP",
+        "KBSync",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
@@ -37,5 +40,6 @@ let package = Package(
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
+    .testTarget(name: "KBSyncTests", dependencies: ["KBSync"]),
   ]
 )
