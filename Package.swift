@@ -22,6 +22,7 @@ let package = Package(
       name: "KBMCP",
       dependencies: [
         "KBWorkspace",
+        "KBSync",
         .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
       ]),

@@ -1,5 +1,6 @@
 import KBCore
 import KBStore
+import KBSync
 import KBWorkspace
 
 /// A tool call the server refuses or cannot complete. Returned to the client as a tool result
@@ -58,6 +59,15 @@ public enum ToolError: Error, CustomStringConvertible, Equatable, Sendable {
       case .invalidInput: code = "invalid_arguments"
       case .unreadable, .invalidDocument: code = "unreadable"
       default: code = "failed"
+      }
+      return .failed(code: code, message: error.description)
+    case let error as SyncError:
+      let code: String
+      switch error {
+      case .noIdentity: code = "no_identity"
+      case .locked: code = "busy"
+      case .notARepository, .noRemote, .detachedHead: code = "not_set_up"
+      default: code = "sync_failed"
       }
       return .failed(code: code, message: error.description)
     case let error as CaseError:

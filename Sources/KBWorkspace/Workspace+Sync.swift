@@ -59,10 +59,13 @@ extension Workspace {
 
   /// `kb sync`: under the lock, commit every change under the knowledge base as the agent,
   /// fetch, merge, push; then re-index exactly the paths that changed.
+  ///
+  /// - Parameter identity: who commits (`kb mcp` passes its agent); default: ``Identity/current(in:environment:)``.
   public func sync(
-    merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = .fromEnvironment(), lockTimeout: Double = 10
+    merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = .fromEnvironment(), lockTimeout: Double = 10,
+    identity: Identity? = nil
   ) throws -> SyncReport {
-    guard let identity = Identity.current(in: root) else { throw SyncError.noIdentity }
+    guard let identity = identity ?? Identity.current(in: root) else { throw SyncError.noIdentity }
     let started = Date()
     return try withSyncLock(timeout: lockTimeout) {
       var options = options

@@ -461,3 +461,62 @@ def test_malformed_protocol_messages_do_not_stop_the_server(kb):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_sync_commits_as_the_agent_and_brings_in_teammates_entries(kb, tmp_path):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    subprocess.run(["git", "-C", str(kb), "remote", "add", "origin", str(remote)], check=True)
+    env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    env.pop("KB_DIR", None)
+
+    async def first():
+        async with session(kb) as s:
+            data = await call_ok(s, "sync", {})
+            assert data["pushed"] is True and data["pendingPush"] is False
+            assert "answers/iphone-sms-repeats.md" in data["outgoing"]
+
+    run(first())
+
+    # A teammate clones, checks back on the customer and syncs with the CLI.
+    teammate = tmp_path / "tina"
+    subprocess.run([str(KB_BIN), "clone", str(remote), str(teammate)], check=True, capture_output=True, env=env)
+    subprocess.run(["git", "-C", str(teammate), "config", "user.name", "Tina"], check=True)
+    subprocess.run(["git", "-C", str(teammate), "config", "user.email", "tina@example.com"], check=True)
+    subprocess.run(
+        [str(KB_BIN), "case", "log", "--kb", str(teammate), "2009-10-20-sms-loop-barnaul", "--kind", "checked-back",
+         "--at", "2009-10-23T09:00:00Z", "Held: no more repeats."],
+        check=True, capture_output=True, env=env,
+    )
+    subprocess.run([str(KB_BIN), "sync", "--kb", str(teammate)], check=True, capture_output=True, env=env)
+
+    async def second():
+        async with session(kb) as s:
+            opened = await call_ok(s, "case_open", {"text": "voicemail will not let me in", "id": "voicemail-locked"})
+            await call_ok(s, "case_log", {"id": "voicemail-locked", "kind": "acknowledged", "text": "Looking into it."})
+            data = await call_ok(s, "sync", {})
+            assert data["pushed"] is True
+            assert "cases/2009/10/2009-10-20-sms-loop-barnaul.md" in data["incoming"]
+            assert opened["case"]["path"] in data["outgoing"]
+            # The index follows the sync: the teammate's entry is there.
+            shown = await call_ok(s, "show", {"id": "2009-10-20-sms-loop-barnaul"})
+            assert shown["status"] == "closed"
+            assert shown["journal"][-1]["author"] == "Tina"
+
+    run(second())
+    authors = subprocess.run(
+        ["git", "-C", str(remote), "log", "main", "--format=%an <%ae>"], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    # The first sync, the agent's local changes and the merge are the agent's; one is Tina's.
+    assert set(authors) == {"Support bot (via MCP) <bot@example.com>", "Tina <tina@example.com>"}
+    assert authors.count("Tina <tina@example.com>") == 1
+
+
+def test_sync_without_a_remote_is_an_error_result(kb):
+    async def go():
+        async with session(kb) as s:
+            message, code = await call_error(s, "sync", {})
+            assert code == "not_set_up" and "remote" in message
+            await call_ok(s, "search", {"query": "sms"})
+
+    run(go())
