@@ -11,5 +11,6 @@ extension KBCommand {
     Search.self,
     Check.self,
     Index.self,
+    Suggest.self,
   ]
 }
