@@ -21,5 +21,6 @@ extension KBCommand {
     Conflicts.self,
     Log.self,
     MergeDriver.self,
+    Suggest.self,
   ]
 }

@@ -85,7 +85,7 @@ public struct Document: Equatable, Sendable {
 
   public var title: String {
     if let title = frontMatter.string("title"), !title.isEmpty { return title }
-    if let heading = markdown.body.split(separator: "\n").first(where: { $0.hasPrefix("# ") }) {
+    if let heading = Lines(markdown.body).lines.first(where: { $0.hasPrefix("# ") }) {
       return String(heading.dropFirst(2)).trimmingCharacters(in: .whitespaces)
     }
     if type == .case, let quote = complaint, !quote.isEmpty {
@@ -120,13 +120,13 @@ public struct Document: Equatable, Sendable {
   /// matter, or conflict markers in the body. `kb conflicts` lists these documents.
   public var hasConflicts: Bool {
     frontMatter["conflicts"] != nil
-      || markdown.body.split(separator: "\n").contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }
+      || Lines(markdown.body).lines.contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }
   }
 
   /// The customer's words: the block quote at the top of a case's body.
   public var complaint: String? {
     var quoted: [Substring] = []
-    for line in markdown.body.split(separator: "\n", omittingEmptySubsequences: false) {
+    for line in Lines(markdown.body).lines.map({ $0[...] }) {
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
       } else if !quoted.isEmpty || line.hasPrefix("#") {

@@ -76,7 +76,7 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   public static func == (lhs: FrontMatter, rhs: FrontMatter) -> Bool { lhs.raw == rhs.raw }
 
   /// Number of lines in `raw`.
-  public var lineCount: Int { raw.isEmpty ? 0 : raw.split(separator: "\n", omittingEmptySubsequences: false).count - (raw.hasSuffix("\n") ? 1 : 0) }
+  public var lineCount: Int { Lines(raw).lines.count }
 
   /// The top-level keys in file order.
   public var keys: [String] { mapping.keys.compactMap(\.string) }
@@ -138,17 +138,16 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
 
   /// Replaces the lines of one top-level field (or appends it), leaving every other line as is.
   public mutating func set(_ key: String, node: Node?) {
-    var lines = raw.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    if lines.last == "" { lines.removeLast() }
+    var text = Lines(raw)
     let replacement = node.map { Self.serialize(key: key, node: $0) } ?? []
-    if let range = Self.blockRange(of: key, in: lines) {
-      lines.replaceSubrange(range, with: replacement)
+    if let range = Self.blockRange(of: key, in: text.lines) {
+      text.lines.replaceSubrange(range, with: replacement)
     } else {
-      lines.append(contentsOf: replacement)
+      text.lines.append(contentsOf: replacement)
     }
-    let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    let joined = text.joined(trailingBreak: true)
     // The edit only touches one block of a document that parsed, so it parses again.
-    if let reparsed = try? FrontMatter(parsing: text, firstLine: firstLine) {
+    if let reparsed = try? FrontMatter(parsing: joined, firstLine: firstLine) {
       self = reparsed
     }
   }
@@ -197,6 +196,12 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   ) {
     if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
       return (Node.Mapping([]), [:])
+    }
+    // Yams rejects duplicate keys itself, but points at the mapping; find the second one.
+    var seenKeys: Set<String> = []
+    for (offset, line) in Lines(raw).lines.enumerated() {
+      guard let key = topLevelKey(of: line) else { continue }
+      if !seenKeys.insert(key).inserted { throw .duplicateKey(key, line: firstLine + offset) }
     }
     let node: Node?
     do {

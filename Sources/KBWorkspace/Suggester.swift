@@ -1,0 +1,198 @@
+import Foundation
+import KBCore
+import KBStore
+
+/// Ranks known fixes (answers) for a customer's words.
+///
+/// Two signals, fused as z-scores over all answers:
+/// - FTS5 bm25 over the index (title and symptoms weighted above the body), OR of the words;
+/// - an ``ExampleModel``: nearest-neighbour cosine over word and character n-grams of each
+///   answer's examples (title + symptoms, each symptom, the body's opening, and the complaint of
+///   every resolved case that links to the answer). Answers that share a title are alternative
+///   fixes for one problem, so they pool their examples.
+///
+/// A case linked to an answer whose check back says `Held:` raises the answer's trust; `Did not
+/// hold:` lowers it. The model is built from the index on first use and cached per index state.
+public final class Suggester: @unchecked Sendable {
+  /// Which ranking to run: the full one, or plain bm25 (for evaluation).
+  public enum Ranker: String, Sendable, CaseIterable { case full, bm25 }
+
+  public struct Evidence: Sendable, Equatable, Codable {
+    /// Cases linked to the answer.
+    public var cases: Int
+    /// Check backs that said the fix held, and that it did not.
+    public var held: Int
+    public var failed: Int
+  }
+
+  public struct Candidate: Sendable {
+    public var answer: SuggestAnswer
+    public var score: Double
+    /// The best cosine of the query with one of the answer's examples (0…1): absolute fit.
+    public var similarity: Double
+    public var bm25: Double
+    public var evidence: Evidence
+  }
+
+  public let state: String
+  public let answers: [SuggestAnswer]
+  let model: ExampleModel
+  let classOfAnswer: [Int]
+  let indexOfRowid: [Int64: Int]
+  let evidence: [Evidence]
+  /// Every word of the answers' texts, for repairing chat spellings and splitting hashtags.
+  public let vocabulary: Set<String>
+  let store: IndexStore
+
+  /// Parameters, fixed for both development sets (see docs/RANKING.md).
+  public static let bm25Weights = (3.0, 2.0, 1.0, 1.0)
+  public static let modelWeight = 1.5
+  public static let trustWeight = 0.25
+
+  public init(store: IndexStore, corpus: SuggestCorpus) {
+    self.store = store
+    state = corpus.state
+    answers = corpus.answers
+    var indexOfRowid: [Int64: Int] = [:]
+    var indexOfID: [String: Int] = [:]
+    var classOfTitle: [String: Int] = [:]
+    var classOfAnswer: [Int] = []
+    var examples: [(classIndex: Int, text: String)] = []
+    var vocabulary: Set<String> = []
+    for (i, a) in corpus.answers.enumerated() {
+      indexOfRowid[a.rowid] = i
+      if indexOfID[a.id] == nil { indexOfID[a.id] = i }
+      let key = a.title.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
+      let cls: Int
+      if !key.isEmpty, let known = classOfTitle[key] {
+        cls = known
+      } else {
+        cls = classOfTitle.count
+        classOfTitle[key.isEmpty ? "#\(i)" : key] = cls
+      }
+      classOfAnswer.append(cls)
+      examples.append((cls, a.title))
+      for s in a.symptoms where !s.isEmpty { examples.append((cls, s)) }
+      let body = Self.bodyExample(a.body)
+      if !body.isEmpty { examples.append((cls, body)) }
+      for w in SearchQuery.words(in: a.title + " " + a.symptoms.joined(separator: " ")) { vocabulary.insert(w) }
+    }
+    var evidence = [Evidence](repeating: Evidence(cases: 0, held: 0, failed: 0), count: corpus.answers.count)
+    for c in corpus.cases {
+      guard let i = indexOfID[c.answer] else { continue }
+      evidence[i].cases += 1
+      for text in c.checkBacks {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasPrefix("held") { evidence[i].held += 1 } else if t.hasPrefix("did not hold") || t.hasPrefix("didn't hold") {
+          evidence[i].failed += 1
+        }
+      }
+      // A resolved case teaches a real customer's phrasing for the fix it used.
+      if let status = c.status, ["resolved", "closed"].contains(status), let complaint = Self.complaint(inBody: c.body) {
+        examples.append((classOfAnswer[i], complaint))
+      }
+    }
+    model = ExampleModel(examples: examples, classCount: classOfTitle.count)
+    self.classOfAnswer = classOfAnswer
+    self.indexOfRowid = indexOfRowid
+    self.evidence = evidence
+    self.vocabulary = vocabulary
+  }
+
+  /// The body's text as one example: Markdown marks dropped, cut to its opening words.
+  static func bodyExample(_ body: String) -> String {
+    var lines: [Substring] = []
+    for line in body.split(separator: "\n") {
+      let t = line.trimmingCharacters(in: .whitespaces)
+      if t.lowercased().hasPrefix("## journal") { break }
+      if t.hasPrefix("#") { continue }
+      lines.append(line)
+    }
+    return lines.joined(separator: " ")
+  }
+
+  /// The block quote at the top of a case's body (the customer's words).
+  public static func complaint(inBody body: String) -> String? {
+    var quoted: [Substring] = []
+    for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix(">") {
+        quoted.append(line.dropFirst().drop(while: { $0 == " " }))
+      } else if !quoted.isEmpty || line.hasPrefix("#") {
+        break
+      }
+    }
+    let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    return text.isEmpty ? nil : text
+  }
+
+  /// The FTS5 pattern for a text: OR of its words.
+  public static func pattern(for text: String) -> String? {
+    var seen: Set<String> = []
+    let words = SearchQuery.words(in: text).filter { seen.insert($0).inserted }.prefix(64)
+    return SearchQuery(terms: words.map { .word($0) }).matchPattern(.any)
+  }
+
+  /// The best answers for a normalized text, best first.
+  public func rank(_ text: String, limit: Int, ranker: Ranker = .full) throws -> [Candidate] {
+    guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
+    let n = answers.count
+    var bm25 = [Double](repeating: 0, count: n)
+    for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
+      if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+    }
+    var similarity = [Double](repeating: 0, count: n)
+    var score = bm25
+    if ranker == .full {
+      let (classScores, best) = model.classScores(for: text)
+      var knn = [Double](repeating: 0, count: n)
+      for i in 0..<n {
+        knn[i] = Double(classScores[classOfAnswer[i]])
+        similarity[i] = Double(best[classOfAnswer[i]])
+      }
+      let zb = Self.zscores(bm25)
+      let zk = Self.zscores(knn)
+      for i in 0..<n {
+        let e = evidence[i]
+        let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
+        score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
+      }
+    }
+    let order = (0..<n).filter { bm25[$0] > 0 || similarity[$0] > 0 }.sorted {
+      score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1
+    }
+    return order.prefix(limit).map {
+      Candidate(answer: answers[$0], score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+    }
+  }
+
+  static func zscores(_ values: [Double]) -> [Double] {
+    guard values.count > 1 else { return values.map { _ in 0 } }
+    let mean = values.reduce(0, +) / Double(values.count)
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+    let sd = variance.squareRoot()
+    guard sd > 0 else { return values.map { _ in 0 } }
+    return values.map { ($0 - mean) / sd }
+  }
+}
+
+extension Workspace {
+  private static let suggesterCache = SuggesterCache()
+
+  /// The ranker for this knowledge base's current index, built on first use and kept while the
+  /// index does not change.
+  public func suggester() throws -> Suggester {
+    let state = try store.contentState()
+    let key = indexPath
+    if let cached = Self.suggesterCache.get(key), cached.state == state { return cached }
+    let suggester = Suggester(store: store, corpus: try store.suggestCorpus())
+    Self.suggesterCache.set(key, suggester)
+    return suggester
+  }
+}
+
+final class SuggesterCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [String: Suggester] = [:]
+  func get(_ key: String) -> Suggester? { lock.withLock { items[key] } }
+  func set(_ key: String, _ value: Suggester) { lock.withLock { items[key] = value } }
+}
