@@ -83,6 +83,11 @@ struct Arguments: Sendable {
         throw .wrongType(tool: tool, name: name, expected: "an array of strings", got: "an array with other values")
       }
       return value
+    case "object":
+      guard value.objectValue != nil else {
+        throw .wrongType(tool: tool, name: name, expected: "an object", got: describe(value))
+      }
+      return value
     default:
       return value
     }

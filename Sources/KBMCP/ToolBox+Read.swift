@@ -6,7 +6,7 @@ import MCP
 
 extension ToolBox {
   /// Every tool the server offers. Descriptions are for the agent: what the tool does and when.
-  static let specs: [ToolSpec] = readSpecs + caseSpecs + syncSpecs
+  static let specs: [ToolSpec] = readSpecs + suggestSpecs + caseSpecs + syncSpecs
 
   static let readSpecs: [ToolSpec] = [
     ToolSpec(
@@ -69,6 +69,7 @@ extension ToolBox {
     case "list_cases": return try listCases(args)
     default:
       if let value = try runCase(name, args) { return value }
+      if let value = try runSuggest(name, args) { return value }
       if let value = try runSync(name, args) { return value }
       throw ToolError.unknownTool(name, known: Self.specs.map(\.tool.name))
     }

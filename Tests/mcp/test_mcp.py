@@ -150,7 +150,7 @@ def test_lists_tools_with_input_schemas(kb):
     async def go():
         async with session(kb) as s:
             tools = {t.name: t for t in (await s.list_tools()).tools}
-            for name in ["search", "show", "list_cases", "case_open", "case_log", "case_resolve", "cases_due"]:
+            for name in ["search", "suggest", "show", "list_cases", "case_open", "case_log", "case_resolve", "cases_due", "sync"]:
                 assert name in tools
             for tool in tools.values():
                 schema = getattr(tool, "input_schema", None) or getattr(tool, "inputSchema")
@@ -517,6 +517,52 @@ def test_sync_without_a_remote_is_an_error_result(kb):
         async with session(kb) as s:
             message, code = await call_error(s, "sync", {})
             assert code == "not_set_up" and "remote" in message
+            await call_ok(s, "search", {"query": "sms"})
+
+    run(go())
+
+
+def test_suggest_with_reply_draft_and_guards(kb):
+    settings = (kb / "kb.yml").read_text().replace("competitors: []", "competitors: [Verizon]")
+    (kb / "kb.yml").write_text(settings)
+
+    async def go():
+        async with session(kb) as s:
+            data = await call_ok(
+                s, "suggest",
+                {"text": "my iphone keeps getting the same text message over and over", "author": "dana", "channel": "twitter"},
+            )
+            assert data["verdict"] == "known-fix"
+            assert data["suggestions"][0]["id"] == "iphone-sms-repeats"
+            assert data["suggestions"][0]["fix"][0].startswith("Power the phone off")
+            reply = data["reply"]
+            assert reply["text"].startswith("@dana ") and "Power the phone off" in reply["text"]
+            assert reply["limit"] == 280 and reply["length"] <= 280
+            assert reply["signature"] == "^SB"  # the agent's initials, from --as "Support bot <...>"
+            assert data["guards"] == []
+
+            # A JSON mention (X API v2 style is accepted too) from a competitor's unhappy customer.
+            data = await call_ok(
+                s, "suggest",
+                {"mention": {"text": "Verizon support is useless, my texts keep repeating forever", "author": "@zed"}},
+            )
+            kinds = [g["kind"] for g in data["guards"]]
+            assert "competitor" in kinds
+            assert all(g["advice"] for g in data["guards"])
+
+            # Nothing is written by suggest.
+            assert not list((kb / "cases").rglob("*zed*"))
+
+            message, code = await call_error(s, "suggest", {})
+            assert code == "invalid_arguments" and "text" in message
+            message, code = await call_error(s, "suggest", {"mention": "not an object"})
+            assert code == "invalid_arguments" and "object" in message
+            message, code = await call_error(s, "suggest", {"mention": {"author": "@x"}})
+            assert code == "invalid_arguments" and "text" in message
+            message, code = await call_error(s, "suggest", {"text": "sms", "mention": {"text": "sms"}})
+            assert code == "invalid_arguments"
+            message, code = await call_error(s, "suggest", {"text": "sms", "limit": 0})
+            assert code == "invalid_arguments"
             await call_ok(s, "search", {"query": "sms"})
 
     run(go())
