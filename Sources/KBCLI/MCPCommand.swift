@@ -9,10 +9,13 @@ extension KBCommand {
       commandName: "mcp",
       abstract: "Serve the knowledge base to AI agents over the Model Context Protocol (stdio).",
       discussion: """
-        Reads MCP requests on standard input and answers on standard output; logs go to standard
-        error. Tools: search, show, list_cases and the case and suggest tools (see docs/MCP.md).
-        Journal entries written through MCP are signed '<name> (via MCP)', where <name> comes
-        from --as, else from .kb/identity or git config user.name.
+        Reads MCP requests on standard input and answers on standard output; logs go to standard \
+        error. Tools: search, suggest, show, list_cases, case_open, case_log, case_resolve, \
+        case_assign, cases_due, sync; resources kb://answers/<id> and kb://cases/<id> (see \
+        docs/MCP.md). Journal entries and sync commits written through MCP are signed \
+        '<name> (via MCP)', where <name> comes from --as, else from .kb/identity or git config \
+        user.name. Register it with a client as: command "kb", args ["mcp", "--kb", "<folder>", \
+        "--as", "Support bot <bot@example.com>"].
         """)
 
     @OptionGroup var global: GlobalOptions
