@@ -25,7 +25,11 @@ extension ToolBox {
           """,
         inputSchema: Schema.object(
           [
-            "text": Schema.string("The customer's words, as posted.", nonEmpty: true),
+            "text": Schema.string("The customer's words, as posted (give text or mention).", nonEmpty: true),
+            "mention": [
+              "type": "object",
+              "description": "Instead of text: the mention as JSON (plain object with text, author, url, created_at, channel; an X API v2 response; or a Mastodon status). The other arguments fill in what it lacks.",
+            ],
             "customer": Schema.string("The customer's handle, such as @stevebuttry.", nonEmpty: true),
             "channel": Schema.string("Where it came from: twitter, mastodon, email, ….", nonEmpty: true),
             "url": Schema.string("A link to the original post.", nonEmpty: true),
@@ -35,7 +39,7 @@ extension ToolBox {
             "related": Schema.strings("Ids of cases with the same problem to link to (each must exist)."),
             "id": Schema.string("The case id (default: the day and the words of the complaint).", nonEmpty: true),
             "title": Schema.string("A title (default: the start of the complaint).", nonEmpty: true),
-          ], required: ["text"]),
+          ]),
         annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false))),
     ToolSpec(
       tool: Tool(
@@ -126,9 +130,18 @@ extension ToolBox {
     if let c = customer, c.contains("\n") {
       throw ToolError.invalidArgument(tool: "case_open", name: "customer", reason: "must be one line.")
     }
-    let mention = Mention(
-      text: try args.required("text"), author: customer, url: args.string("url"), createdAt: opened,
-      channel: args.string("channel")?.lowercased())
+    var mention: Mention
+    switch (args.string("text"), args.values["mention"]) {
+    case (let text?, nil): mention = Mention(text: text)
+    case (nil, let json?): mention = try Self.mention(from: json, tool: "case_open")
+    case (_?, _?): throw ToolError.invalidArgument(tool: "case_open", name: "text", reason: "and 'mention' cannot both be given; pass one.")
+    case (nil, nil): throw ToolError.missingArgument(tool: "case_open", name: "text")
+    }
+    // As `kb case open`: the arguments fill in what the mention does not say.
+    if mention.author == nil { mention.author = customer }
+    if mention.channel == nil { mention.channel = args.string("channel")?.lowercased() }
+    if mention.url == nil { mention.url = args.string("url") }
+    if mention.createdAt == nil { mention.createdAt = opened }
     let result = try workspace.openCase(
       from: mention, related: args.strings("related"), assignee: args.string("assignee"), tags: args.strings("tags"),
       id: args.string("id"), title: args.string("title"))

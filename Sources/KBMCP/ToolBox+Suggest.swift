@@ -45,18 +45,7 @@ extension ToolBox {
         mention.author = author.hasPrefix("@") || author.contains("@") ? author : "@" + author
       }
     case (nil, let json?):
-      let data = try JSONEncoder().encode(json)
-      let mentions: [Mention]
-      do {
-        mentions = try Mention.parse(json: data)
-      } catch {
-        throw ToolError.invalidArgument(tool: "suggest", name: "mention", reason: "is not a mention: \(error.description)")
-      }
-      guard mentions.count == 1, let first = mentions.first else {
-        throw ToolError.invalidArgument(
-          tool: "suggest", name: "mention", reason: "must hold exactly one mention, not \(mentions.count); call suggest once per mention.")
-      }
-      mention = first
+      mention = try Self.mention(from: json, tool: "suggest")
       if args.string("author") != nil {
         throw ToolError.invalidArgument(tool: "suggest", name: "author", reason: "goes with text; a mention carries its own author.")
       }
@@ -72,5 +61,22 @@ extension ToolBox {
     // entries and commits carry the "(via MCP)" mark.
     let options = SuggestOptions(limit: args.int("limit") ?? 3, channel: args.string("channel"), agent: identity)
     return try Self.encode(try workspace.suggest(mention, options: options))
+  }
+
+  /// One mention from a JSON argument (a plain object, an X API v2 response or a Mastodon status).
+  static func mention(from json: Value, tool: String) throws(ToolError) -> Mention {
+    let mentions: [Mention]
+    do {
+      mentions = try Mention.parse(json: try JSONEncoder().encode(json))
+    } catch let error as MentionError {
+      throw .invalidArgument(tool: tool, name: "mention", reason: "is not a mention: \(error.description)")
+    } catch {
+      throw .invalidArgument(tool: tool, name: "mention", reason: "is not a mention: \(error)")
+    }
+    guard mentions.count == 1, let first = mentions.first else {
+      throw .invalidArgument(
+        tool: tool, name: "mention", reason: "must hold exactly one mention, not \(mentions.count); call \(tool) once per mention.")
+    }
+    return first
   }
 }

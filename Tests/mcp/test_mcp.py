@@ -566,3 +566,26 @@ def test_suggest_with_reply_draft_and_guards(kb):
             await call_ok(s, "search", {"query": "sms"})
 
     run(go())
+
+
+def test_case_open_from_a_json_mention(kb):
+    tweet = {
+        "data": {"id": "4963222851", "text": "@ATT my iPhone keeps re-sending the same text message over and over",
+                 "author_id": "42", "created_at": "2009-10-20T16:05:00.000Z"},
+        "includes": {"users": [{"id": "42", "username": "stevebuttry", "name": "Steve Buttry"}]},
+    }
+
+    async def go():
+        async with session(kb) as s:
+            opened = await call_ok(s, "case_open", {"mention": tweet, "assignee": "tina"})
+            case = opened["case"]
+            assert case["customer"] == "@stevebuttry"
+            assert case["opened"] == "2009-10-20T16:05:00Z"
+            assert case["assignee"] == "tina"
+            assert "re-sending the same text message" in case["complaint"]
+            message, code = await call_error(s, "case_open", {"mention": {"data": []}})
+            assert code == "invalid_arguments" and "mention" in message
+            message, code = await call_error(s, "case_open", {"mention": tweet, "text": "both"})
+            assert code == "invalid_arguments"
+
+    run(go())
