@@ -8,7 +8,7 @@ import MCP
 ///
 /// One actor owns the ``Workspace``, so calls that the SDK runs concurrently reach the files and
 /// the index one at a time. Every call first brings the index up to date (an incremental
-/// refresh: a stat per folder, a re-parse only of what changed), so edits made by people or
+/// refresh: a stat per file, a re-parse only of what changed), so edits made by people or
 /// `kb sync` while the server runs are seen at once.
 ///
 /// ```swift
