@@ -589,3 +589,20 @@ def test_case_open_from_a_json_mention(kb):
             assert code == "invalid_arguments"
 
     run(go())
+
+
+def test_concurrent_calls_are_all_answered(kb):
+    async def go():
+        async with session(kb) as s:
+            await call_ok(s, "case_open", {"text": "phone stuck in a loop", "id": "busy-case"})
+            calls = []
+            for i in range(10):
+                calls.append(s.call_tool("case_log", {"id": "busy-case", "text": f"note {i}"}))
+                calls.append(s.call_tool("search", {"query": "text message"}))
+                calls.append(s.call_tool("show", {"id": f"missing-{i}"}))
+            results = await asyncio.gather(*calls)
+            assert [is_error(r) for r in results] == [False, False, True] * 10
+            shown = await call_ok(s, "show", {"id": "busy-case"})
+            assert sorted(e["text"] for e in shown["journal"]) == sorted(f"note {i}" for i in range(10))
+
+    run(go())
