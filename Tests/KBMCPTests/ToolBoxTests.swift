@@ -47,6 +47,25 @@ import Testing
     #expect(await box.call("search", ["query": "sms"]).isError != true)
   }
 
+  @Test func everyToolHasADescribedSchema() {
+    let names = ToolBox.tools.map(\.name)
+    #expect(Set(names).count == names.count)
+    #expect(Set(names).isSuperset(of: ["search", "suggest", "show", "list_cases", "case_open", "case_log", "case_resolve", "cases_due", "sync"]))
+    for tool in ToolBox.tools {
+      let schema = tool.inputSchema.objectValue ?? [:]
+      #expect(schema["type"] == "object", "\(tool.name)")
+      let properties = schema["properties"]?.objectValue ?? [:]
+      for (name, property) in properties {
+        #expect(property.objectValue?["type"]?.stringValue != nil, "\(tool.name).\(name) has no type")
+        #expect(property.objectValue?["description"]?.stringValue?.isEmpty == false, "\(tool.name).\(name) has no description")
+      }
+      for required in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+        #expect(properties[required] != nil, "\(tool.name): required '\(required)' is not a property")
+      }
+      #expect(tool.description?.isEmpty == false)
+    }
+  }
+
   @Test func wholeNumbersAsDoublesAreIntegers() throws {
     let schema = Schema.object(["limit": Schema.integer("n", minimum: 1)])
     let args = try Arguments(["limit": .double(5)], schema: schema, tool: "t")
