@@ -206,8 +206,10 @@ struct FrontMatterMerge {
       notes.append("\(key): merged both sides' changes as a set")
       if case .sequence = oNode, result == mine { return .ours }
       if case .sequence = tNode, result == yours { return .theirs }
-      var style = Node.Sequence.Style.flow
-      if case .sequence(let s) = oNode { style = s.style } else if case .sequence(let s) = tNode { style = s.style }
+      // Written the way ours writes it (block when ours is a block list).
+      let style: Node.Sequence.Style =
+        Self.isBlockList(oText) || (Self.items(of: oNode, key: key).isEmpty && Self.isBlockList(tText))
+        ? .block : .flow
       return .text(Self.renderSequence(key: key, items: result, style: style))
     }
     if case .scalar(let o) = oNode, case .scalar(let t) = tNode {
@@ -254,6 +256,18 @@ struct FrontMatterMerge {
     fieldConflicts.append(FieldConflict(field: key, ours: oNode, theirs: tNode))
     conflicts.append("\(key) changed on both sides (kept ours; both values are in 'conflicts:')")
     return .ours
+  }
+
+  /// Whether a field's block is written as a block list (`key:` then `- item` lines).
+  static func isBlockList(_ text: String) -> Bool {
+    let lines = LineMerge.lines(text)
+    guard let first = lines.first, let colon = first.firstIndex(of: ":") else { return false }
+    let rest = first[first.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    guard rest.isEmpty || rest.hasPrefix("#") else { return false }
+    return lines.dropFirst().contains {
+      $0.trimmingCharacters(in: .whitespaces).hasPrefix("- ")
+        || $0.trimmingCharacters(in: .whitespacesAndNewlines) == "-"
+    }
   }
 
   static func rank(_ status: CaseStatus) -> Int {

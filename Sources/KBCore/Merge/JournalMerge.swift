@@ -163,7 +163,8 @@ enum JournalMerge {
         if !line.hasSuffix("\n") { text += "\n" }
       }
     }
-    text += layout.tail.joined()
+    // A blank line before the next heading, if either side had one.
+    text += (o?.tail.isEmpty ?? true ? t?.tail : o?.tail)?.joined() ?? ""
     result.text = text
     return result
   }
