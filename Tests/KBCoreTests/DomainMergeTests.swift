@@ -455,3 +455,81 @@ enum MergeFixture {
     }
   }
 }
+
+/// Random edits of a case on two sides, merged: the invariants every merge must keep.
+@Suite struct DomainMergePropertyTests {
+  typealias F = MergeFixture
+
+  @Test func randomEditsKeepTheInvariants() throws {
+    let seed = UInt64(ProcessInfo.processInfo.environment["KB_MERGE_SEED"] ?? "") ?? 99
+    let rounds = Int(ProcessInfo.processInfo.environment["KB_MERGE_ROUNDS"] ?? "") ?? 200
+    var rng = SeededGenerator(seed: seed)
+    let path = "cases/2024/10/sms.md"
+    var counter = 0
+
+    func randomEdit(_ text: String, side: String, clock: inout Int) -> String {
+      counter += 1
+      var document = try! Document(path: path, text: text)
+      switch Int.random(in: 0..<9, using: &rng) {
+      case 0:
+        document.edit { $0.set("title", to: "\(side) title \(counter % 3)") }
+      case 1:
+        var tags = document.tags
+        if !tags.isEmpty, Bool.random(using: &rng) { tags.remove(at: Int.random(in: 0..<tags.count, using: &rng)) }
+        tags.append("\(side)-\(counter % 4)")
+        document.edit { $0.set("tags", to: tags) }
+      case 2:
+        let status = CaseStatus.allCases.randomElement(using: &rng)!
+        document.edit { $0.set("status", to: status.rawValue) }
+      case 3:
+        document.edit { $0.set("x-\(side)-\(counter % 2)", to: "value \(counter)") }
+      case 4:
+        document.edit { $0.set("channel", to: nil) }
+      case 5:
+        document.markdown.body = document.markdown.body.replacingOccurrences(
+          of: "> my phone", with: "> my \(side) phone \(counter)")
+      case 6:
+        document.markdown.body += "\n## Notes \(side) \(counter)\nText.\n"
+      default:
+        clock += Int.random(in: 1...900, using: &rng)
+        let time = Date(timeIntervalSince1970: 1_729_440_600 + Double(clock))
+        let kind: JournalEntry.Kind = [.note, .acted, .resolved, .handoff].randomElement(using: &rng)!
+        document.append(JournalEntry(time: time, author: side, kind: kind, text: "entry \(counter)"))
+      }
+      return document.text
+    }
+
+    for _ in 0..<rounds {
+      var base = F.caseFile
+      var clock = 0
+      for _ in 0..<Int.random(in: 0...3, using: &rng) { base = randomEdit(base, side: "base", clock: &clock) }
+      var ours = base, theirs = base
+      var oursClock = clock, theirsClock = clock
+      for _ in 0..<Int.random(in: 0...4, using: &rng) { ours = randomEdit(ours, side: "ours", clock: &oursClock) }
+      for _ in 0..<Int.random(in: 0...4, using: &rng) { theirs = randomEdit(theirs, side: "theirs", clock: &theirsClock) }
+
+      let result = DomainMerge.merge(base: base, ours: ours, theirs: theirs, path: path)
+      // Deterministic.
+      #expect(DomainMerge.merge(base: base, ours: ours, theirs: theirs, path: path) == result)
+      // Parses as a document, flagged exactly when something is left for a person.
+      let merged = try Document(path: path, text: result.text)
+      #expect(merged.hasConflicts == !result.isClean, "\(result.conflicts)\n\(result.text)")
+      // Every journal entry of either side is there once.
+      let expected = Set(
+        try [ours, theirs].flatMap { try Document(path: path, text: $0).journal.entries.map(\.entry) })
+      #expect(Set(merged.journal.entries.map(\.entry)) == expected)
+      #expect(merged.journal.entries.count == expected.count)
+      // Every tag added on one side and not removed on the other is there.
+      let b = try Document(path: path, text: base), o = try Document(path: path, text: ours)
+      let t = try Document(path: path, text: theirs)
+      for tag in Set(o.tags).subtracting(b.tags).union(Set(t.tags).subtracting(b.tags)) {
+        #expect(merged.tags.contains(tag))
+      }
+      for tag in Set(b.tags).subtracting(o.tags).union(Set(b.tags).subtracting(t.tags)) {
+        #expect(!merged.tags.contains(tag))
+      }
+      // Merging the result again with either side changes nothing.
+      #expect(DomainMerge.merge(base: ours, ours: result.text, theirs: ours, path: path).text == result.text)
+    }
+  }
+}
