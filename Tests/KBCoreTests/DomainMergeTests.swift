@@ -398,6 +398,43 @@ enum MergeFixture {
     #expect(result.text.contains("3. A") && result.text.contains("3. B"))
   }
 
+  @Test func documentsWithoutFrontMatterMergeAsText() {
+    let base = "# Notes\n\none\ntwo\nthree\nfour\n"
+    let result = merge(base, "# Notes\n\nONE\ntwo\nthree\nfour\n", "# Notes\n\none\ntwo\nthree\nFOUR\n")
+    #expect(result == MergeOutcome(text: "# Notes\n\nONE\ntwo\nthree\nFOUR\n"))
+  }
+
+  @Test func crlfDocumentsKeepTheirLineEndings() throws {
+    let crlf = F.answer.replacingOccurrences(of: "\n", with: "\r\n")
+    let ours = F.edit(crlf, "owner: jason", "owner: ana")
+    let theirs = F.edit(crlf, "2. Turn iMessage", "2. Switch iMessage")
+    let result = merge(crlf, ours, theirs)
+    #expect(result.isClean)
+    #expect(result.text == F.edit(ours, "2. Turn iMessage", "2. Switch iMessage"))
+  }
+
+  @Test func journalSectionAddedOnBothSides() throws {
+    let path = "cases/2024/10/new.md"
+    let base = "---\nid: new\ntype: case\nstatus: open\n---\n> help\n"
+    let ours = F.appending("- 2024-10-20T16:30:00Z · Jason Reyes · acknowledged · On it.", to: base)
+    let theirs = F.appending("- 2024-10-20T16:20:00Z · Maria Lopez · listened · Saw it.", to: base)
+    let result = merge(base, ours, theirs, path: path)
+    #expect(result.isClean)
+    #expect(result.text == """
+      ---
+      id: new
+      type: case
+      status: open
+      ---
+      > help
+
+      ## Journal
+      - 2024-10-20T16:20:00Z · Maria Lopez · listened · Saw it.
+      - 2024-10-20T16:30:00Z · Jason Reyes · acknowledged · On it.
+
+      """)
+  }
+
   // MARK: Property: journals
 
   @Test func randomJournalsMergedInBothOrdersHaveTheSameEntries() throws {
