@@ -358,7 +358,7 @@ struct FrontMatterMerge {
       if node.tag.rawValue != Tag.Name.str.rawValue, scalar.style == .plain || scalar.style == .any {
         return scalar.string  // numbers, booleans, null, as written
       }
-      if isPlainWord(scalar.string, allowSpaces: false) { return scalar.string }
+      if isPlainWord(scalar.string) { return scalar.string }
       return doubleQuoted(scalar.string)
     case .sequence(let sequence):
       return "[" + sequence.map { renderFlow($0) }.joined(separator: ", ") + "]"
@@ -371,7 +371,7 @@ struct FrontMatterMerge {
   }
 
   /// A text that YAML reads back as the same text without quotes.
-  static func isPlainWord(_ text: String, allowSpaces: Bool) -> Bool {
+  static func isPlainWord(_ text: String) -> Bool {
     guard let first = text.unicodeScalars.first, first.properties.isAlphabetic || first == "_"
     else { return false }
     guard text.unicodeScalars.allSatisfy({
