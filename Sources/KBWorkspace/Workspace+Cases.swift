@@ -114,7 +114,13 @@ extension Workspace {
     let stems = Set(words.map(Self.stem))
     let needed = min(2, stems.count)
     var out: [SimilarCase] = []
-    for hit in try store.fullText(pattern, filters: [.type(.case)], limit: 50) {
+    // One query per active status, so that thousands of closed cases never crowd out the open ones.
+    var hits: [SearchHit] = []
+    for status in CaseStatus.allCases where CaseLifecycle.active.contains(status) {
+      hits += try store.fullText(pattern, filters: [.type(.case), .status(status)], limit: 20)
+    }
+    hits.sort { $0.score < $1.score }
+    for hit in hits {
       guard out.count < limit else { break }
       guard !excluding.contains(hit.id), let status = hit.status.flatMap(CaseStatus.init(rawValue:)),
         CaseLifecycle.active.contains(status), let document = try? readDocument(at: hit.path)
