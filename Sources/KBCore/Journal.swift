@@ -97,7 +97,9 @@ public struct Journal: Equatable, Sendable {
 
   /// Reads the journal section of `body`, whose first line is line `firstLine` of the file.
   public init(body: String, firstLine: Int = 1) {
-    let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+    // "\r\n" is one Character, so a CRLF file must be split on its line feeds explicitly.
+    let lines = (body.contains("\r\n") ? body.replacingOccurrences(of: "\r\n", with: "\n") : body)
+      .split(separator: "\n", omittingEmptySubsequences: false)
     var inSection = false
     var current: (entry: JournalEntry, line: Int)?
     func flush() {

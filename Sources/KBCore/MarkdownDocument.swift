@@ -66,7 +66,8 @@ public struct MarkdownDocument: Equatable, Sendable {
   public var text: String {
     guard let frontMatter else { return body }
     var closing = closingFence
-    if !closing.hasSuffix("\n") { closing += "\n" }
+    // utf8, not Character: "\r\n" is one Character, so `hasSuffix("\n")` is false for it.
+    if closing.utf8.last != UInt8(ascii: "\n") { closing += "\n" }
     return openingFence + frontMatter.raw + closing + body
   }
 

@@ -256,7 +256,8 @@ extension Workspace {
   private func append(
     _ entry: JournalEntry, to caseID: String, held: Bool?, edit: (inout FrontMatter) -> Void
   ) throws -> CaseChange {
-    var document = try caseDocument(id: caseID)
+    let original = try caseDocument(id: caseID)
+    var document = try Self.withLineFeeds(original)
     let previous = document.status ?? .open
     let next = try CaseLifecycle.next(after: previous, kind: entry.kind, held: held, caseID: document.id)
     document.append(entry)
@@ -264,6 +265,7 @@ extension Workspace {
       if next != previous || fm.string("status") == nil { fm.set("status", to: next.rawValue) }
       edit(&fm)
     }
+    document = try Self.restoringLineEnds(document, like: original)
     try write(document)
     return CaseChange(document: document, entry: entry, previousStatus: previous, status: next, held: held)
   }
@@ -327,7 +329,10 @@ extension Workspace {
         $0.set("source_case", to: document.id)
       }
       try write(answer, creating: true)
+      let original = document
+      document = try Self.withLineFeeds(document)
       document.edit { $0.set("answer", to: answerID) }
+      document = try Self.restoringLineEnds(document, like: original)
       try write(document)
       return (answer, document)
     }
@@ -351,6 +356,28 @@ extension Workspace {
       }.filter { $0.figures.opened > 0 }
     }
     return stats
+  }
+
+  // MARK: Line ends
+
+  /// A file saved with CRLF line ends (a Windows editor), read with LF ones so that the journal
+  /// and front-matter edits see its lines; ``restoringLineEnds(_:like:)`` puts the CRLFs back.
+  static func withLineFeeds(_ document: Document) throws -> Document {
+    guard document.text.contains("\r\n") else { return document }
+    return try reparsed(document, text: document.text.replacingOccurrences(of: "\r\n", with: "\n"))
+  }
+
+  static func restoringLineEnds(_ document: Document, like original: Document) throws -> Document {
+    guard original.text.contains("\r\n") else { return document }
+    return try reparsed(document, text: document.text.replacingOccurrences(of: "\n", with: "\r\n"))
+  }
+
+  private static func reparsed(_ document: Document, text: String) throws -> Document {
+    do {
+      return try Document(path: document.path, text: text)
+    } catch {
+      throw WorkspaceError.invalidDocument(path: document.path, line: error.line, reason: error.description)
+    }
   }
 
   // MARK: Words

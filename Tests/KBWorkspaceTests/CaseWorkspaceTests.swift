@@ -192,6 +192,20 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
     #expect(diagnostics.contains { $0.path == "cases/2009/10/hand-edited.md" && $0.line == 16 && $0.severity == .warning })
   }
 
+  @Test func casesSavedWithCRLFKeepTheirLineEnds() throws {
+    let kb = try TempKB()
+    defer { kb.remove() }
+    let original = "---\r\nid: crlf\r\ntype: case\r\nstatus: open\r\n---\r\n> Help\r\n\r\n## Journal\r\n- 2024-01-01T10:00:00Z · a · note · first\r\n"
+    try kb.write("cases/2024/01/crlf.md", original)
+    try kb.workspace.refresh()
+    #expect(try kb.workspace.caseDocument(id: "crlf").journal.entries.map(\.entry.text) == ["first"])
+    try kb.workspace.log(caseID: "crlf", kind: .acknowledged, text: "hi", author: "j", at: at("2024-01-02T00:00:00Z"))
+    #expect(try kb.workspace.store.caseFacts().first?.entries.map(\.kind) == [.note, .acknowledged])
+    #expect(try kb.text("cases/2024/01/crlf.md") == original
+      .replacingOccurrences(of: "status: open", with: "status: acknowledged")
+      + "- 2024-01-02T00:00:00Z · j · acknowledged · hi\r\n")
+  }
+
   @Test func logSignsEntriesAndStatusFollows() throws {
     let kb = try TempKB(answers: ["iphone-sms-repeats"])
     defer { kb.remove() }
