@@ -279,6 +279,26 @@ struct CaseCommandEndToEndTests {
     #expect(kb.allFiles().allSatisfy { !$0.contains(".kb-tmp") })
   }
 
+  @Test func concurrentLogsNeverLoseAnEntry() async throws {
+    let kb = try KBProcess()
+    defer { kb.remove() }
+    try kb.run(["case", "open", "--id", "busy", "--at", "2024-01-01T10:00:00Z", "Everyone is on this one"])
+    let count = Int(ProcessInfo.processInfo.environment["KB_CASES_CONCURRENT_N"] ?? "") ?? 8
+    let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+      for i in 0..<count {
+        group.addTask {
+          try kb.run(["case", "log", "busy", "--kind", "note", "--as", "agent\(i)", "--at", "2024-01-01T11:00:0\(i % 10)Z", "Note \(i)"]).status
+        }
+      }
+      var out: [Int32] = []
+      for try await status in group { out.append(status) }
+      return out
+    }
+    #expect(statuses.allSatisfy { $0 == 0 })
+    let document = try Workspace(root: kb.root).caseDocument(id: "busy")
+    #expect(Set(document.journal.entries.map(\.entry.text)) == Set((0..<count).map { "Note \($0)" }))
+  }
+
   @Test func casesListsWithFiltersAndStatsGivesKnownFigures() throws {
     let kb = try KBProcess()
     defer { kb.remove() }
