@@ -15,10 +15,19 @@ struct TimeZoneOption: ParsableArguments {
   @Option(name: .customLong("tz"), help: ArgumentHelp("Time zone for dates, such as Europe/Berlin (default: $TZ, else UTC).", valueName: "zone"))
   var tz: String?
 
-  var text: String { tz ?? ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC" }
+  /// `--tz`, else `$TZ` when it names a zone (a POSIX rule such as `CET-1CEST` does not: UTC
+  /// then, with a warning), else UTC.
+  var text: String {
+    if let tz { return tz }
+    guard let env = ProcessInfo.processInfo.environment["TZ"], !env.isEmpty else { return "UTC" }
+    if (try? FollowUp.timeZone(env)) != nil { return env }
+    Output.warn("warning: TZ='\(env)' is not a time zone name; using UTC. Pass --tz to choose one.")
+    return "UTC"
+  }
 
   func validate() throws {
-    do { _ = try FollowUp.timeZone(text) } catch { throw ValidationError(error.description) }
+    guard let tz else { return }
+    do { _ = try FollowUp.timeZone(tz) } catch { throw ValidationError(error.description) }
   }
 
   /// The zone and the name to show for it.

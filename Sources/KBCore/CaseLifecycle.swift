@@ -238,7 +238,7 @@ public enum FollowUp {
       }
       throw .invalidTimeZone(text)
     }
-    guard t.contains("/") || t.count <= 5, let zone = TimeZone(identifier: t) else { throw .invalidTimeZone(text) }
+    guard let zone = TimeZone(identifier: t) else { throw .invalidTimeZone(text) }
     return zone
   }
 

@@ -155,7 +155,7 @@ import Testing
     #expect(throws: CaseError.invalidTimeZone("+25:00")) { try FollowUp.timeZone("+25:00") }
   }
 
-  @Test(arguments: ["UTC", "utc", "Z", ":Europe/Berlin", "Europe/Berlin", "+02:00", "-0930", "UTC+3", "GMT"])
+  @Test(arguments: ["UTC", "utc", "Z", ":Europe/Berlin", "Europe/Berlin", "+02:00", "-0930", "UTC+3", "GMT", "EST5EDT", "Singapore"])
   func readsTimeZones(name: String) throws {
     _ = try FollowUp.timeZone(name)
   }
