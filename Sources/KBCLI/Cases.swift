@@ -146,17 +146,26 @@ extension KBCommand {
       }
       let workspace = try global.open()
       var opened: [OpenedCase] = []
+      struct Skipped: Codable { var id: String; var source: String }
+      var skipped: [Skipped] = []
       for mention in mentions {
+        // A batch run twice opens each mention once: the ones already opened are skipped.
+        if mentions.count > 1, let existing = try workspace.existingCase(for: mention) {
+          skipped.append(Skipped(id: existing, source: mention.url ?? ""))
+          continue
+        }
         opened.append(try workspace.openCase(
           from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title))
       }
       struct Item: Codable { var `case`: DocumentJSON; var similar: [SimilarCase] }
-      struct Result: Codable { var opened: [Item] }
+      struct Result: Codable { var opened: [Item]; var skipped: [Skipped] }
       if global.json {
-        try global.output.print(json: Result(opened: opened.map { Item(case: DocumentJSON($0.document), similar: $0.similar) }))
+        try global.output.print(json: Result(
+          opened: opened.map { Item(case: DocumentJSON($0.document), similar: $0.similar) }, skipped: skipped))
         return
       }
       let output = global.output
+      for s in skipped { print(output.dim("Already opened as \(s.id): \(s.source)")) }
       for item in opened {
         let d = item.document
         let who = [d.customer, d.channel].compactMap { $0 }.joined(separator: " on ")

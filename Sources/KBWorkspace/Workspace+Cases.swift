@@ -135,6 +135,19 @@ extension Workspace {
     return out
   }
 
+  /// The case already opened from this mention: same `source` link and same opening time.
+  /// `nil` for a mention without a link or time.
+  public func existingCase(for mention: Mention) throws -> String? {
+    guard let url = mention.url, let created = mention.createdAt else { return nil }
+    var query = CaseListQuery()
+    query.since = Timestamp.format(created)
+    query.before = Timestamp.format(created.addingTimeInterval(1))
+    for candidate in try store.cases(query) {
+      if let document = try? readDocument(at: candidate.path), document.source == url { return document.id }
+    }
+    return nil
+  }
+
   /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
   /// returns it with the open cases that look like the same problem (found before writing).
   ///
@@ -152,6 +165,10 @@ extension Workspace {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }
     return try withWriteLock {
+      if let existing = try existingCase(for: mention) {
+        throw WorkspaceError.invalidInput(
+          "This mention (\(mention.url ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
+      }
       let similar = try similarOpenCases(to: mention.text, excluding: Set(related))
       let document = try newCase(
         complaint: mention.text, id: id, customer: mention.author, channel: mention.channel, source: mention.url,

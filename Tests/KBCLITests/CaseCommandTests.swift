@@ -164,6 +164,16 @@ struct CaseCommandEndToEndTests {
     #expect((try r.json()["opened"] as? [Any])?.count == 3)
     #expect(kb.caseFiles().count == 5)
 
+    // The same mentions again open nothing new: one is refused, a batch skips them.
+    r = try kb.run(["case", "open", "-"], stdin: try fixtureText("mastodon-status.json"))
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("was already opened as case"))
+    r = try kb.run(["case", "open", "--json"], stdin: try fixtureText("x-v2-multiple-tweets.json"))
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect((try r.json()["opened"] as? [Any])?.isEmpty == true)
+    #expect((try r.json()["skipped"] as? [Any])?.count == 3)
+    #expect(kb.caseFiles().count == 5)
+
     // A plain object and JSON lines; flags fill what the JSON lacks.
     let lines = """
       {"text": "My iPhone keeps sending the same text message again and again", "author": "stevebuttry", "created_at": "2009-10-20T16:05:00Z"}
