@@ -15,10 +15,19 @@ struct TimeZoneOption: ParsableArguments {
   @Option(name: .customLong("tz"), help: ArgumentHelp("Time zone for dates, such as Europe/Berlin (default: $TZ, else UTC).", valueName: "zone"))
   var tz: String?
 
-  var text: String { tz ?? ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC" }
+  /// `--tz`, else `$TZ` when it names a zone (a POSIX rule such as `CET-1CEST` does not: UTC
+  /// then, with a warning), else UTC.
+  var text: String {
+    if let tz { return tz }
+    guard let env = ProcessInfo.processInfo.environment["TZ"], !env.isEmpty else { return "UTC" }
+    if (try? FollowUp.timeZone(env)) != nil { return env }
+    Output.warn("warning: TZ='\(env)' is not a time zone name; using UTC. Pass --tz to choose one.")
+    return "UTC"
+  }
 
   func validate() throws {
-    do { _ = try FollowUp.timeZone(text) } catch { throw ValidationError(error.description) }
+    guard let tz else { return }
+    do { _ = try FollowUp.timeZone(tz) } catch { throw ValidationError(error.description) }
   }
 
   /// The zone and the name to show for it.
@@ -137,17 +146,26 @@ extension KBCommand {
       }
       let workspace = try global.open()
       var opened: [OpenedCase] = []
+      struct Skipped: Codable { var id: String; var source: String }
+      var skipped: [Skipped] = []
       for mention in mentions {
+        // A batch run twice opens each mention once: the ones already opened are skipped.
+        if mentions.count > 1, let existing = try workspace.existingCase(for: mention) {
+          skipped.append(Skipped(id: existing, source: mention.url ?? ""))
+          continue
+        }
         opened.append(try workspace.openCase(
           from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title))
       }
       struct Item: Codable { var `case`: DocumentJSON; var similar: [SimilarCase] }
-      struct Result: Codable { var opened: [Item] }
+      struct Result: Codable { var opened: [Item]; var skipped: [Skipped] }
       if global.json {
-        try global.output.print(json: Result(opened: opened.map { Item(case: DocumentJSON($0.document), similar: $0.similar) }))
+        try global.output.print(json: Result(
+          opened: opened.map { Item(case: DocumentJSON($0.document), similar: $0.similar) }, skipped: skipped))
         return
       }
       let output = global.output
+      for s in skipped { print(output.dim("Already opened as \(s.id): \(s.source)")) }
       for item in opened {
         let d = item.document
         let who = [d.customer, d.channel].compactMap { $0 }.joined(separator: " on ")

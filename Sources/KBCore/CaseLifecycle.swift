@@ -228,7 +228,8 @@ public enum FollowUp {
     }
     if let first = offsetText.first, first == "+" || first == "-" {
       let sign = first == "+" ? 1 : -1
-      let digits = offsetText.dropFirst().split(separator: ":")
+      var digits = offsetText.dropFirst().split(separator: ":")
+      if digits.count == 1, digits[0].count == 4 { digits = [digits[0].prefix(2), digits[0].suffix(2)] }
       if (1...2).contains(digits.count), let h = Int(digits[0]), (0...14).contains(h),
         digits.count == 1 || (Int(digits[1]).map { (0..<60).contains($0) } ?? false)
       {
@@ -237,7 +238,7 @@ public enum FollowUp {
       }
       throw .invalidTimeZone(text)
     }
-    guard t.contains("/") || t.count <= 5, let zone = TimeZone(identifier: t) else { throw .invalidTimeZone(text) }
+    guard let zone = TimeZone(identifier: t) else { throw .invalidTimeZone(text) }
     return zone
   }
 

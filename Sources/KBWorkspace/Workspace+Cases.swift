@@ -114,7 +114,13 @@ extension Workspace {
     let stems = Set(words.map(Self.stem))
     let needed = min(2, stems.count)
     var out: [SimilarCase] = []
-    for hit in try store.fullText(pattern, filters: [.type(.case)], limit: 50) {
+    // One query per active status, so that thousands of closed cases never crowd out the open ones.
+    var hits: [SearchHit] = []
+    for status in CaseStatus.allCases where CaseLifecycle.active.contains(status) {
+      hits += try store.fullText(pattern, filters: [.type(.case), .status(status)], limit: 20)
+    }
+    hits.sort { $0.score < $1.score }
+    for hit in hits {
       guard out.count < limit else { break }
       guard !excluding.contains(hit.id), let status = hit.status.flatMap(CaseStatus.init(rawValue:)),
         CaseLifecycle.active.contains(status), let document = try? readDocument(at: hit.path)
@@ -127,6 +133,19 @@ extension Workspace {
         shared: shared.sorted()))
     }
     return out
+  }
+
+  /// The case already opened from this mention: same `source` link and same opening time.
+  /// `nil` for a mention without a link or time.
+  public func existingCase(for mention: Mention) throws -> String? {
+    guard let url = mention.url, let created = mention.createdAt else { return nil }
+    var query = CaseListQuery()
+    query.since = Timestamp.format(created)
+    query.before = Timestamp.format(created.addingTimeInterval(1))
+    for candidate in try store.cases(query) {
+      if let document = try? readDocument(at: candidate.path), document.source == url { return document.id }
+    }
+    return nil
   }
 
   /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
@@ -146,6 +165,10 @@ extension Workspace {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }
     return try withWriteLock {
+      if let existing = try existingCase(for: mention) {
+        throw WorkspaceError.invalidInput(
+          "This mention (\(mention.url ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
+      }
       let similar = try similarOpenCases(to: mention.text, excluding: Set(related))
       let document = try newCase(
         complaint: mention.text, id: id, customer: mention.author, channel: mention.channel, source: mention.url,
@@ -250,7 +273,8 @@ extension Workspace {
   private func append(
     _ entry: JournalEntry, to caseID: String, held: Bool?, edit: (inout FrontMatter) -> Void
   ) throws -> CaseChange {
-    var document = try caseDocument(id: caseID)
+    let original = try caseDocument(id: caseID)
+    var document = try Self.withLineFeeds(original)
     let previous = document.status ?? .open
     let next = try CaseLifecycle.next(after: previous, kind: entry.kind, held: held, caseID: document.id)
     document.append(entry)
@@ -258,6 +282,7 @@ extension Workspace {
       if next != previous || fm.string("status") == nil { fm.set("status", to: next.rawValue) }
       edit(&fm)
     }
+    document = try Self.restoringLineEnds(document, like: original)
     try write(document)
     return CaseChange(document: document, entry: entry, previousStatus: previous, status: next, held: held)
   }
@@ -321,7 +346,10 @@ extension Workspace {
         $0.set("source_case", to: document.id)
       }
       try write(answer, creating: true)
+      let original = document
+      document = try Self.withLineFeeds(document)
       document.edit { $0.set("answer", to: answerID) }
+      document = try Self.restoringLineEnds(document, like: original)
       try write(document)
       return (answer, document)
     }
@@ -345,6 +373,28 @@ extension Workspace {
       }.filter { $0.figures.opened > 0 }
     }
     return stats
+  }
+
+  // MARK: Line ends
+
+  /// A file saved with CRLF line ends (a Windows editor), read with LF ones so that the journal
+  /// and front-matter edits see its lines; ``restoringLineEnds(_:like:)`` puts the CRLFs back.
+  static func withLineFeeds(_ document: Document) throws -> Document {
+    guard document.text.contains("\r\n") else { return document }
+    return try reparsed(document, text: document.text.replacingOccurrences(of: "\r\n", with: "\n"))
+  }
+
+  static func restoringLineEnds(_ document: Document, like original: Document) throws -> Document {
+    guard original.text.contains("\r\n") else { return document }
+    return try reparsed(document, text: document.text.replacingOccurrences(of: "\n", with: "\r\n"))
+  }
+
+  private static func reparsed(_ document: Document, text: String) throws -> Document {
+    do {
+      return try Document(path: document.path, text: text)
+    } catch {
+      throw WorkspaceError.invalidDocument(path: document.path, line: error.line, reason: error.description)
+    }
   }
 
   // MARK: Words

@@ -180,3 +180,42 @@ private final class TempDir {
     #expect((counts["cases"] as? Int ?? 0) >= 20)
   }
 }
+
+@Suite struct EditorTests {
+  /// `kb new answer` without --title opens $EDITOR; the file is written only when it parses.
+  @Test func newAnswerInTheEditor() throws {
+    let tmp = try TempDir()
+    try KB.run(["init", tmp.path])
+    let editor = tmp.path + "/fake-editor.sh"
+    try Data("""
+      #!/bin/sh
+      cat > "$1" <<'DOC'
+      ---
+      id: router-restart
+      type: answer
+      title: Restart the router in the right order
+      tags: [router]
+      ---
+      ## Fix
+      1. Unplug the router for 30 seconds.
+      DOC
+
+      """.utf8).write(to: URL(fileURLWithPath: editor))
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
+    var r = try KB.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": editor, "VISUAL": ""])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(FileManager.default.fileExists(atPath: tmp.path + "/answers/router-restart.md"))
+
+    // An editor that leaves invalid front matter: nothing is written, the draft is kept.
+    let bad = tmp.path + "/bad-editor.sh"
+    try Data("#!/bin/sh\nprintf -- '---\\nid: x\\ntitle: [oops\\n---\\n' > \"$1\"\n".utf8).write(to: URL(fileURLWithPath: bad))
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad)
+    r = try KB.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": bad, "VISUAL": ""])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("draft is kept"))
+    #expect(!FileManager.default.fileExists(atPath: tmp.path + "/answers/x.md"))
+
+    r = try KB.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": "", "VISUAL": ""])
+    #expect(r.status == 64 && r.stderr.contains("No $EDITOR"))
+  }
+}
