@@ -13,7 +13,7 @@ struct Lines {
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
       .map(String.init)
     trailingBreak = text.last == "\n" || text.last == "\r\n"
-    if trailingBreak, lines.last == "" { lines.removeLast() }
+    if trailingBreak || text.isEmpty, lines.last == "" { lines.removeLast() }
     ending = text.contains("\r\n") ? "\r\n" : "\n"
     self.lines = lines
   }

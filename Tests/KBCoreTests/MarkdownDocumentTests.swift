@@ -82,6 +82,13 @@ import Testing
     #expect(fm.strings("tags") == ["x", "y: z"])
   }
 
+  @Test func settingFieldsOnAnEmptyFrontMatterAddsNoBlankLine() {
+    var fm = FrontMatter()
+    fm.set("id", to: "a")
+    fm.set("type", to: "case")
+    #expect(fm.raw == "id: a\ntype: case\n")
+  }
+
   @Test func valuesThatNeedQuotingAreQuoted() throws {
     var fm = FrontMatter()
     fm.set("customer", to: "@stevebuttry")

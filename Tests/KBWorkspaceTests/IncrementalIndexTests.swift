@@ -6,7 +6,7 @@ import Testing
 @testable import KBWorkspace
 
 /// A knowledge base in its own temporary folder, removed at the end of the test.
-private final class TempKB {
+private final class IndexTestKB {
   let root: String
 
   init() throws {
@@ -46,7 +46,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
 
 @Suite struct IncrementalIndexTests {
   @Test func addEditDeleteRename() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     try kb.write("answers/a.md", answer("a", title: "Router lights blinking"))
     try kb.write("answers/b.md", answer("b", title: "Voicemail not working"))
     let ws = try Workspace(root: kb.root)
@@ -89,7 +89,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func aNewProcessSeesTheSameIndex() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     try kb.write("answers/a.md", answer("a", title: "Roaming help number"))
     do {
       let ws = try Workspace(root: kb.root)
@@ -101,7 +101,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func badFilesAreReportedAndTheRestIsIndexed() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     try kb.write("answers/good.md", answer("good", title: "Good answer"))
     try kb.write("answers/yaml.md", "---\nid: yaml\ntitle: [unclosed\n---\nbody\n")
     try kb.write("answers/unterminated.md", "---\nid: x\nbody without a closing fence\n")
@@ -132,7 +132,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func aCorruptIndexIsRebuiltWithAWarning() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     try kb.write("answers/a.md", answer("a", title: "Autopay failed"))
     do { try Workspace(root: kb.root).refresh() }
     for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: kb.root + "/.kb/index.sqlite" + suffix) }
@@ -145,7 +145,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func pathsOutsideTheKnowledgeBaseAreRefused() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     let ws = try Workspace(root: kb.root)
     for path in ["../outside.md", "/etc/passwd", "answers/../../x.md"] {
       #expect(throws: WorkspaceError.self) { try ws.resolve(path) }
@@ -156,7 +156,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func reindexExactPaths() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     try kb.write("answers/a.md", answer("a", title: "Old"))
     let ws = try Workspace(root: kb.root)
     try ws.refresh()
@@ -170,7 +170,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func writesAreAtomicAndIndexed() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     let ws = try Workspace(root: kb.root)
     let doc = try ws.newAnswer(title: "Refund not showing up", tags: ["refunds"], symptoms: ["where is my refund"], author: "Tina")
     try ws.write(doc, creating: true)
@@ -182,7 +182,7 @@ private func answer(_ id: String, title: String, body: String = "## Fix\n1. Rest
   }
 
   @Test func checkFindsDuplicateIDsAndBrokenLinks() throws {
-    let kb = try TempKB()
+    let kb = try IndexTestKB()
     try kb.write("answers/a.md", answer("same", title: "One"))
     try kb.write("answers/b.md", answer("same", title: "Two"))
     try kb.write("cases/2024/10/c.md", "---\nid: c\ntype: case\nanswer: missing-answer\n---\n> help\n\n## Journal\n- nonsense line\n")
