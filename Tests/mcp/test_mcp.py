@@ -15,7 +15,36 @@ import re
 import subprocess
 import sys
 
-import pytest
+try:
+    import pytest
+except ImportError:  # Run without pytest: `python3 Tests/mcp/test_mcp.py` (see the end of this file).
+    import importlib
+
+    class _Raises:
+        def __init__(self, kind):
+            self.kind, self.value = kind, None
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, kind, value, traceback):
+            if kind is None:
+                raise AssertionError(f"did not raise {self.kind.__name__}")
+            self.value = value
+            return issubclass(kind, self.kind)
+
+    class pytest:  # noqa: N801 - the few pytest names this file uses
+        fixture = staticmethod(lambda f: f)
+        raises = _Raises
+
+        @staticmethod
+        def fail(message):
+            raise AssertionError(message)
+
+        @staticmethod
+        def importorskip(name, reason=""):
+            return importlib.import_module(name)
+
 
 mcp = pytest.importorskip("mcp", reason="the PyPI 'mcp' package is not installed (pip install mcp)")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
@@ -75,6 +104,10 @@ answer: iphone-sms-repeats
 @pytest.fixture
 def kb(tmp_path):
     """A fresh knowledge base: kb.yml from `kb init`, two answers and one resolved case."""
+    return make_kb(tmp_path)
+
+
+def make_kb(tmp_path):
     if not KB_BIN.exists():
         pytest.fail(f"{KB_BIN} does not exist: run 'swift build' first, or set KB_BIN")
     root = tmp_path / "kb"
@@ -606,3 +639,32 @@ def test_concurrent_calls_are_all_answered(kb):
             assert sorted(e["text"] for e in shown["journal"]) == sorted(f"note {i}" for i in range(10))
 
     run(go())
+
+
+if __name__ == "__main__":
+    # A minimal runner for machines without pytest: every test_* function, each with its own
+    # temporary folder.
+    import inspect
+    import shutil
+    import tempfile
+    import traceback
+
+    failed = 0
+    tests = [(name, f) for name, f in sorted(globals().items()) if name.startswith("test_") and callable(f)]
+    for name, test in tests:
+        folder = pathlib.Path(tempfile.mkdtemp(prefix="kbmcp-"))
+        try:
+            params = inspect.signature(test).parameters
+            args = {"tmp_path": folder}
+            if "kb" in params:
+                args["kb"] = make_kb(folder)
+            test(**{k: v for k, v in args.items() if k in params})
+            print(f"ok   {name}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
