@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import KBCore
 
@@ -160,5 +161,64 @@ struct SeededGenerator: RandomNumberGenerator {
       #expect(result.text == text(expected))
       #expect(merge(text(base), text(ours), text(ours)) == (text(ours), true))
     }
+  }
+}
+
+/// The built-in line merge against `git merge-file --diff3` (the same xdiff that libgit2's
+/// `git_merge_file` uses), on random small files with many repeated lines.
+@Suite struct LineMergeGitParityTests {
+  static let git = "/usr/bin/git"
+
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: git)))
+  func agreesWithGitMergeFile() throws {
+    let seed = UInt64(ProcessInfo.processInfo.environment["KB_MERGE_SEED"] ?? "") ?? 5
+    let rounds = Int(ProcessInfo.processInfo.environment["KB_GIT_PARITY_ROUNDS"] ?? "") ?? 200
+    var rng = SeededGenerator(seed: seed)
+    let dir = FileManager.default.temporaryDirectory
+      .appendingPathComponent("kb-merge-parity-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var identical = 0, sameStatus = 0, cleanButDifferent = 0
+    for _ in 0..<rounds {
+      let base = (0..<Int.random(in: 3...25, using: &rng)).map { _ in "l\(Int.random(in: 0..<8, using: &rng))\n" }
+      func mutate(_ lines: [String]) -> [String] {
+        var lines = lines
+        for _ in 0..<Int.random(in: 1...3, using: &rng) {
+          let i = Int.random(in: 0...lines.count, using: &rng)
+          switch Int.random(in: 0..<3, using: &rng) {
+          case 0: lines.insert("n\(Int.random(in: 0..<4, using: &rng))\n", at: i)
+          case 1: if i < lines.count { lines.remove(at: i) }
+          default: if i < lines.count { lines[i] = "c\(Int.random(in: 0..<4, using: &rng))\n" }
+          }
+        }
+        return lines
+      }
+      let (b, o, t) = (base.joined(), mutate(base).joined(), mutate(base).joined())
+      for (name, text) in [("base", b), ("ours", o), ("theirs", t)] {
+        try text.write(to: dir.appendingPathComponent(name), atomically: false, encoding: .utf8)
+      }
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: Self.git)
+      process.arguments = [
+        "merge-file", "-p", "--diff3", "-L", "ours", "-L", "base", "-L", "theirs", "ours", "base", "theirs",
+      ]
+      process.currentDirectoryURL = dir
+      let pipe = Pipe()
+      process.standardOutput = pipe
+      try process.run()
+      let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      let gitClean = process.terminationStatus == 0
+      let mine = DomainMerge.lineMerge(b, o, t)
+      if mine.clean == gitClean { sameStatus += 1 }
+      if mine.text == output { identical += 1 }
+      if mine.clean, gitClean, mine.text != output { cleanButDifferent += 1 }
+    }
+    // Both are valid diff3 merges; where heavy repetition allows several equally short diffs,
+    // xdiff and LineDiff occasionally align differently (about 1 in 1,000 of these adversarial
+    // inputs).
+    #expect(sameStatus * 1000 >= rounds * 995, "same clean/conflict status: \(sameStatus)/\(rounds)")
+    #expect(identical * 100 >= rounds * 97, "byte-identical: \(identical)/\(rounds)")
+    #expect(cleanButDifferent * 1000 <= rounds * 2, "clean on both sides but different: \(cleanButDifferent)")
   }
 }

@@ -6,11 +6,113 @@
 enum LineDiff {
   /// Index pairs `(i, j)` with `a[i] == b[j]`, strictly increasing in both, forming a longest
   /// common subsequence of `a` and `b`.
+  ///
+  /// Where runs of repeated lines make several alignments equally short, change groups are
+  /// moved as xdiff's `xdl_change_compact` moves them (without the indent heuristic, like
+  /// libgit2's `git_merge_file` by default): slid down as far as they go, or to line up with a
+  /// change in the other file. Two diffs against the same base then make the same choice, so a
+  /// three-way merge sees the same deletion on both sides.
   static func matches(_ a: [Int], _ b: [Int]) -> [(Int, Int)] {
+    var raw: [(Int, Int)] = []
+    raw.reserveCapacity(min(a.count, b.count))
+    lcs(a, 0, a.count, b, 0, b.count, &raw)
+    var changedA = [Bool](repeating: true, count: a.count)
+    var changedB = [Bool](repeating: true, count: b.count)
+    for (i, j) in raw {
+      changedA[i] = false
+      changedB[j] = false
+    }
+    compact(a, &changedA, other: changedB)
+    compact(b, &changedB, other: changedA)
+    // Unchanged lines pair up in order; compaction keeps the k-th unchanged line's value.
     var out: [(Int, Int)] = []
-    out.reserveCapacity(min(a.count, b.count))
-    lcs(a, 0, a.count, b, 0, b.count, &out)
+    out.reserveCapacity(raw.count)
+    var i = 0, j = 0
+    while true {
+      while i < a.count, changedA[i] { i += 1 }
+      while j < b.count, changedB[j] { j += 1 }
+      guard i < a.count, j < b.count else { break }
+      out.append((i, j))
+      i += 1
+      j += 1
+    }
     return out
+  }
+
+  /// A group of changed lines `[start, end)` (possibly empty) between two unchanged lines.
+  private struct Group {
+    var start = 0
+    var end = 0
+  }
+
+  /// xdiff's change compaction for one file, keeping its groups in step with the other's.
+  private static func compact(_ x: [Int], _ changed: inout [Bool], other: [Bool]) {
+    let n = x.count, on = other.count
+    func isChanged(_ flags: [Bool], _ i: Int) -> Bool { i >= 0 && i < flags.count && flags[i] }
+    func next(_ g: inout Group, _ flags: [Bool], _ count: Int) -> Bool {
+      guard g.end < count else { return false }
+      g.start = g.end + 1
+      g.end = g.start
+      while isChanged(flags, g.end) { g.end += 1 }
+      return true
+    }
+    func previous(_ g: inout Group, _ flags: [Bool]) -> Bool {
+      guard g.start > 0 else { return false }
+      g.end = g.start - 1
+      g.start = g.end
+      while isChanged(flags, g.start - 1) { g.start -= 1 }
+      return true
+    }
+    func slideDown(_ g: inout Group) -> Bool {
+      guard g.end < n, x[g.start] == x[g.end] else { return false }
+      changed[g.start] = false
+      changed[g.end] = true
+      g.start += 1
+      g.end += 1
+      while isChanged(changed, g.end) { g.end += 1 }
+      return true
+    }
+    func slideUp(_ g: inout Group) -> Bool {
+      guard g.start > 0, x[g.start - 1] == x[g.end - 1] else { return false }
+      g.start -= 1
+      g.end -= 1
+      changed[g.start] = true
+      changed[g.end] = false
+      while isChanged(changed, g.start - 1) { g.start -= 1 }
+      return true
+    }
+
+    var g = Group()
+    var go = Group()
+    while isChanged(changed, g.end) { g.end += 1 }
+    while isChanged(other, go.end) { go.end += 1 }
+    while true {
+      if g.end > g.start {
+        var size = 0
+        var earliestEnd = 0
+        var endMatchingOther = -1
+        repeat {
+          size = g.end - g.start
+          endMatchingOther = -1
+          while slideUp(&g) {
+            guard previous(&go, other) else { return }  // out of step: leave as is
+          }
+          earliestEnd = g.end
+          if go.end > go.start { endMatchingOther = g.end }
+          while slideDown(&g) {
+            guard next(&go, other, on) else { return }
+            if go.end > go.start { endMatchingOther = g.end }
+          }
+        } while size != g.end - g.start
+        if g.end != earliestEnd, endMatchingOther != -1 {
+          while go.end == go.start {
+            guard slideUp(&g), previous(&go, other) else { return }
+          }
+        }
+      }
+      guard next(&g, changed, n) else { break }
+      guard next(&go, other, on) else { break }
+    }
   }
 
   /// Runs of consecutive matches: `(aStart, bStart, length)`, in order.
