@@ -96,6 +96,38 @@ public struct MentionText: Equatable, Sendable {
     return words.filter { !Self.functionWords.contains($0) && $0.count > 1 && seen.insert($0).inserted }
   }
 
+  /// Synonyms and abbreviations of the mention's words that are not in it already: customers
+  /// say "remove my fb account" where the answer says "delete your Facebook account".
+  public var expansions: [String] {
+    let present = Set(words)
+    var out: [String] = []
+    var added: Set<String> = []
+    for w in words {
+      guard let group = Self.synonymOf[w] else { continue }
+      for s in Self.synonymGroups[group] where !present.contains(s) && added.insert(s).inserted { out.append(s) }
+    }
+    return out
+  }
+
+  static let synonymGroups: [[String]] = [
+    ["delete", "remove", "erase"], ["deleted", "removed", "erased"], ["deleting", "removing", "erasing"],
+    ["cancel", "terminate"], ["cancelled", "canceled", "terminated"], ["deactivate", "disable"],
+    ["email", "mail", "e-mail"], ["emails", "mails"], ["photo", "picture", "image", "pic"],
+    ["photos", "pictures", "images", "pics"], ["fb", "facebook"], ["yt", "youtube"], ["ig", "insta", "instagram"],
+    ["gdrive", "drive"], ["phone", "mobile", "cellphone", "smartphone"], ["text", "sms"], ["texts", "sms"],
+    ["buy", "purchase"], ["bought", "purchased"], ["login", "signin", "log-in"], ["password", "passcode"],
+    ["fix", "solve", "resolve", "repair"], ["site", "website"], ["url", "link"], ["urls", "links"],
+    ["app", "application"], ["wifi", "wi-fi", "wireless"], ["refund", "reimbursement"], ["fee", "charge"],
+    ["fees", "charges"], ["money", "funds"], ["topup", "top-up"], ["atm", "cashpoint"], ["crash", "crashes", "freezes"],
+    ["hide", "hidden"], ["private", "privacy"], ["backup", "back-up", "export"], ["unfriend", "unfriended", "unfriends"],
+    ["pdf", "document"], ["spreadsheet", "sheet", "spreadsheets", "sheets"], ["cellphone", "phone"],
+  ]
+  static let synonymOf: [String: Int] = {
+    var map: [String: Int] = [:]
+    for (i, group) in synonymGroups.enumerated() { for w in group where map[w] == nil { map[w] = i } }
+    return map
+  }()
+
   // MARK: Steps
 
   /// Lower-case words: letters, digits and inner apostrophes.

@@ -81,7 +81,8 @@ extension Workspace {
   public func suggest(_ mention: Mention, options: SuggestOptions, templates: ReplyTemplates? = nil) throws -> SuggestionResult {
     let suggester = try suggester()
     let text = MentionText(normalizing: mention.text, vocabulary: suggester.vocabulary)
-    let ranked = try suggester.rank(text.text, limit: options.limit, ranker: options.ranker)
+    let query = options.ranker == .full && Suggester.expand ? ([text.text] + text.expansions).joined(separator: " ") : text.text
+    let ranked = try suggester.rank(query, limit: options.limit, ranker: options.ranker)
     let pattern = Suggester.pattern(for: text.text)
     let terms = text.terms
     var suggestions: [SuggestionResult.Suggestion] = []
