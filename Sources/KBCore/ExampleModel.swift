@@ -177,20 +177,44 @@ public struct ExampleModel: Sendable {
   public static func words(_ text: String) -> [[UInt8]] {
     var out: [[UInt8]] = []
     var current: [UInt8] = []
-    for scalar in text.lowercased().unicodeScalars {
-      if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
-        if scalar.isASCII {
-          current.append(UInt8(scalar.value))
-        } else {
-          current.append(contentsOf: Array(String(scalar).utf8))
-        }
-      } else if scalar == "'" || scalar == "’" {
-        continue
+    var utf8 = text.utf8.makeIterator()
+    var pendingNonASCII: [UInt8] = []
+    func flushNonASCII() {
+      // A multi-byte character: letters and digits join the word, anything else ends it.
+      guard !pendingNonASCII.isEmpty else { return }
+      let s = String(decoding: pendingNonASCII, as: UTF8.self)
+      pendingNonASCII.removeAll(keepingCapacity: true)
+      if s == "’" { return }
+      if let scalar = s.unicodeScalars.first, scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+        current.append(contentsOf: s.lowercased().utf8)
       } else if !current.isEmpty {
         out.append(current)
         current.removeAll(keepingCapacity: true)
       }
     }
+    while let b = utf8.next() {
+      if b >= 0x80 {
+        // Continuation bytes (10xxxxxx) extend the pending character; a lead byte starts one.
+        if b & 0xC0 != 0x80 { flushNonASCII() }
+        pendingNonASCII.append(b)
+        continue
+      }
+      flushNonASCII()
+      switch b {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        current.append(b)
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        current.append(b + 32)
+      case UInt8(ascii: "'"):
+        continue
+      default:
+        if !current.isEmpty {
+          out.append(current)
+          current.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    flushNonASCII()
     if !current.isEmpty { out.append(current) }
     return out
   }

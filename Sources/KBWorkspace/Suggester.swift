@@ -117,14 +117,17 @@ public final class Suggester: @unchecked Sendable {
 
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
   static func bodyExample(_ body: String) -> String {
-    var lines: [Substring] = []
+    var out = ""
     for line in body.split(separator: "\n") {
-      let t = line.trimmingCharacters(in: .whitespaces)
-      if t.lowercased().hasPrefix("## journal") { break }
-      if t.hasPrefix("#") { continue }
-      lines.append(line)
+      let t = line.drop(while: { $0 == " " || $0 == "\t" })
+      if t.hasPrefix("#") {
+        if t.lowercased().hasPrefix("## journal") { break }
+        continue
+      }
+      if !out.isEmpty { out += " " }
+      out += t
     }
-    return lines.joined(separator: " ")
+    return out
   }
 
   /// The block quote at the top of a case's body (the customer's words).
@@ -133,8 +136,10 @@ public final class Suggester: @unchecked Sendable {
     for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
-      } else if !quoted.isEmpty || line.hasPrefix("#") {
+      } else if !quoted.isEmpty {
         break
+      } else if line.hasPrefix("#"), line.lowercased().contains("journal") || line.lowercased().contains("timeline") {
+        break  // A heading such as "## Complaint" may come first; the journal may not.
       }
     }
     let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
