@@ -37,6 +37,7 @@ public final class Suggester: @unchecked Sendable {
   public let state: String
   public let answers: [SuggestAnswer]
   let model: ExampleModel
+  let words: WordBM25
   let classOfAnswer: [Int]
   let indexOfRowid: [Int64: Int]
   let evidence: [Evidence]
@@ -109,6 +110,10 @@ public final class Suggester: @unchecked Sendable {
     config.top = Self.knnTop
     config.maxWords = Self.maxWords
     model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
+    words = WordBM25(documents: corpus.answers.map { a in
+      [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
+       (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
+    })
     self.classOfAnswer = classOfAnswer
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
@@ -157,9 +162,15 @@ public final class Suggester: @unchecked Sendable {
   public func rank(_ text: String, limit: Int, ranker: Ranker = .full) throws -> [Candidate] {
     guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
     let n = answers.count
-    var bm25 = [Double](repeating: 0, count: n)
-    for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
-      if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+    var bm25: [Double]
+    if ranker == .bm25 {
+      // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
+      bm25 = [Double](repeating: 0, count: n)
+      for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
+        if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+      }
+    } else {
+      bm25 = words.scores(for: text)
     }
     var similarity = [Double](repeating: 0, count: n)
     var score = bm25
