@@ -79,6 +79,8 @@ extension KBCommand {
     /// One result line per input line, flushed at once.
     func stream(_ workspace: Workspace, _ options: SuggestOptions, _ templates: ReplyTemplates) throws {
       let out = FileHandle.standardOutput
+      // One model for the whole stream: the index does not change under it.
+      let suggester = try workspace.suggester()
       var number = 0
       while let line = readLine(strippingNewline: true) {
         number += 1
@@ -89,7 +91,7 @@ extension KBCommand {
           let mentions = try Mention.parse(json: Data(trimmed.utf8))
           if mentions.isEmpty { throw MentionError("no mention in this line") }
           for mention in mentions {
-            var result = try workspace.suggest(mention, options: options, templates: templates)
+            var result = try workspace.suggest(mention, options: options, templates: templates, using: suggester)
             result.line = number
             lines.append(try Output.encode(result, pretty: false))
           }

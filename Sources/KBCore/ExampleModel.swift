@@ -106,6 +106,12 @@ public struct ExampleModel: Sendable {
   /// `config.top` cosines. Also returns each class's single best cosine (an absolute measure
   /// of fit, for confidence).
   public func classScores(for text: String) -> (scores: [Float], best: [Float]) {
+    let r = classScoresWithMean(for: text)
+    return (r.scores, r.best)
+  }
+
+  /// ``classScores(for:)`` plus each class's mean cosine over all its examples.
+  public func classScoresWithMean(for text: String) -> (scores: [Float], best: [Float], mean: [Float]) {
     let counts = Self.featureCounts(text, config: config)
     var query: [(Int32, Float)] = []
     var norm: Float = 0
@@ -118,7 +124,8 @@ public struct ExampleModel: Sendable {
     }
     var scores = [Float](repeating: 0, count: classCount)
     var best = [Float](repeating: 0, count: classCount)
-    guard norm > 0, !query.isEmpty else { return (scores, best) }
+    var mean = [Float](repeating: 0, count: classCount)
+    guard norm > 0, !query.isEmpty else { return (scores, best, mean) }
     let inv = 1 / norm.squareRoot()
     var cosine = [Float](repeating: 0, count: exampleClass.count)
     postingExample.withUnsafeBufferPointer { ex in
@@ -134,13 +141,6 @@ public struct ExampleModel: Sendable {
       }
     }
     let top = max(1, config.top)
-    if top == 1 {
-      for (i, c) in cosine.enumerated() where c > 0 {
-        let cls = Int(exampleClass[i])
-        if c > best[cls] { best[cls] = c }
-      }
-      return (best, best)
-    }
     // Keep each class's best `top` cosines and how many examples it has.
     var kept = [Float](repeating: 0, count: classCount * top)
     var examplesPerClass = [Int32](repeating: 0, count: classCount)
@@ -148,6 +148,7 @@ public struct ExampleModel: Sendable {
       let cls = Int(exampleClass[i])
       examplesPerClass[cls] += 1
       guard c > 0 else { continue }
+      mean[cls] += c
       let base = cls * top
       // Insert c into the sorted (descending) slots.
       var j = top - 1
@@ -165,8 +166,9 @@ public struct ExampleModel: Sendable {
       for j in 0..<n { sum += kept[cls * top + j] }
       scores[cls] = sum / Float(n)
       best[cls] = kept[cls * top]
+      mean[cls] /= Float(examplesPerClass[cls])
     }
-    return (scores, best)
+    return (scores, best, mean)
   }
 
   // MARK: Features
@@ -175,20 +177,44 @@ public struct ExampleModel: Sendable {
   public static func words(_ text: String) -> [[UInt8]] {
     var out: [[UInt8]] = []
     var current: [UInt8] = []
-    for scalar in text.lowercased().unicodeScalars {
-      if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
-        if scalar.isASCII {
-          current.append(UInt8(scalar.value))
-        } else {
-          current.append(contentsOf: Array(String(scalar).utf8))
-        }
-      } else if scalar == "'" || scalar == "’" {
-        continue
+    var utf8 = text.utf8.makeIterator()
+    var pendingNonASCII: [UInt8] = []
+    func flushNonASCII() {
+      // A multi-byte character: letters and digits join the word, anything else ends it.
+      guard !pendingNonASCII.isEmpty else { return }
+      let s = String(decoding: pendingNonASCII, as: UTF8.self)
+      pendingNonASCII.removeAll(keepingCapacity: true)
+      if s == "’" { return }
+      if let scalar = s.unicodeScalars.first, scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+        current.append(contentsOf: s.lowercased().utf8)
       } else if !current.isEmpty {
         out.append(current)
         current.removeAll(keepingCapacity: true)
       }
     }
+    while let b = utf8.next() {
+      if b >= 0x80 {
+        // Continuation bytes (10xxxxxx) extend the pending character; a lead byte starts one.
+        if b & 0xC0 != 0x80 { flushNonASCII() }
+        pendingNonASCII.append(b)
+        continue
+      }
+      flushNonASCII()
+      switch b {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        current.append(b)
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        current.append(b + 32)
+      case UInt8(ascii: "'"):
+        continue
+      default:
+        if !current.isEmpty {
+          out.append(current)
+          current.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    flushNonASCII()
     if !current.isEmpty { out.append(current) }
     return out
   }

@@ -38,7 +38,7 @@ public struct MentionText: Equatable, Sendable {
     var emoji: [String] = []
     var sentiment = 0
     var pieces: [String] = []
-    let known = vocabulary.isEmpty ? Self.commonWords : vocabulary.union(Self.commonWords)
+    let known = KnownWords(vocabulary)
     let decoded = Mention.decodeEntities(raw)
     for token in decoded.split(whereSeparator: { $0.isWhitespace }) {
       var t = String(token)
@@ -96,6 +96,38 @@ public struct MentionText: Equatable, Sendable {
     return words.filter { !Self.functionWords.contains($0) && $0.count > 1 && seen.insert($0).inserted }
   }
 
+  /// Synonyms and abbreviations of the mention's words that are not in it already: customers
+  /// say "remove my fb account" where the answer says "delete your Facebook account".
+  public var expansions: [String] {
+    let present = Set(words)
+    var out: [String] = []
+    var added: Set<String> = []
+    for w in words {
+      guard let group = Self.synonymOf[w] else { continue }
+      for s in Self.synonymGroups[group] where !present.contains(s) && added.insert(s).inserted { out.append(s) }
+    }
+    return out
+  }
+
+  static let synonymGroups: [[String]] = [
+    ["delete", "remove", "erase"], ["deleted", "removed", "erased"], ["deleting", "removing", "erasing"],
+    ["cancel", "terminate"], ["cancelled", "canceled", "terminated"], ["deactivate", "disable"],
+    ["email", "mail", "e-mail"], ["emails", "mails"], ["photo", "picture", "image", "pic"],
+    ["photos", "pictures", "images", "pics"], ["fb", "facebook"], ["yt", "youtube"], ["ig", "insta", "instagram"],
+    ["gdrive", "drive"], ["phone", "mobile", "cellphone", "smartphone"], ["text", "sms"], ["texts", "sms"],
+    ["buy", "purchase"], ["bought", "purchased"], ["login", "signin", "log-in"], ["password", "passcode"],
+    ["fix", "solve", "resolve", "repair"], ["site", "website"], ["url", "link"], ["urls", "links"],
+    ["app", "application"], ["wifi", "wi-fi", "wireless"], ["refund", "reimbursement"], ["fee", "charge"],
+    ["fees", "charges"], ["money", "funds"], ["topup", "top-up"], ["atm", "cashpoint"], ["crash", "crashes", "freezes"],
+    ["hide", "hidden"], ["private", "privacy"], ["backup", "back-up", "export"], ["unfriend", "unfriended", "unfriends"],
+    ["pdf", "document"], ["spreadsheet", "sheet", "spreadsheets", "sheets"], ["cellphone", "phone"],
+  ]
+  static let synonymOf: [String: Int] = {
+    var map: [String: Int] = [:]
+    for (i, group) in synonymGroups.enumerated() { for w in group where map[w] == nil { map[w] = i } }
+    return map
+  }()
+
   // MARK: Steps
 
   /// Lower-case words: letters, digits and inner apostrophes.
@@ -117,7 +149,7 @@ public struct MentionText: Equatable, Sendable {
   }
 
   /// One word repaired: elongation shortened, chat spelling expanded, apostrophe restored.
-  static func repair(_ word: String, known: Set<String>) -> [String] {
+  static func repair(_ word: String, known: KnownWords) -> [String] {
     var w = word
     if let fix = slang[w] { return fix.split(separator: " ").map(String.init) }
     if hasRun(w, of: 3) {
@@ -155,7 +187,11 @@ public struct MentionText: Equatable, Sendable {
 
   /// Splits a hashtag: at case changes and digits (`iPhoneProblems` → iphone problems), then a
   /// lower-case run into known words when it divides cleanly (`textsnotsending` → texts not sending).
-  public static func splitHashtag(_ tag: String, known: Set<String> = commonWords) -> [String] {
+  public static func splitHashtag(_ tag: String, vocabulary: Set<String> = []) -> [String] {
+    splitHashtag(tag, known: KnownWords(vocabulary))
+  }
+
+  static func splitHashtag(_ tag: String, known: KnownWords) -> [String] {
     var parts: [String] = []
     var current = ""
     let chars = Array(tag)
@@ -204,7 +240,7 @@ public struct MentionText: Equatable, Sendable {
   }
 
   /// The split of a lower-case run into the fewest known words, or nil when it does not split.
-  static func segment(_ s: String, known: Set<String>) -> [String]? {
+  static func segment(_ s: String, known: KnownWords) -> [String]? {
     let chars = Array(s)
     let n = chars.count
     guard n <= 40 else { return nil }
@@ -309,6 +345,13 @@ public struct MentionText: Equatable, Sendable {
     same such up down out over again further once about into through during before after above below
     off under get got getting keep keeps thing things please help hi hello hey thanks thank
     """.split(whereSeparator: { $0.isWhitespace }).map(String.init))
+}
+
+/// The built-in common words plus a knowledge base's vocabulary, without copying either.
+struct KnownWords {
+  let vocabulary: Set<String>
+  init(_ vocabulary: Set<String>) { self.vocabulary = vocabulary }
+  func contains(_ w: String) -> Bool { MentionText.commonWords.contains(w) || vocabulary.contains(w) }
 }
 
 extension String {

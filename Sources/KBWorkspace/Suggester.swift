@@ -37,6 +37,7 @@ public final class Suggester: @unchecked Sendable {
   public let state: String
   public let answers: [SuggestAnswer]
   let model: ExampleModel
+  let words: WordBM25
   let classOfAnswer: [Int]
   let indexOfRowid: [Int64: Int]
   let evidence: [Evidence]
@@ -45,9 +46,20 @@ public final class Suggester: @unchecked Sendable {
   let store: IndexStore
 
   /// Parameters, fixed for both development sets (see docs/RANKING.md).
+  /// bm25 column weights: title, symptoms, tags, body.
   public static let bm25Weights = (3.0, 2.0, 1.0, 1.0)
+  /// Weight of the example model's z-score against bm25's.
   public static let modelWeight = 1.5
+  /// The example model's class score: top-3 mean cosine + `meanWeight` × mean over all examples.
+  static let knnTop = 3
+  static let meanWeight = 2.0
+  static let maxWords = 80
+  /// Weight of the check-back record, (held − failed) / (held + failed + 1), in z units.
   public static let trustWeight = 0.25
+  /// Demotion (in z units) of each further answer to an already listed problem (same title).
+  static let diversityPenalty = 0.5
+  /// Whether to add synonyms of the mention's words to the full ranker's query.
+  public static let expand = true
 
   public init(store: IndexStore, corpus: SuggestCorpus) {
     self.store = store
@@ -59,6 +71,7 @@ public final class Suggester: @unchecked Sendable {
     var classOfAnswer: [Int] = []
     var examples: [(classIndex: Int, text: String)] = []
     var vocabulary: Set<String> = []
+    var titled: Set<Int> = []
     for (i, a) in corpus.answers.enumerated() {
       indexOfRowid[a.rowid] = i
       if indexOfID[a.id] == nil { indexOfID[a.id] = i }
@@ -71,7 +84,8 @@ public final class Suggester: @unchecked Sendable {
         classOfTitle[key.isEmpty ? "#\(i)" : key] = cls
       }
       classOfAnswer.append(cls)
-      examples.append((cls, a.title))
+      // The title once per problem: answers sharing it pool their examples.
+      if titled.insert(cls).inserted { examples.append((cls, a.title)) }
       for s in a.symptoms where !s.isEmpty { examples.append((cls, s)) }
       let body = Self.bodyExample(a.body)
       if !body.isEmpty { examples.append((cls, body)) }
@@ -92,7 +106,14 @@ public final class Suggester: @unchecked Sendable {
         examples.append((classOfAnswer[i], complaint))
       }
     }
-    model = ExampleModel(examples: examples, classCount: classOfTitle.count)
+    var config = ExampleModel.Config()
+    config.top = Self.knnTop
+    config.maxWords = Self.maxWords
+    model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
+    words = WordBM25(documents: corpus.answers.map { a in
+      [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
+       (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
+    })
     self.classOfAnswer = classOfAnswer
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
@@ -101,14 +122,17 @@ public final class Suggester: @unchecked Sendable {
 
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
   static func bodyExample(_ body: String) -> String {
-    var lines: [Substring] = []
+    var out = ""
     for line in body.split(separator: "\n") {
-      let t = line.trimmingCharacters(in: .whitespaces)
-      if t.lowercased().hasPrefix("## journal") { break }
-      if t.hasPrefix("#") { continue }
-      lines.append(line)
+      let t = line.drop(while: { $0 == " " || $0 == "\t" })
+      if t.hasPrefix("#") {
+        if t.lowercased().hasPrefix("## journal") { break }
+        continue
+      }
+      if !out.isEmpty { out += " " }
+      out += t
     }
-    return lines.joined(separator: " ")
+    return out
   }
 
   /// The block quote at the top of a case's body (the customer's words).
@@ -117,8 +141,10 @@ public final class Suggester: @unchecked Sendable {
     for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
-      } else if !quoted.isEmpty || line.hasPrefix("#") {
+      } else if !quoted.isEmpty {
         break
+      } else if line.hasPrefix("#"), line.lowercased().contains("journal") || line.lowercased().contains("timeline") {
+        break  // A heading such as "## Complaint" may come first; the journal may not.
       }
     }
     let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
@@ -136,17 +162,24 @@ public final class Suggester: @unchecked Sendable {
   public func rank(_ text: String, limit: Int, ranker: Ranker = .full) throws -> [Candidate] {
     guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
     let n = answers.count
-    var bm25 = [Double](repeating: 0, count: n)
-    for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
-      if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+    var bm25: [Double]
+    if ranker == .bm25 {
+      // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
+      bm25 = [Double](repeating: 0, count: n)
+      for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
+        if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+      }
+    } else {
+      bm25 = words.scores(for: text)
     }
     var similarity = [Double](repeating: 0, count: n)
     var score = bm25
     if ranker == .full {
-      let (classScores, best) = model.classScores(for: text)
+      let (classScores, best, means) = model.classScoresWithMean(for: text)
       var knn = [Double](repeating: 0, count: n)
       for i in 0..<n {
-        knn[i] = Double(classScores[classOfAnswer[i]])
+        let c = classOfAnswer[i]
+        knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
         similarity[i] = Double(best[classOfAnswer[i]])
       }
       let zb = Self.zscores(bm25)
@@ -157,8 +190,27 @@ public final class Suggester: @unchecked Sendable {
         score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
       }
     }
-    let order = (0..<n).filter { bm25[$0] > 0 || similarity[$0] > 0 }.sorted {
+    var order = (0..<n).filter { bm25[$0] > 0 || similarity[$0] > 0 }.sorted {
       score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1
+    }
+    if ranker == .full {
+      // Answers that share a title are alternative fixes for one problem: each further one
+      // from the same problem is demoted, so the next problems get a look-in (like MMR).
+      var pool = Array(order.prefix(max(50, limit * 3)))
+      var seen: [Int: Int] = [:]
+      var picked: [Int] = []
+      while !pool.isEmpty, picked.count < limit {
+        var bestAt = 0
+        var bestValue = -Double.infinity
+        for (k, i) in pool.enumerated() {
+          let v = score[i] - Self.diversityPenalty * Double(seen[classOfAnswer[i], default: 0])
+          if v > bestValue { bestValue = v; bestAt = k }
+        }
+        let i = pool.remove(at: bestAt)
+        seen[classOfAnswer[i], default: 0] += 1
+        picked.append(i)
+      }
+      order = picked
     }
     return order.prefix(limit).map {
       Candidate(answer: answers[$0], score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])

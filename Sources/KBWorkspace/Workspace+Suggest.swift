@@ -16,6 +16,8 @@ public struct SuggestionResult: Codable, Sendable {
     public var title: String
     public var path: String
     public var score: Double
+    /// The best cosine similarity (0…1) of the mention with one of the answer's examples.
+    public var similarity: Double
     public var confidence: Confidence
     /// The mention's words found in the answer: why it was suggested.
     public var matched: [String]
@@ -78,22 +80,25 @@ extension Workspace {
   }
 
   /// Suggests known fixes for a mention, with guards and a reply draft.
-  public func suggest(_ mention: Mention, options: SuggestOptions, templates: ReplyTemplates? = nil) throws -> SuggestionResult {
-    let suggester = try suggester()
+  ///
+  /// Pass `suggester` (from ``suggester()``) to skip the index-state check on every call, as a
+  /// stream does.
+  public func suggest(
+    _ mention: Mention, options: SuggestOptions, templates: ReplyTemplates? = nil, using suggester: Suggester? = nil
+  ) throws -> SuggestionResult {
+    let suggester = try suggester ?? self.suggester()
     let text = MentionText(normalizing: mention.text, vocabulary: suggester.vocabulary)
-    let ranked = try suggester.rank(text.text, limit: options.limit, ranker: options.ranker)
-    let pattern = Suggester.pattern(for: text.text)
+    let query = options.ranker == .full && Suggester.expand ? ([text.text] + text.expansions).joined(separator: " ") : text.text
+    let ranked = try suggester.rank(query, limit: options.limit, ranker: options.ranker)
     let terms = text.terms
     var suggestions: [SuggestionResult.Suggestion] = []
     for (rank, c) in ranked.enumerated() {
       let matched = Self.matchedTerms(terms, in: c.answer)
       let confidence = Self.confidence(c, matched: matched.count, of: terms.count, rank: rank, runnerUp: rank == 0 && ranked.count > 1 ? ranked[1] : nil)
-      var snippet = pattern.flatMap { try? store.answerSnippet(rowid: c.answer.rowid, pattern: $0) } ?? ""
-      snippet = snippet.replacingOccurrences(of: SearchHit.highlightStart, with: "**")
-        .replacingOccurrences(of: SearchHit.highlightEnd, with: "**")
-      if snippet.isEmpty { snippet = Self.opening(c.answer) }
+      let snippet = Self.snippet(c.answer, terms: matched)
       suggestions.append(SuggestionResult.Suggestion(
         id: c.answer.id, title: c.answer.title, path: c.answer.path, score: (c.score * 10000).rounded() / 10000,
+        similarity: (c.similarity * 1000).rounded() / 1000,
         confidence: confidence, matched: matched, snippet: snippet, fix: Self.fixSteps(c.answer.body), evidence: c.evidence))
     }
     let best = suggestions.first
@@ -130,6 +135,8 @@ extension Workspace {
     } else {
       level = .low
     }
+    // No content word in common: character overlap alone is not a fit.
+    if matched == 0, sim < 0.4 { level = .low }
     if rank > 0, level == .high { level = .medium }
     if let runnerUp, level == .high, runnerUp.answer.title != c.answer.title, c.score - runnerUp.score < 0.25 {
       level = .medium
@@ -185,9 +192,44 @@ extension Workspace {
       .contains { body.contains($0) }
   }
 
-  static func opening(_ a: SuggestAnswer) -> String {
-    let text = a.symptoms.first ?? Suggester.bodyExample(a.body)
-    return text.count > 160 ? ReplyDraft.shorten(text, to: 160) : text
+  /// The sentence of the answer (body, then symptoms) with the most matched terms, those terms
+  /// in `**bold**`; the opening sentence when none matches.
+  static func snippet(_ a: SuggestAnswer, terms: [String]) -> String {
+    let stems = Set(terms.map(lightStem))
+    var sentences: [String] = []
+    for part in Suggester.bodyExample(a.body).split(whereSeparator: { $0 == "\n" }) {
+      var current = ""
+      for ch in part {
+        current.append(ch)
+        if ch == "." || ch == "?" || ch == "!" {
+          sentences.append(current.trimmingCharacters(in: .whitespaces))
+          current = ""
+        }
+      }
+      if !current.trimmingCharacters(in: .whitespaces).isEmpty { sentences.append(current.trimmingCharacters(in: .whitespaces)) }
+    }
+    sentences += a.symptoms
+    guard !sentences.isEmpty else { return "" }
+    var best = sentences[0]
+    var bestCount = 0
+    for sentence in sentences {
+      let n = Set(SearchQuery.words(in: sentence).map(lightStem)).intersection(stems).count
+      if n > bestCount { best = sentence; bestCount = n }
+    }
+    if best.count > 200 { best = ReplyDraft.shorten(best, to: 200) }
+    guard bestCount > 0 else { return best }
+    // Bold the matched words.
+    var out = ""
+    var word = ""
+    func flush() {
+      if !word.isEmpty, stems.contains(lightStem(word.lowercased())) { out += "**\(word)**" } else { out += word }
+      word = ""
+    }
+    for ch in best {
+      if ch.isLetter || ch.isNumber || ch == "'" { word.append(ch) } else { flush(); out.append(ch) }
+    }
+    flush()
+    return out
   }
 
   static func firstSentence(_ a: SuggestAnswer) -> String {
