@@ -39,24 +39,36 @@ final class Sandbox: @unchecked Sendable {
 
   var remote: String { dir + "/remote.git" }
 
-  /// Starts a process; the caller waits.
+  /// Starts a process (posix_spawn; output to files); the caller waits with `wait`.
   func start(_ executable: String, _ args: [String], cwd: String, extraEnv: [String: String] = [:],
-             stdout: String? = nil, stderr: String? = nil) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-    p.environment = env.merging(extraEnv) { $1 }
-    if let stdout {
-      _ = FileManager.default.createFile(atPath: stdout, contents: nil)
-      p.standardOutput = FileHandle(forWritingAtPath: stdout)
+             stdout: String? = nil, stderr: String? = nil) throws -> Child {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    // `env -C` changes directory and execs in place (same pid), as posix_spawn has no chdir here.
+    let argv = (["/usr/bin/env", "-C", cwd, executable] + args).map { strdup($0) } + [nil]
+    let envp = env.merging(extraEnv) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    // Children get default signal handling and an empty mask (the test runner blocks some).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t(), defaults = sigset_t()
+    sigemptyset(&empty)
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let code = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
+    guard code == 0 else {
+      throw NSError(domain: "spawn", code: Int(code), userInfo: [NSLocalizedDescriptionKey: "cannot run \(executable)"])
     }
-    if let stderr {
-      _ = FileManager.default.createFile(atPath: stderr, contents: nil)
-      p.standardError = FileHandle(forWritingAtPath: stderr)
-    }
-    try p.run()
-    return p
+    return Child(pid: pid)
   }
 
   @discardableResult
@@ -64,10 +76,10 @@ final class Sandbox: @unchecked Sendable {
     let id = UUID().uuidString
     let out = dir + "/.out-\(id)", err = dir + "/.err-\(id)"
     let p = try start(executable, args, cwd: cwd, extraEnv: extraEnv, stdout: out, stderr: err)
-    p.waitUntilExit()
+    let status = p.wait()
     defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
     return Run(
-      status: p.terminationStatus, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+      status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
       stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
   }
 
@@ -132,9 +144,37 @@ final class Sandbox: @unchecked Sendable {
   }
 }
 
+/// A child process started by `Sandbox.start`.
+final class Child: @unchecked Sendable {
+  let pid: pid_t
+  private var status: Int32?
+  init(pid: pid_t) { self.pid = pid }
+
+  /// Waits for the exit; the exit status, or 128+signal.
+  @discardableResult
+  func wait() -> Int32 {
+    if let status { return status }
+    var raw: Int32 = 0
+    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+    let s = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+    status = s
+    return s
+  }
+
+  var isRunning: Bool {
+    if status != nil { return false }
+    var raw: Int32 = 0
+    let r = waitpid(pid, &raw, WNOHANG)
+    if r == pid { status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f); return false }
+    return r == 0
+  }
+
+  func kill(_ signal: Int32) { _ = Glibc.kill(pid, signal) }
+}
+
 /// A `git daemon` on 127.0.0.1 serving `base` with push enabled; stopped by `stop()` (its PID only).
 final class GitDaemon {
-  let process: Process
+  let process: Child
   let port: Int
 
   init(sandbox: Sandbox, base: String) throws {
@@ -142,8 +182,8 @@ final class GitDaemon {
     for _ in 0..<20 {
       let port = Int.random(in: 20000...60000)
       let p = try sandbox.start(
-        "/usr/bin/git",
-        ["daemon", "--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(base)", "--export-all",
+        "/usr/lib/git-core/git-daemon",
+        ["--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(base)", "--export-all",
          "--enable=receive-pack", base],
         cwd: base, stdout: sandbox.dir + "/.daemon-out", stderr: sandbox.dir + "/.daemon-err-\(port)")
       for _ in 0..<50 {
@@ -155,16 +195,17 @@ final class GitDaemon {
           return
         }
       }
-      if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() }
+      if p.isRunning { p.kill(SIGTERM); p.wait() }
       lastError = sandbox.read(sandbox.dir + "/.daemon-err-\(port)") ?? ""
     }
     throw NSError(domain: "GitDaemon", code: 1, userInfo: [NSLocalizedDescriptionKey: "git daemon did not start: \(lastError)"])
   }
 
   func stop() {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGTERM)
-      process.waitUntilExit()
-    }
+    guard process.isRunning else { return }
+    process.kill(SIGTERM)
+    for _ in 0..<40 where process.isRunning { usleep(50_000) }
+    if process.isRunning { process.kill(SIGKILL) }
+    process.wait()
   }
 }
