@@ -98,9 +98,12 @@ public struct WordBM25: Sendable {
   /// "texting" and "texted" meet "text", and "changed" meets "change".
   public static func stem(_ word: [UInt8]) -> [UInt8] {
     var w = word
-    func ends(_ s: String) -> Bool {
-      let u = Array(s.utf8)
-      return w.count >= u.count && Array(w[(w.count - u.count)...]) == u
+    @inline(__always) func ends(_ suffix: StaticString) -> Bool {
+      let n = suffix.utf8CodeUnitCount
+      guard w.count >= n else { return false }
+      let p = suffix.utf8Start
+      for i in 0..<n where w[w.count - n + i] != p[i] { return false }
+      return true
     }
     if w.count > 4, ends("ies") {
       w.removeLast(3)
@@ -117,7 +120,15 @@ public struct WordBM25: Sendable {
     }
     if w.count > 4, ends("e") { w.removeLast() }
     // A doubled final consonant left by -ing/-ed ("stopped" → "stopp" → "stop").
-    if w.count > 3, w[w.count - 1] == w[w.count - 2], !"aeiouls".utf8.contains(w[w.count - 1]) { w.removeLast() }
+    if w.count > 3, w[w.count - 1] == w[w.count - 2] {
+      let c = w[w.count - 1]
+      if c != UInt8(ascii: "l"), c != UInt8(ascii: "s"), !"aeiou".utf8.contains(c) { w.removeLast() }
+    }
     return w
+  }
+
+  /// ``stem(_:)`` of a word given as text (lower case).
+  public static func stem(_ word: String) -> String {
+    String(decoding: stem(Array(word.lowercased().utf8)), as: UTF8.self)
   }
 }

@@ -190,8 +190,16 @@ public final class Suggester: @unchecked Sendable {
         score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
       }
     }
-    var order = (0..<n).filter { bm25[$0] > 0 || similarity[$0] > 0 }.sorted {
-      score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1
+    // The best few, by insertion into a short sorted list (no sort of every answer).
+    let keep = max(50, limit * 3)
+    var order: [Int] = []
+    order.reserveCapacity(keep + 1)
+    for i in 0..<n where bm25[i] > 0 || similarity[i] > 0 {
+      if order.count == keep, let last = order.last, score[i] <= score[last] { continue }
+      var at = order.count
+      while at > 0, score[order[at - 1]] < score[i] { at -= 1 }
+      order.insert(i, at: at)
+      if order.count > keep { order.removeLast() }
     }
     if ranker == .full {
       // Answers that share a title are alternative fixes for one problem: each further one

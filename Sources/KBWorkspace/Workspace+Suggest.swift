@@ -146,18 +146,14 @@ extension Workspace {
 
   /// The mention's terms that the answer's texts contain (by a light stem).
   static func matchedTerms(_ terms: [String], in answer: SuggestAnswer) -> [String] {
-    let words = Set(SearchQuery.words(in: answer.title + " " + answer.symptoms.joined(separator: " ") + " " + answer.tags + " " + answer.body).map(lightStem))
-    return terms.filter { words.contains(lightStem($0)) }
+    var words: Set<[UInt8]> = []
+    for text in [answer.title, answer.symptoms.joined(separator: " "), answer.tags, answer.body] {
+      for w in ExampleModel.words(text) { words.insert(WordBM25.stem(w)) }
+    }
+    return terms.filter { words.contains(WordBM25.stem(ExampleModel.words($0).first ?? [])) }
   }
 
-  static func lightStem(_ w: String) -> String {
-    var s = w.replacingOccurrences(of: "'", with: "")
-    for suffix in ["ing", "ed", "es", "s"] where s.count > suffix.count + 3 && s.hasSuffix(suffix) {
-      s.removeLast(suffix.count)
-      break
-    }
-    return s
-  }
+  static func lightStem(_ w: String) -> String { WordBM25.stem(w.replacingOccurrences(of: "'", with: "")) }
 
   /// The numbered steps of the `## Fix` section (any heading starting with "Fix").
   public static func fixSteps(_ body: String) -> [String] {
@@ -213,7 +209,7 @@ extension Workspace {
     var best = sentences[0]
     var bestCount = 0
     for sentence in sentences {
-      let n = Set(SearchQuery.words(in: sentence).map(lightStem)).intersection(stems).count
+      let n = Set(ExampleModel.words(sentence).map { String(decoding: WordBM25.stem($0), as: UTF8.self) }).intersection(stems).count
       if n > bestCount { best = sentence; bestCount = n }
     }
     if best.count > 200 { best = ReplyDraft.shorten(best, to: 200) }
