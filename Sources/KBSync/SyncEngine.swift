@@ -56,6 +56,9 @@ public struct SyncOptions: Sendable {
   /// Where to pause for crash tests (`KB_SYNC_PAUSE_AT`): commit, fetch, merge or push.
   public var pauseAt: String?
   public var pauseSeconds: Double = 60
+  /// For race tests (`KB_SYNC_PUSH_AT`, seconds since 1970): the first push waits for this
+  /// instant, so that several processes push at once.
+  public var pushAt: Double?
   /// Progress lines (the CLI shows them on a terminal only).
   public var progress: (@Sendable (String) -> Void)?
 
@@ -67,6 +70,7 @@ public struct SyncOptions: Sendable {
     if let n = env["KB_SYNC_ATTEMPTS"].flatMap(Int.init), n > 0 { o.maxAttempts = n }
     o.pauseAt = env["KB_SYNC_PAUSE_AT"].flatMap { $0.isEmpty ? nil : $0 }
     if let s = env["KB_SYNC_PAUSE_SECONDS"].flatMap(Double.init) { o.pauseSeconds = s }
+    o.pushAt = env["KB_SYNC_PUSH_AT"].flatMap(Double.init)
     return o
   }
 }
@@ -225,6 +229,10 @@ public struct SyncEngine {
       if head == theirs { result.pushed = true; break }  // nothing to push
 
       // 4. Push, never forced.
+      if attempt == 1, let at = options.pushAt {
+        let wait = at - Date().timeIntervalSince1970
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+      }
       options.progress?("Pushing to \(remote.name)…")
       let rejection: String?
       if let localRemotePath {
