@@ -96,8 +96,8 @@ public struct SyncResult: Codable, Equatable, Sendable {
   /// Push rejections seen on the way (lost races), for the curious.
   public var rejections: [String] = []
   public var head: String?
-  /// Paths under the knowledge base that differ between HEAD before and after the sync (the
-  /// tree diff to re-index).
+  /// Paths under the knowledge base that differ between HEAD before the sync (before the local
+  /// commit) and after it: the tree diff to re-index.
   public var changedPaths: [String] = []
 }
 
@@ -150,8 +150,9 @@ public struct SyncEngine {
       return try repo.commitIndex(message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
     pause("commit")
-    if let c = try commitLocal() { result.committed = c.description }
+    // HEAD before the local commit: the re-index covers local edits made outside kb too.
     let startHead = try repo.resolve(branch)
+    if let c = try commitLocal() { result.committed = c.description }
 
     func networkError(_ e: GitError) -> SyncError {
       if let host = state.unknownHost { return .unknownHost(host: host, url: remote.url, committed: result.committed) }
