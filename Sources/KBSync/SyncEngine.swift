@@ -128,6 +128,13 @@ public struct SyncEngine {
     }
   }
 
+  /// `KB_SYNC_TRACE=1`: each step's time on stderr.
+  private static let traceStart: Date? = ProcessInfo.processInfo.environment["KB_SYNC_TRACE"] == nil ? nil : Date()
+  public static func trace(_ step: String) {
+    guard let start = traceStart else { return }
+    FileHandle.standardError.write(Data("kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms \(step)\n".utf8))
+  }
+
   private func pause(_ point: String) {
     guard options.pauseAt == point else { return }
     FileHandle.standardError.write(Data("kb sync: paused at \(point)\n".utf8))
@@ -135,7 +142,9 @@ public struct SyncEngine {
   }
 
   private func run(_ author: Signature) throws -> SyncResult {
+    Self.trace("start")
     let (repo, prefix) = try Self.open(kbRoot)
+    Self.trace("opened")
     guard let branch = try repo.headBranch() else { throw SyncError.detachedHead }
     let remote: GitRemote
     do { remote = try GitRemote(repo, name: options.remoteName) } catch { throw SyncError.noRemote(name: options.remoteName) }
@@ -153,6 +162,7 @@ public struct SyncEngine {
     // HEAD before the local commit: the re-index covers local edits made outside kb too.
     let startHead = try repo.resolve(branch)
     if let c = try commitLocal() { result.committed = c.description }
+    Self.trace("committed")
 
     func networkError(_ e: GitError) -> SyncError {
       if let host = state.unknownHost { return .unknownHost(host: host, url: remote.url, committed: result.committed) }
@@ -175,6 +185,7 @@ public struct SyncEngine {
       options.progress?("Fetching from \(remote.name)…")
       state.reset()
       if let e = Self.attempt({ () throws(GitError) in try remote.fetch(state) }) { throw networkError(e) }
+      Self.trace("fetched")
       let theirs = try repo.resolve(tracking)
       var ours = try repo.resolve(branch)
 
@@ -226,6 +237,7 @@ public struct SyncEngine {
         continue
       }
       let base = theirs.flatMap { repo.mergeBase(head, $0) }
+      Self.trace("merged")
       result.outgoing = Self.union(result.outgoing, try repo.diff(fromCommit: base, toCommit: head).map(\.path))
       if head == theirs { result.pushed = true; break }  // nothing to push
 
@@ -263,6 +275,7 @@ public struct SyncEngine {
       result.pushed = true
       break
     }
+    Self.trace("pushed")
     let finalHead = try repo.resolve(branch)
     result.head = finalHead?.description
     result.pendingPush = !result.pushed && finalHead != nil
