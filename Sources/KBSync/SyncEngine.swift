@@ -56,6 +56,9 @@ public struct SyncOptions: Sendable {
   /// Where to pause for crash tests (`KB_SYNC_PAUSE_AT`): commit, fetch, merge or push.
   public var pauseAt: String?
   public var pauseSeconds: Double = 60
+  /// For race tests (`KB_SYNC_PUSH_AT`, seconds since 1970): the first push waits for this
+  /// instant, so that several processes push at once.
+  public var pushAt: Double?
   /// Progress lines (the CLI shows them on a terminal only).
   public var progress: (@Sendable (String) -> Void)?
 
@@ -67,6 +70,7 @@ public struct SyncOptions: Sendable {
     if let n = env["KB_SYNC_ATTEMPTS"].flatMap(Int.init), n > 0 { o.maxAttempts = n }
     o.pauseAt = env["KB_SYNC_PAUSE_AT"].flatMap { $0.isEmpty ? nil : $0 }
     if let s = env["KB_SYNC_PAUSE_SECONDS"].flatMap(Double.init) { o.pauseSeconds = s }
+    o.pushAt = env["KB_SYNC_PUSH_AT"].flatMap(Double.init)
     return o
   }
 }
@@ -92,8 +96,8 @@ public struct SyncResult: Codable, Equatable, Sendable {
   /// Push rejections seen on the way (lost races), for the curious.
   public var rejections: [String] = []
   public var head: String?
-  /// Paths under the knowledge base that differ between HEAD before and after the sync (the
-  /// tree diff to re-index).
+  /// Paths under the knowledge base that differ between HEAD before the sync (before the local
+  /// commit) and after it: the tree diff to re-index.
   public var changedPaths: [String] = []
 }
 
@@ -124,6 +128,13 @@ public struct SyncEngine {
     }
   }
 
+  /// `KB_SYNC_TRACE=1`: each step's time on stderr.
+  private static let traceStart: Date? = ProcessInfo.processInfo.environment["KB_SYNC_TRACE"] == nil ? nil : Date()
+  public static func trace(_ step: String) {
+    guard let start = traceStart else { return }
+    FileHandle.standardError.write(Data("kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms \(step)\n".utf8))
+  }
+
   private func pause(_ point: String) {
     guard options.pauseAt == point else { return }
     FileHandle.standardError.write(Data("kb sync: paused at \(point)\n".utf8))
@@ -131,7 +142,9 @@ public struct SyncEngine {
   }
 
   private func run(_ author: Signature) throws -> SyncResult {
+    Self.trace("start")
     let (repo, prefix) = try Self.open(kbRoot)
+    Self.trace("opened")
     guard let branch = try repo.headBranch() else { throw SyncError.detachedHead }
     let remote: GitRemote
     do { remote = try GitRemote(repo, name: options.remoteName) } catch { throw SyncError.noRemote(name: options.remoteName) }
@@ -146,8 +159,10 @@ public struct SyncEngine {
       return try repo.commitIndex(message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
     pause("commit")
-    if let c = try commitLocal() { result.committed = c.description }
+    // HEAD before the local commit: the re-index covers local edits made outside kb too.
     let startHead = try repo.resolve(branch)
+    if let c = try commitLocal() { result.committed = c.description }
+    Self.trace("committed")
 
     func networkError(_ e: GitError) -> SyncError {
       if let host = state.unknownHost { return .unknownHost(host: host, url: remote.url, committed: result.committed) }
@@ -170,6 +185,7 @@ public struct SyncEngine {
       options.progress?("Fetching from \(remote.name)…")
       state.reset()
       if let e = Self.attempt({ () throws(GitError) in try remote.fetch(state) }) { throw networkError(e) }
+      Self.trace("fetched")
       let theirs = try repo.resolve(tracking)
       var ours = try repo.resolve(branch)
 
@@ -221,10 +237,15 @@ public struct SyncEngine {
         continue
       }
       let base = theirs.flatMap { repo.mergeBase(head, $0) }
+      Self.trace("merged")
       result.outgoing = Self.union(result.outgoing, try repo.diff(fromCommit: base, toCommit: head).map(\.path))
       if head == theirs { result.pushed = true; break }  // nothing to push
 
       // 4. Push, never forced.
+      if attempt == 1, let at = options.pushAt {
+        let wait = at - Date().timeIntervalSince1970
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+      }
       options.progress?("Pushing to \(remote.name)…")
       let rejection: String?
       if let localRemotePath {
@@ -254,6 +275,7 @@ public struct SyncEngine {
       result.pushed = true
       break
     }
+    Self.trace("pushed")
     let finalHead = try repo.resolve(branch)
     result.head = finalHead?.description
     result.pendingPush = !result.pushed && finalHead != nil

@@ -72,7 +72,9 @@ extension Workspace {
       if options.credentialFile == nil { options.credentialFile = root + "/.kb/credentials" }
       let engine = SyncEngine(kbRoot: root, merger: merger, options: options)
       let result = try engine.sync(name: identity.name, email: identity.email ?? "")
+      SyncEngine.trace("engine done")
       let report = try reindex(paths: result.changedPaths)
+      SyncEngine.trace("re-indexed")
       try store.setMeta("last_indexed_commit", result.head)
       let state = SyncState(
         time: Date(), head: result.head, pushed: result.pushed, pendingPush: result.pendingPush,

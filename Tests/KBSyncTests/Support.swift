@@ -35,7 +35,9 @@ final class Sandbox: @unchecked Sendable {
     self.env = env
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: dir) }
+  deinit {
+    if ProcessInfo.processInfo.environment["KB_TEST_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) }
+  }
 
   var remote: String { dir + "/remote.git" }
 

@@ -174,22 +174,36 @@ final class GitRepository {
   // MARK: Index, commits
 
   /// Stages every change under `prefix` (a folder relative to the work tree, `""` for all):
-  /// new and modified files (ignored ones skipped), and deletions. Never `.kb/`.
+  /// new and modified files (ignored ones skipped), and deletions. Never `.kb/`. One status scan,
+  /// then per-path index updates; the index is written only when something changed.
   func stageAll(prefix: String) throws(GitError) {
+    var options = git_status_options()
+    git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION))
+    options.show = GIT_STATUS_SHOW_WORKDIR_ONLY
+    options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+    let list = try withStrArray(prefix.isEmpty ? [] : [prefix]) { (array) throws(GitError) -> GitHandle in
+      if !prefix.isEmpty { options.pathspec = array.pointee }
+      return GitHandle(try make("git_status_list_new") { git_status_list_new(&$0, pointer, &options) }, free: git_status_list_free)
+    }
+    let count = git_status_list_entrycount(list.pointer)
+    guard count > 0 else { return }
     let index = GitHandle(try make("git_repository_index") { git_repository_index(&$0, pointer) }, free: git_index_free)
-    let skipPrivate: git_index_matched_path_cb = { path, _, _ in
-      guard let path else { return 0 }
-      let p = String(cString: path)
-      if p.hasPrefix(".kb/") || p.contains("/.kb/") || p.contains(".kb-tmp-") { return 1 }
-      return 0
+    var changed = false
+    for i in 0..<count {
+      guard let e = git_status_byindex(list.pointer, i)?.pointee, let delta = e.index_to_workdir?.pointee else { continue }
+      let flags = e.status.rawValue
+      guard let cPath = delta.new_file.path ?? delta.old_file.path else { continue }
+      let path = String(cString: cPath)
+      if path.hasPrefix(".kb/") || path.contains("/.kb/") || path.contains(".kb-tmp-") { continue }
+      if flags & GIT_STATUS_WT_DELETED.rawValue != 0 {
+        try check("git_index_remove_bypath", git_index_remove_bypath(index.pointer, path))
+        changed = true
+      } else if flags & (GIT_STATUS_WT_NEW.rawValue | GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue) != 0 {
+        try check("git_index_add_bypath", git_index_add_bypath(index.pointer, path))
+        changed = true
+      }
     }
-    let specs = prefix.isEmpty ? [] : [prefix]
-    try withStrArray(specs) { (array) throws(GitError) in
-      let spec: UnsafeMutablePointer<git_strarray>? = prefix.isEmpty ? nil : array
-      try check("git_index_add_all", git_index_add_all(index.pointer, spec, GIT_INDEX_ADD_DEFAULT.rawValue, skipPrivate, nil))
-      try check("git_index_update_all", git_index_update_all(index.pointer, spec, skipPrivate, nil))
-    }
-    try check("git_index_write", git_index_write(index.pointer))
+    if changed { try check("git_index_write", git_index_write(index.pointer)) }
   }
 
   /// Commits the index on HEAD (a compare-and-swap on HEAD) when its tree differs from HEAD's.

@@ -90,6 +90,9 @@ extension GitRepository {
     let o = try commit(ours), t = try commit(theirs)
     var options = git_merge_options()
     git_merge_options_init(&options, UInt32(GIT_MERGE_OPTIONS_VERSION))
+    // No rename detection: documents are identified by path, and templated documents look alike
+    // (a delete here plus an add there became a "rename" that dropped the added file).
+    options.flags = 0
     let driverName = strdup("kb")
     defer { free(driverName) }
     options.default_driver = UnsafePointer(driverName)
