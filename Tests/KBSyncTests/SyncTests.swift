@@ -138,6 +138,19 @@ import Testing
     #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "?? outside.txt\n")
   }
 
+  @Test func cloneOfAnEmptyRemoteStartsAKnowledgeBaseOnMain() throws {
+    let box = try Sandbox("empty")
+    try box.git(["init", "-q", "--bare", "-b", "main", box.remote], in: box.dir)
+    let alice = try box.clone("alice")
+    #expect(FileManager.default.fileExists(atPath: alice + "/kb.yml"))
+    #expect(try box.git(["symbolic-ref", "HEAD"], in: alice).stdout == "refs/heads/main\n")
+    try box.write(box.answer(id: "a", title: "A"), to: alice + "/answers/a.md")
+    let r = try box.kb(["sync", "--json"], in: alice)
+    #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stderr)")
+    #expect(try box.remoteFile("answers/a.md") != nil)
+    #expect(try box.remoteFile(".gitattributes")?.contains("*.md merge=kb") == true)
+  }
+
   @Test func lineMergerKeepsFrontMatterParseable() {
     let base = "---\nid: a\ntitle: One\n---\nbody\n"
     let r = LineDocumentMerger().merge(
