@@ -129,13 +129,21 @@ import Testing
     try box.git(["remote", "add", "origin", box.remote], in: repo)
     #expect(try box.kb(["init", "docs/kb"], in: repo).ok)
     try box.write("not ours\n", to: repo + "/outside.txt")
+    try box.write("staged by hand\n", to: repo + "/staged.txt")
+    try box.git(["add", "staged.txt"], in: repo)
     try box.write(box.answer(id: "a", title: "A"), to: repo + "/docs/kb/answers/a.md")
     let r = try box.kb(["sync", "--json"], in: repo + "/docs/kb")
     #expect(r.ok, "\(r.stderr)")
     #expect(Sandbox.json(r)["outgoing"] as? [String] == [".gitattributes", ".gitignore", "answers/a.md", "kb.yml"])
     #expect(try box.remoteFile("docs/kb/answers/a.md") != nil)
     #expect(try box.remoteFile("outside.txt") == nil)
-    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "?? outside.txt\n")
+    #expect(try box.remoteFile("staged.txt") == nil)
+    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "A  staged.txt\n?? outside.txt\n")
+    // A second sync (with a commit on top of the first) still leaves the staged file alone.
+    try box.write(box.answer(id: "b", title: "B"), to: repo + "/docs/kb/answers/b.md")
+    #expect(try box.kb(["sync"], in: repo + "/docs/kb").ok)
+    #expect(try box.remoteFile("docs/kb/answers/b.md") != nil && box.remoteFile("staged.txt") == nil)
+    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "A  staged.txt\n?? outside.txt\n")
   }
 
   @Test func cloneOfAnEmptyRemoteStartsAKnowledgeBaseOnMain() throws {
