@@ -143,7 +143,9 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     }
     run = run.trimmingCharacters(in: CharacterSet(charactersIn: " -.()+"))
     flush()
-    if text.range(of: #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#, options: .regularExpression) != nil {
+    if text.utf8.contains(UInt8(ascii: "@")),
+      text.range(of: #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#, options: .regularExpression) != nil
+    {
       out.append("e-mail address")
     }
     let lower = text.lowercased()
