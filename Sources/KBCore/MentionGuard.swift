@@ -109,7 +109,9 @@ public struct MentionGuard: Codable, Equatable, Sendable {
   }
 
   static func phrases(in padded: String, _ list: [String]) -> [String] {
-    list.filter { padded.contains(" " + $0 + " ") }
+    // One-word phrases by set lookup; only phrases of several words search the text.
+    let words = Set(padded.split(separator: " ").map(String.init))
+    return list.filter { $0.contains(" ") ? padded.contains(" " + $0 + " ") : words.contains($0) }
   }
 
   /// Card numbers (Luhn-valid, 13–19 digits), e-mail addresses, phone numbers, and SSN-shaped
