@@ -20,5 +20,6 @@ extension KBCommand {
     Conflicts.self,
     Log.self,
     MergeDriver.self,
+    Suggest.self,
   ]
 }
