@@ -41,6 +41,6 @@ let package = Package(
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
-    .testTarget(name: "KBSyncTests", dependencies: ["KBSync"]),
+    .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
   ]
 )

@@ -76,31 +76,62 @@ extension KBCommand {
       }
     }
 
-    /// One result line per input line, flushed at once.
+    /// One result line per input line, in order. Whatever complete lines one read of stdin
+    /// brings are worked on in parallel (a live feed: one line at a time, answered at once; a
+    /// file: many lines per read, on every core), and their results written before reading on.
     func stream(_ workspace: Workspace, _ options: SuggestOptions, _ templates: ReplyTemplates) throws {
-      let out = FileHandle.standardOutput
       // One model for the whole stream: the index does not change under it.
       let suggester = try workspace.suggester()
+      var reader = LineReader(fd: 0)
       var number = 0
-      while let line = readLine(strippingNewline: true) {
-        number += 1
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { continue }
-        var lines: [String] = []
-        do {
-          let mentions = try Mention.parse(json: Data(trimmed.utf8))
-          if mentions.isEmpty { throw MentionError("no mention in this line") }
-          for mention in mentions {
-            var result = try workspace.suggest(mention, options: options, templates: templates, using: suggester)
-            result.line = number
-            lines.append(try Output.encode(result, pretty: false))
-          }
-        } catch {
-          struct LineError: Encodable { var line: Int; var error: String }
-          let message = (error as? CustomStringConvertible)?.description ?? "\(error)"
-          lines = [try Output.encode(LineError(line: number, error: message), pretty: false)]
+      while let batch = reader.nextLines() {
+        var jobs: [(line: Int, text: String)] = []
+        for raw in batch {
+          number += 1
+          let text = raw.trimmingCharacters(in: .whitespaces)
+          if !text.isEmpty { jobs.append((number, text)) }
         }
-        out.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        guard !jobs.isEmpty else { continue }
+        let work = jobs
+        let results = OrderedResults(count: work.count)
+        DispatchQueue.concurrentPerform(iterations: work.count) { i in
+          results.set(i, Self.answer(work[i].text, line: work[i].line, workspace, options, templates, suggester))
+        }
+        var text = results.joined()
+        text.append("\n")
+        var offset = 0
+        let bytes = Array(text.utf8)
+        while offset < bytes.count {
+          let n = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+          if n <= 0 {
+            if errno == EINTR { continue }
+            throw ExitCode.failure  // stdout closed: nobody is reading.
+          }
+          offset += n
+        }
+      }
+    }
+
+    /// The JSON line(s) for one input line: its results, or its error.
+    static func answer(
+      _ text: String, line: Int, _ workspace: Workspace, _ options: SuggestOptions, _ templates: ReplyTemplates,
+      _ suggester: Suggester
+    ) -> String {
+      struct LineError: Encodable { var line: Int; var error: String }
+      do {
+        let mentions = try Mention.parse(json: Data(text.utf8))
+        if mentions.isEmpty { throw MentionError("no mention in this line") }
+        var lines: [String] = []
+        for mention in mentions {
+          var result = try workspace.suggest(mention, options: options, templates: templates, using: suggester)
+          result.line = line
+          lines.append(try Output.encode(result, pretty: false))
+        }
+        return lines.joined(separator: "\n")
+      } catch {
+        let message = "\(error)"
+        return (try? Output.encode(LineError(line: line, error: message), pretty: false))
+          ?? #"{"error":"could not encode the result","line":\#(line)}"#
       }
     }
 
@@ -135,3 +166,44 @@ extension KBCommand {
 }
 
 extension Suggester.Ranker: ExpressibleByArgument {}
+
+/// Results filled in by parallel workers, read in order.
+private final class OrderedResults: @unchecked Sendable {
+  private var items: [String]
+  private let lock = NSLock()
+  init(count: Int) { items = Array(repeating: "", count: count) }
+  func set(_ i: Int, _ value: String) { lock.withLock { items[i] = value } }
+  func joined() -> String { lock.withLock { items.joined(separator: "\n") } }
+}
+
+/// Reads a file descriptor in chunks and hands out the complete lines each read brought.
+struct LineReader {
+  let fd: Int32
+  private var pending: [UInt8] = []
+  private var done = false
+
+  init(fd: Int32) { self.fd = fd }
+
+  /// The next complete lines (at least one), or nil at the end of input. A last line without
+  /// a newline is returned at the end.
+  mutating func nextLines() -> [String]? {
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      if let lastNewline = pending.lastIndex(of: 10) {
+        let chunk = pending[..<lastNewline]
+        pending.removeSubrange(...lastNewline)
+        return chunk.split(separator: 10, omittingEmptySubsequences: false).map {
+          String(decoding: $0.last == 13 ? $0.dropLast() : $0, as: UTF8.self)
+        }
+      }
+      if done {
+        guard !pending.isEmpty else { return nil }
+        defer { pending.removeAll() }
+        return [String(decoding: pending, as: UTF8.self)]
+      }
+      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0, errno == EINTR { continue }
+      if n <= 0 { done = true } else { pending.append(contentsOf: buffer[0..<n]) }
+    }
+  }
+}

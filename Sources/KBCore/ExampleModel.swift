@@ -46,8 +46,19 @@ public struct ExampleModel: Sendable {
     vectors.reserveCapacity(examples.count)
     var exampleClass: [Int32] = []
     exampleClass.reserveCapacity(examples.count)
-    for (cls, text) in examples {
-      let counts = Self.featureCounts(text, config: config)
+    // Feature counting is the costly part and independent per example: spread it over the cores.
+    let allCounts = ParallelSlots<[UInt64: Float]>(count: examples.count)
+    let texts = examples.map(\.text)
+    let chunks = max(1, min(8, texts.count / 256))
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      var i = chunk
+      while i < texts.count {
+        allCounts.set(i, Self.featureCounts(texts[i], config: config))
+        i += chunks
+      }
+    }
+    for (index, (cls, _)) in examples.enumerated() {
+      let counts = allCounts.take(index)
       guard !counts.isEmpty else { continue }
       var vector: [(Int32, Float)] = []
       vector.reserveCapacity(counts.count)
@@ -271,4 +282,13 @@ public struct ExampleModel: Sendable {
     }
     return h
   }
+}
+
+/// Slots filled by parallel workers, each slot written once.
+final class ParallelSlots<T>: @unchecked Sendable {
+  private var items: [T?]
+  private let lock = NSLock()
+  init(count: Int) { items = Array(repeating: nil, count: count) }
+  func set(_ i: Int, _ value: T) { lock.withLock { items[i] = value } }
+  func take(_ i: Int) -> T { lock.withLock { let v = items[i]!; items[i] = nil; return v } }
 }

@@ -39,12 +39,12 @@ public struct MentionGuard: Codable, Equatable, Sendable {
   public static func check(_ m: MentionText, settings: Settings, onTopic: Bool) -> [MentionGuard] {
     var out: [MentionGuard] = []
     let lowerOriginal = m.original.lowercased()
-    let padded = " " + m.words.joined(separator: " ") + " "
+    let padded = m.words
     func mentions(_ name: String) -> Bool {
-      let words = MentionText.tokens(name).joined(separator: " ")
+      let words = MentionText.tokens(name)
       guard !words.isEmpty else { return false }
-      if padded.contains(" " + words + " ") { return true }
-      let squashed = words.replacingOccurrences(of: " ", with: "")
+      if containsSequence(m.words, words) { return true }
+      let squashed = words.joined()
       return m.handles.contains { $0.lowercased().dropFirst().hasPrefix(squashed) }
         || m.hashtags.contains { $0.lowercased().contains(squashed) }
     }
@@ -108,8 +108,23 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     return out
   }
 
-  static func phrases(in padded: String, _ list: [String]) -> [String] {
-    list.filter { padded.contains(" " + $0 + " ") }
+  static func phrases(in words: [String], _ list: [String]) -> [String] {
+    let set = Set(words)
+    return list.filter { phrase in
+      let parts = phrase.split(separator: " ").map(String.init)
+      return parts.count == 1 ? set.contains(parts[0]) : containsSequence(words, parts)
+    }
+  }
+
+  /// Whether `words` has `phrase` as consecutive words.
+  static func containsSequence(_ words: [String], _ phrase: [String]) -> Bool {
+    guard !phrase.isEmpty, words.count >= phrase.count else { return false }
+    for start in 0...(words.count - phrase.count) where words[start] == phrase[0] {
+      var k = 1
+      while k < phrase.count, words[start + k] == phrase[k] { k += 1 }
+      if k == phrase.count { return true }
+    }
+    return false
   }
 
   /// Card numbers (Luhn-valid, 13–19 digits), e-mail addresses, phone numbers, and SSN-shaped
@@ -136,14 +151,16 @@ public struct MentionGuard: Codable, Equatable, Sendable {
         digits.append(ch)
       } else if (ch == " " || ch == "-" || ch == "." || ch == "(" || ch == ")" || ch == "+"), !digits.isEmpty || ch == "+" || ch == "(" {
         run.append(ch)
-      } else {
+      } else if !run.isEmpty {
         run = run.trimmingCharacters(in: CharacterSet(charactersIn: " -.()+"))
         flush()
       }
     }
     run = run.trimmingCharacters(in: CharacterSet(charactersIn: " -.()+"))
     flush()
-    if text.range(of: #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#, options: .regularExpression) != nil {
+    if text.utf8.contains(UInt8(ascii: "@")),
+      text.range(of: #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#, options: .regularExpression) != nil
+    {
       out.append("e-mail address")
     }
     let lower = text.lowercased()

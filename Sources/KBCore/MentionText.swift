@@ -140,12 +140,17 @@ public struct MentionText: Equatable, Sendable {
       } else if (ch == "'" || ch == "’"), !current.isEmpty {
         current.append("'")
       } else if !current.isEmpty {
-        out.append(current.trimmingCharacters(in: CharacterSet(charactersIn: "'")))
+        out.append(trimApostrophes(current))
         current = ""
       }
     }
-    if !current.isEmpty { out.append(current.trimmingCharacters(in: CharacterSet(charactersIn: "'"))) }
+    if !current.isEmpty { out.append(trimApostrophes(current)) }
     return out.filter { !$0.isEmpty }
+  }
+
+  static func trimApostrophes(_ s: String) -> String {
+    guard s.first == "'" || s.last == "'" else { return s }
+    return String(s.drop(while: { $0 == "'" }).reversed().drop(while: { $0 == "'" }).reversed())
   }
 
   /// One word repaired: elongation shortened, chat spelling expanded, apostrophe restored.

@@ -100,14 +100,11 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
     var step = context.step ?? (context.title.map { "See our fix for \"\($0)\"." } ?? "")
     let template = templates.text(name)
     func render(_ step: String) -> String {
-      var s = template
-      for (key, value) in [
-        ("{customer}", context.customer ?? ""), ("{title}", context.title ?? ""), ("{step}", step),
-        ("{private}", privateText), ("{team}", settings.team), ("{name}", agent?.name ?? settings.team),
-      ] {
-        s = s.replacingOccurrences(of: key, with: value)
-      }
-      return collapseSpaces(s)
+      let values = [
+        "customer": context.customer ?? "", "title": context.title ?? "", "step": step,
+        "private": privateText, "team": settings.team, "name": agent?.name ?? settings.team,
+      ]
+      return collapseSpaces(fill(template, values))
     }
     var body = render(step)
     var truncated = false
@@ -130,6 +127,25 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
     return ReplyDraft(
       text: text, length: text.count, limit: limit, channel: channel, template: name, signature: signature,
       truncated: truncated, privateChannel: needsPrivate)
+  }
+
+  /// Replaces `{key}` placeholders in one pass; unknown ones stay as written.
+  static func fill(_ template: String, _ values: [String: String]) -> String {
+    var out = ""
+    var rest = template[...]
+    while let open = rest.firstIndex(of: "{") {
+      out += rest[..<open]
+      let after = rest[rest.index(after: open)...]
+      if let close = after.firstIndex(of: "}"), let value = values[String(after[..<close])] {
+        out += value
+        rest = after[after.index(after: close)...]
+      } else {
+        out += "{"
+        rest = after
+      }
+    }
+    out += rest
+    return out
   }
 
   /// Cuts at a word boundary to at most `count - 1` characters and adds "…".

@@ -101,15 +101,4 @@ extension IndexStore {
       try Row.fetchAll(db, sql: sql, arguments: [pattern, limit]).map { ($0[0], $0[1]) }
     }
   }
-
-  /// FTS5's snippet of one answer's body for a pattern, with matches marked as in ``SearchHit``.
-  public func answerSnippet(rowid: Int64, pattern: String) throws(IndexError) -> String? {
-    try read { db in
-      let text = try String.fetchOne(db, sql: """
-        SELECT snippet(document_fts, -1, char(2), char(3), '…', 16) FROM document_fts
-        WHERE document_fts MATCH ? AND rowid = ?
-        """, arguments: [pattern, rowid])
-      return text.map(Self.clean)
-    }
-  }
 }

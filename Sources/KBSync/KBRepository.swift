@@ -56,6 +56,10 @@ public enum KBRepository {
     }
     do {
       try configureMergeDriver(repo)
+      // An empty remote advertises no default branch: start on `main`, as `kb init` does.
+      if let branch = try repo.headBranch(), try repo.resolve(branch) == nil, branch != "refs/heads/main" {
+        try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/main"))
+      }
       _ = try repo.status(prefix: "")
     } catch {
       throw .git(error)

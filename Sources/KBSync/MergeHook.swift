@@ -1,4 +1,5 @@
 import CLibgit2
+import KBCore
 import Foundation
 
 /// Merges the three versions of one Markdown document. The sync engine calls it, through
@@ -70,46 +71,21 @@ public func textMerge(base: String, ours: String, theirs: String, path: String) 
   return (String(decoding: bytes, as: UTF8.self), result.automergeable != 0)
 }
 
-/// Line-level 3-way merge of a whole document: what merges cleanly merges, what conflicts is
-/// kept from both sides between diff3 markers. An add/add merges against an empty base.
-public struct LineDocumentMerger: DocumentMerger {
+/// The domain merge of a document (`KBCore.DomainMerge`): front matter field by field, the
+/// journal as a union ordered by time, the rest of the body line by line with libgit2's
+/// `git_merge_file`. What still conflicts is kept from both sides in the file and reported.
+public struct DomainDocumentMerger: DocumentMerger {
   public init() {}
 
   public func merge(base: String?, ours: String, theirs: String, path: String)
     -> (text: String, clean: Bool, conflicts: [String], notes: [String])
   {
-    if ours == theirs { return (ours, true, [], []) }
-    guard let o = Self.split(ours), let t = Self.split(theirs) else {
-      let r = textMerge(base: base ?? "", ours: ours, theirs: theirs, path: path)
-      return (r.text, r.clean, r.clean ? [] : ["both sides changed the same lines; both versions kept between markers"], [])
-    }
-    // Front matter and body merge separately, so that markers never break the YAML: a front
-    // matter that conflicts keeps ours in place and both versions in a marked block in the body.
-    let b = base.flatMap(Self.split) ?? (frontMatter: "", body: "")
-    let fm = textMerge(base: b.frontMatter, ours: o.frontMatter, theirs: t.frontMatter, path: path)
-    let body = textMerge(base: b.body, ours: o.body, theirs: t.body, path: path)
-    var conflicts: [String] = []
-    var text = "---\n" + (fm.clean ? fm.text : o.frontMatter) + "---\n"
-    if !fm.clean {
-      conflicts.append("both sides changed the same front-matter lines; ours kept in place, both versions in a marked block")
-      text += "<<<<<<< ours (front matter)\n" + o.frontMatter + "=======\n" + t.frontMatter + ">>>>>>> theirs (front matter)\n"
-    }
-    if !body.clean { conflicts.append("both sides changed the same lines of the body; both versions kept between markers") }
-    text += body.text
-    return (text, conflicts.isEmpty, conflicts, [])
-  }
-
-  /// Front matter (with its final newline) and body of a document, `nil` without front matter.
-  static func split(_ text: String) -> (frontMatter: String, body: String)? {
-    guard text.hasPrefix("---\n") else { return nil }
-    let rest = text.dropFirst(4)
-    if rest.hasPrefix("---\n") { return ("", String(rest.dropFirst(4))) }
-    guard let end = rest.range(of: "\n---\n") else { return nil }
-    return (String(rest[..<end.lowerBound]) + "\n", String(rest[end.upperBound...]))
+    let outcome = DomainMerge.merge(base: base, ours: ours, theirs: theirs, path: path, textMerge: gitTextMerge)
+    return (outcome.text, outcome.isClean, outcome.conflicts, outcome.notes)
   }
 }
 
-/// The merger the `kb` executable uses. The lead connects `KBCore.DomainMerge` here.
+/// The merger the `kb` executable uses.
 public enum SyncMerger {
-  public static let `default`: any DocumentMerger = LineDocumentMerger()
+  public static let `default`: any DocumentMerger = DomainDocumentMerger()
 }

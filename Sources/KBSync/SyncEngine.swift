@@ -156,7 +156,7 @@ public struct SyncEngine {
     // 1. Make local edits durable first.
     let commitLocal = { () throws -> GitOID? in
       try repo.stageAll(prefix: prefix)
-      return try repo.commitIndex(message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
+      return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
     pause("commit")
     // HEAD before the local commit: the re-index covers local edits made outside kb too.

@@ -27,6 +27,8 @@ public final class Suggester: @unchecked Sendable {
 
   public struct Candidate: Sendable {
     public var answer: SuggestAnswer
+    /// The answer's position in ``Suggester/answers``.
+    public var index: Int
     public var score: Double
     /// The best cosine of the query with one of the answer's examples (0…1): absolute fit.
     public var similarity: Double
@@ -221,8 +223,53 @@ public final class Suggester: @unchecked Sendable {
       order = picked
     }
     return order.prefix(limit).map {
-      Candidate(answer: answers[$0], score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+      Candidate(answer: answers[$0], index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
     }
+  }
+
+  /// What the output shows of an answer, derived once per answer and kept.
+  struct Details {
+    var fix: [String]
+    var stems: Set<[UInt8]>
+    /// Sentences of the body (then the symptoms) with their stems, for snippets.
+    var sentences: [(text: String, stems: Set<[UInt8]>)]
+  }
+
+  private let detailsLock = NSLock()
+  private var detailsCache: [Int: Details] = [:]
+
+  func details(_ index: Int) -> Details {
+    if let d = detailsLock.withLock({ detailsCache[index] }) { return d }
+    let a = answers[index]
+    var stems: Set<[UInt8]> = []
+    for text in [a.title, a.symptoms.joined(separator: " "), a.tags, a.body] {
+      for w in ExampleModel.words(text) { stems.insert(WordBM25.stem(w)) }
+    }
+    var sentences: [(String, Set<[UInt8]>)] = []
+    for text in Self.sentences(Self.bodyExample(a.body)) + a.symptoms {
+      sentences.append((text, Set(ExampleModel.words(text).map(WordBM25.stem))))
+    }
+    let d = Details(fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences)
+    detailsLock.withLock { detailsCache[index] = d }
+    return d
+  }
+
+  static func sentences(_ text: String) -> [String] {
+    var out: [String] = []
+    var start = text.startIndex
+    var i = text.startIndex
+    while i < text.endIndex {
+      let ch = text[i]
+      i = text.index(after: i)
+      if ch == "." || ch == "?" || ch == "!" {
+        let s = text[start..<i].drop(while: { $0 == " " })
+        if !s.isEmpty { out.append(String(s)) }
+        start = i
+      }
+    }
+    let rest = text[start...].drop(while: { $0 == " " })
+    if !rest.isEmpty { out.append(String(rest)) }
+    return out
   }
 
   static func zscores(_ values: [Double]) -> [Double] {

@@ -93,13 +93,14 @@ extension Workspace {
     let terms = text.terms
     var suggestions: [SuggestionResult.Suggestion] = []
     for (rank, c) in ranked.enumerated() {
-      let matched = Self.matchedTerms(terms, in: c.answer)
+      let details = suggester.details(c.index)
+      let matched = terms.filter { details.stems.contains(WordBM25.stem(ExampleModel.words($0).first ?? [])) }
       let confidence = Self.confidence(c, matched: matched.count, of: terms.count, rank: rank, runnerUp: rank == 0 && ranked.count > 1 ? ranked[1] : nil)
-      let snippet = Self.snippet(c.answer, terms: matched)
+      let snippet = Self.snippet(details, terms: matched)
       suggestions.append(SuggestionResult.Suggestion(
         id: c.answer.id, title: c.answer.title, path: c.answer.path, score: (c.score * 10000).rounded() / 10000,
         similarity: (c.similarity * 1000).rounded() / 1000,
-        confidence: confidence, matched: matched, snippet: snippet, fix: Self.fixSteps(c.answer.body), evidence: c.evidence))
+        confidence: confidence, matched: matched, snippet: snippet, fix: details.fix, evidence: c.evidence))
     }
     let best = suggestions.first
     let known = best.map { $0.confidence >= .medium } ?? false
@@ -144,33 +145,22 @@ extension Workspace {
     return level
   }
 
-  /// The mention's terms that the answer's texts contain (by a light stem).
-  static func matchedTerms(_ terms: [String], in answer: SuggestAnswer) -> [String] {
-    var words: Set<[UInt8]> = []
-    for text in [answer.title, answer.symptoms.joined(separator: " "), answer.tags, answer.body] {
-      for w in ExampleModel.words(text) { words.insert(WordBM25.stem(w)) }
-    }
-    return terms.filter { words.contains(WordBM25.stem(ExampleModel.words($0).first ?? [])) }
-  }
-
-  static func lightStem(_ w: String) -> String { WordBM25.stem(w.replacingOccurrences(of: "'", with: "")) }
-
   /// The numbered steps of the `## Fix` section (any heading starting with "Fix").
   public static func fixSteps(_ body: String) -> [String] {
     var steps: [String] = []
     var inFix = false
     for line in body.split(separator: "\n") {
-      let t = line.trimmingCharacters(in: .whitespaces)
+      let t = String(line.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
       if t.hasPrefix("#") {
         if inFix { break }
-        let heading = t.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces).lowercased()
+        let heading = t.drop(while: { $0 == "#" || $0 == " " }).lowercased()
         inFix = heading.hasPrefix("fix") || heading.hasPrefix("steps") || heading.hasPrefix("how to fix")
         continue
       }
       guard inFix else { continue }
       let digits = t.prefix(while: \.isNumber)
       if !digits.isEmpty, let mark = t.dropFirst(digits.count).first, mark == "." || mark == ")" {
-        steps.append(t.dropFirst(digits.count + 1).trimmingCharacters(in: .whitespaces))
+        steps.append(String(t.dropFirst(digits.count + 1).drop(while: { $0 == " " })))
       } else if !steps.isEmpty, !t.isEmpty, line.hasPrefix(" ") {
         steps[steps.count - 1] += " " + t
       }
@@ -190,27 +180,14 @@ extension Workspace {
 
   /// The sentence of the answer (body, then symptoms) with the most matched terms, those terms
   /// in `**bold**`; the opening sentence when none matches.
-  static func snippet(_ a: SuggestAnswer, terms: [String]) -> String {
-    let stems = Set(terms.map(lightStem))
-    var sentences: [String] = []
-    for part in Suggester.bodyExample(a.body).split(whereSeparator: { $0 == "\n" }) {
-      var current = ""
-      for ch in part {
-        current.append(ch)
-        if ch == "." || ch == "?" || ch == "!" {
-          sentences.append(current.trimmingCharacters(in: .whitespaces))
-          current = ""
-        }
-      }
-      if !current.trimmingCharacters(in: .whitespaces).isEmpty { sentences.append(current.trimmingCharacters(in: .whitespaces)) }
-    }
-    sentences += a.symptoms
-    guard !sentences.isEmpty else { return "" }
-    var best = sentences[0]
+  static func snippet(_ details: Suggester.Details, terms: [String]) -> String {
+    guard let first = details.sentences.first else { return "" }
+    let stems = Set(terms.map { WordBM25.stem(ExampleModel.words($0).first ?? []) })
+    var best = first.text
     var bestCount = 0
-    for sentence in sentences {
-      let n = Set(ExampleModel.words(sentence).map { String(decoding: WordBM25.stem($0), as: UTF8.self) }).intersection(stems).count
-      if n > bestCount { best = sentence; bestCount = n }
+    for sentence in details.sentences {
+      let n = sentence.stems.intersection(stems).count
+      if n > bestCount { best = sentence.text; bestCount = n }
     }
     if best.count > 200 { best = ReplyDraft.shorten(best, to: 200) }
     guard bestCount > 0 else { return best }
@@ -218,7 +195,11 @@ extension Workspace {
     var out = ""
     var word = ""
     func flush() {
-      if !word.isEmpty, stems.contains(lightStem(word.lowercased())) { out += "**\(word)**" } else { out += word }
+      if !word.isEmpty, let w = ExampleModel.words(word).first, stems.contains(WordBM25.stem(w)) {
+        out += "**\(word)**"
+      } else {
+        out += word
+      }
       word = ""
     }
     for ch in best {

@@ -26,12 +26,14 @@ import Testing
     try box.write(box.answer(id: "sms", title: "SMS keeps repeating", body: "## Fix\n1. Power off.\n\n## Notes\nSeen on iOS 17.\n"), to: carol + "/answers/sms.md")
     try box.git(["commit", "-qam", "carol: notes"], in: carol)
     let pull = try box.git(["pull", "--no-rebase", "-q", "origin", "main"], in: carol)
-    // The driver ran: it keeps the front matter parseable and puts both versions in a marked
-    // block (git's own text merge would have put markers inside the YAML), and merged the body.
+    // The driver ran the domain merge: the title conflict is recorded field by field in a
+    // `conflicts:` list (git's own text merge would have put markers inside the YAML), and the
+    // two body edits merged.
     let text = box.read(carol + "/answers/sms.md") ?? ""
     #expect(pull.status != 0)  // a conflict is reported to git
     #expect(text.hasPrefix("---\nid: sms\ntype: answer\ntitle: SMS keeps repeating\n"), "\(text)")
-    #expect(text.contains("<<<<<<< ours (front matter)") && text.contains("title: SMS repeats endlessly"))
+    #expect(text.contains("conflicts:") && text.contains("SMS repeats endlessly"))
+    #expect(!text.contains("<<<<<<<"))
     #expect(text.contains("five minutes") && text.contains("Seen on iOS 17."))
     // Carol settles it and pushes with git; Alice's kb sync brings it in and re-indexes it.
     try box.write(box.answer(id: "sms", title: "SMS repeats endlessly", body: "## Fix\n1. Power off for five minutes.\n\n## Notes\nSeen on iOS 17.\n"), to: carol + "/answers/sms.md")

@@ -1,4 +1,5 @@
 import Foundation
+import KBCore
 import Testing
 
 @testable import KBSync
@@ -129,22 +130,45 @@ import Testing
     try box.git(["remote", "add", "origin", box.remote], in: repo)
     #expect(try box.kb(["init", "docs/kb"], in: repo).ok)
     try box.write("not ours\n", to: repo + "/outside.txt")
+    try box.write("staged by hand\n", to: repo + "/staged.txt")
+    try box.git(["add", "staged.txt"], in: repo)
     try box.write(box.answer(id: "a", title: "A"), to: repo + "/docs/kb/answers/a.md")
     let r = try box.kb(["sync", "--json"], in: repo + "/docs/kb")
     #expect(r.ok, "\(r.stderr)")
     #expect(Sandbox.json(r)["outgoing"] as? [String] == [".gitattributes", ".gitignore", "answers/a.md", "kb.yml"])
     #expect(try box.remoteFile("docs/kb/answers/a.md") != nil)
     #expect(try box.remoteFile("outside.txt") == nil)
-    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "?? outside.txt\n")
+    #expect(try box.remoteFile("staged.txt") == nil)
+    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "A  staged.txt\n?? outside.txt\n")
+    // A second sync (with a commit on top of the first) still leaves the staged file alone.
+    try box.write(box.answer(id: "b", title: "B"), to: repo + "/docs/kb/answers/b.md")
+    #expect(try box.kb(["sync"], in: repo + "/docs/kb").ok)
+    #expect(try box.remoteFile("docs/kb/answers/b.md") != nil && box.remoteFile("staged.txt") == nil)
+    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "A  staged.txt\n?? outside.txt\n")
   }
 
-  @Test func lineMergerKeepsFrontMatterParseable() {
+  @Test func cloneOfAnEmptyRemoteStartsAKnowledgeBaseOnMain() throws {
+    let box = try Sandbox("empty")
+    try box.git(["init", "-q", "--bare", "-b", "main", box.remote], in: box.dir)
+    let alice = try box.clone("alice")
+    #expect(FileManager.default.fileExists(atPath: alice + "/kb.yml"))
+    #expect(try box.git(["symbolic-ref", "HEAD"], in: alice).stdout == "refs/heads/main\n")
+    try box.write(box.answer(id: "a", title: "A"), to: alice + "/answers/a.md")
+    let r = try box.kb(["sync", "--json"], in: alice)
+    #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stderr)")
+    #expect(try box.remoteFile("answers/a.md") != nil)
+    #expect(try box.remoteFile(".gitattributes")?.contains("*.md merge=kb") == true)
+  }
+
+  @Test func domainMergerKeepsBothTitlesAndMergesTheBody() throws {
     let base = "---\nid: a\ntitle: One\n---\nbody\n"
-    let r = LineDocumentMerger().merge(
+    let r = DomainDocumentMerger().merge(
       base: base, ours: "---\nid: a\ntitle: Two\n---\nbody\n", theirs: "---\nid: a\ntitle: Three\n---\nbody\nmore\n", path: "a.md")
     #expect(!r.clean)
-    #expect(r.text.hasPrefix("---\nid: a\ntitle: Two\n---\n<<<<<<< ours (front matter)\n"))
-    #expect(r.text.contains("title: Three") && r.text.hasSuffix("body\nmore\n"))
+    #expect(r.text.contains("title: Two\n"))
+    #expect(r.text.contains("conflicts:") && r.text.contains("Three"))
+    #expect(r.text.hasSuffix("body\nmore\n"))
+    #expect(try Document(path: "answers/a.md", text: r.text).hasConflicts)
     let clean = gitTextMerge("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n")
     #expect(clean.clean && clean.text == "A\nb\nC\n")
   }

@@ -208,12 +208,32 @@ final class GitRepository {
 
   /// Commits the index on HEAD (a compare-and-swap on HEAD) when its tree differs from HEAD's.
   /// Returns the new commit, or `nil` when there was nothing to commit.
-  func commitIndex(message: (_ changes: [TreeChange]) -> String, author: Signature) throws(GitError) -> GitOID? {
+  ///
+  /// With a `prefix` (a knowledge base in a sub-folder), only the index's entries under it are
+  /// committed; whatever else is staged stays staged, untouched.
+  func commitIndex(prefix: String = "", message: (_ changes: [TreeChange]) -> String, author: Signature) throws(GitError) -> GitOID? {
     let index = GitHandle(try make("git_repository_index") { git_repository_index(&$0, pointer) }, free: git_index_free)
-    var treeRaw = git_oid()
-    try check("git_index_write_tree", git_index_write_tree(&treeRaw, index.pointer))
-    let treeOID = GitOID(treeRaw)
     let head = try resolve("HEAD")
+    var treeRaw = git_oid()
+    if prefix.isEmpty {
+      try check("git_index_write_tree", git_index_write_tree(&treeRaw, index.pointer))
+    } else {
+      // HEAD's tree outside the prefix, the index inside it.
+      let scratch = GitHandle(try make("git_index_new") { git_index_new(&$0) }, free: git_index_free)
+      if let head {
+        let headTree = try tree(ofCommit: head)
+        try check("git_index_read_tree", git_index_read_tree(scratch.pointer, headTree.pointer))
+        try check("git_index_remove_directory", git_index_remove_directory(scratch.pointer, prefix, 0))
+      }
+      for i in 0..<git_index_entrycount(index.pointer) {
+        guard let entry = git_index_get_byindex(index.pointer, i), let p = entry.pointee.path else { continue }
+        let path = String(cString: p)
+        guard path.hasPrefix(prefix + "/"), (entry.pointee.flags >> 12) & 0x3 == 0 else { continue }
+        try check("git_index_add", git_index_add(scratch.pointer, entry))
+      }
+      try check("git_index_write_tree_to", git_index_write_tree_to(&treeRaw, scratch.pointer, pointer))
+    }
+    let treeOID = GitOID(treeRaw)
     if let head, try treeID(ofCommit: head) == treeOID { return nil }
     let changes = try diff(from: head.map { (oid) throws(GitError) in try treeID(ofCommit: oid) }, to: treeOID)
     return try createCommit(
