@@ -85,7 +85,7 @@ public struct Document: Equatable, Sendable {
 
   public var title: String {
     if let title = frontMatter.string("title"), !title.isEmpty { return title }
-    if let heading = markdown.body.split(separator: "\n").first(where: { $0.hasPrefix("# ") }) {
+    if let heading = Self.firstLine(in: markdown.body, where: { $0.hasPrefix("# ") }) {
       return String(heading.dropFirst(2)).trimmingCharacters(in: .whitespaces)
     }
     if type == .case, let quote = complaint, !quote.isEmpty {
@@ -120,7 +120,21 @@ public struct Document: Equatable, Sendable {
   /// matter, or conflict markers in the body. `kb conflicts` lists these documents.
   public var hasConflicts: Bool {
     frontMatter["conflicts"] != nil
-      || markdown.body.split(separator: "\n").contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }
+      || (markdown.body.utf8.contains(UInt8(ascii: "<"))
+        && Self.firstLine(in: markdown.body, where: { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }) != nil)
+  }
+
+  /// The first line (without its `\n`) that satisfies `test`, reading no further; empty lines
+  /// are skipped, as `split(separator:)` does.
+  static func firstLine(in text: String, where test: (Substring) -> Bool) -> Substring? {
+    var start = text.startIndex
+    while start < text.endIndex {
+      let end = text[start...].firstIndex(of: "\n") ?? text.endIndex
+      let line = text[start..<end]
+      if !line.isEmpty, test(line) { return line }
+      start = end < text.endIndex ? text.index(after: end) : end
+    }
+    return nil
   }
 
   /// The customer's words: the block quote at the top of a case's body.
