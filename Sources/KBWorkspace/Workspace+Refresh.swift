@@ -94,7 +94,12 @@ extension Workspace {
   private func parse(_ batch: [(path: String, file: ScannedFile)]) -> [IndexRecord] {
     let results = UnsafeMutableBufferPointer<IndexRecord?>.allocate(capacity: batch.count)
     results.initialize(repeating: nil)
-    defer { results.deallocate() }
+    defer {
+      // Release the records too, not only the buffer (without this every parsed document of a
+      // rebuild stayed in memory: 700 MB at 100k documents).
+      _ = results.deinitialize()
+      results.deallocate()
+    }
     let root = self.root
     nonisolated(unsafe) let output = results
     DispatchQueue.concurrentPerform(iterations: batch.count) { i in
