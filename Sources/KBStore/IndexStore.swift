@@ -93,10 +93,13 @@ public final class IndexStore: @unchecked Sendable {
 
   private static func migrate(_ writer: any DatabaseWriter, path: String) throws {
     let migrator = DatabaseMigrator.kb
-    if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
-      throw IndexError.newerSchema(path: path)
+    // One read decides; an index that is up to date is opened without writing anything (a
+    // write would cost a WAL sync in every read-only command).
+    let (superseded, complete) = try writer.read { db in
+      (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
     }
-    try migrator.migrate(writer)
+    if superseded { throw IndexError.newerSchema(path: path) }
+    if !complete { try migrator.migrate(writer) }
   }
 
   // MARK: Freshness
@@ -171,41 +174,43 @@ public final class IndexStore: @unchecked Sendable {
   }
 
   private static func remove(_ path: String, _ db: Database) throws {
-    if let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM document WHERE path = ?", arguments: [path]) {
-      try db.execute(sql: "DELETE FROM document_fts WHERE rowid = ?", arguments: [rowid])
-      try db.execute(sql: "DELETE FROM entry WHERE doc = ?", arguments: [rowid])
-      try db.execute(sql: "DELETE FROM document WHERE rowid = ?", arguments: [rowid])
+    let find = try db.cachedStatement(sql: "SELECT rowid FROM document WHERE path = ?")
+    if let rowid = try Int64.fetchOne(find, arguments: [path]) {
+      try db.cachedStatement(sql: "DELETE FROM document_fts WHERE rowid = ?").execute(arguments: [rowid])
+      try db.cachedStatement(sql: "DELETE FROM entry WHERE doc = ?").execute(arguments: [rowid])
+      try db.cachedStatement(sql: "DELETE FROM document WHERE rowid = ?").execute(arguments: [rowid])
     }
-    try db.execute(sql: "DELETE FROM problem WHERE path = ?", arguments: [path])
+    try db.cachedStatement(sql: "DELETE FROM problem WHERE path = ?").execute(arguments: [path])
   }
 
   private static func insert(_ d: Document, _ r: IndexRecord, _ db: Database) throws {
-    let tags = d.tags.map { $0.lowercased() }
-    try db.execute(
+    let title = d.title
+    let tagList = d.tags
+    let tags = tagList.map { $0.lowercased() }
+    try db.cachedStatement(
       sql: """
         INSERT INTO document(path, folder, id, type, title, status, assignee, channel, customer,
           answer, opened, follow_up, updated, tags, links, conflicted, size, mtime)
         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """,
+        """
+    ).execute(
       arguments: [
-        d.path, IndexRecord.directory(of: d.path), d.id, d.type.rawValue, d.title,
+        d.path, IndexRecord.directory(of: d.path), d.id, d.type.rawValue, title,
         d.status?.rawValue, d.assignee, d.channel?.lowercased(), d.customer, d.answer,
         d.opened.map(Timestamp.format), d.followUp, d.updated,
         tags.isEmpty ? "" : " " + tags.joined(separator: " ") + " ",
         d.links.joined(separator: " "), d.hasConflicts, r.size, r.mtime,
       ])
     let rowid = db.lastInsertedRowID
-    try db.execute(
-      sql: "INSERT INTO document_fts(rowid, title, symptoms, tags, body) VALUES (?,?,?,?,?)",
+    try db.cachedStatement(sql: "INSERT INTO document_fts(rowid, title, symptoms, tags, body) VALUES (?,?,?,?,?)").execute(
       arguments: [
-        rowid, d.title, d.symptoms.joined(separator: "\n"), d.tags.joined(separator: " "),
+        rowid, title, d.symptoms.joined(separator: "\n"), tagList.joined(separator: " "),
         d.bodyText,
       ])
     if d.type == .case {
       for located in d.journal.entries {
         let e = located.entry
-        try db.execute(
-          sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)",
+        try db.cachedStatement(sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)").execute(
           arguments: [rowid, Timestamp.format(e.time), e.author, e.kind.rawValue, e.text])
       }
     }
