@@ -50,7 +50,7 @@ public enum IndexError: Error, CustomStringConvertible {
 /// figures, skipped files in `problem`, and a fingerprint per folder in `folder` so that
 /// checking an unchanged knowledge base is one stat per file and no row reads.
 public final class IndexStore: @unchecked Sendable {
-  /// The database. `DatabasePool` in WAL mode on disk, `DatabaseQueue` in memory.
+  /// The database: a `DatabaseQueue`, in WAL mode on disk.
   public let writer: any DatabaseWriter
   public let path: String
 
@@ -68,12 +68,18 @@ public final class IndexStore: @unchecked Sendable {
     do {
       var config = Configuration()
       config.prepareDatabase { db in
+        // WAL is persistent in the file: on an existing index this only reads the mode.
+        try db.execute(sql: "PRAGMA journal_mode = WAL")
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
       }
       config.busyMode = .timeout(10)
-      let pool = try DatabasePool(path: path, configuration: config)
-      writer = pool
-      try Self.migrate(pool, path: path)
+      // One connection: a command is short and does its reads and writes in turn. (GRDB's
+      // DatabasePool writes a transaction on every open to make sure a WAL file exists, which
+      // costs each read-only command four fsyncs; SQLite's WAL already lets other processes
+      // read while one writes.)
+      let queue = try DatabaseQueue(path: path, configuration: config)
+      writer = queue
+      try Self.migrate(queue, path: path)
     } catch {
       throw IndexError.wrap(error, path: path)
     }
@@ -223,6 +229,19 @@ public final class IndexStore: @unchecked Sendable {
         for table in ["document_fts", "entry", "document", "problem", "folder"] {
           try db.execute(sql: "DELETE FROM \(table)")
         }
+      }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  /// For a rebuild from scratch: no syncs (`synchronous = OFF`) and a 16 MiB page cache; off
+  /// again restores `synchronous = NORMAL` and the default cache.
+  public func setBulkLoading(_ on: Bool) throws(IndexError) {
+    do {
+      try writer.writeWithoutTransaction { db in
+        try db.execute(sql: on ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = NORMAL")
+        try db.execute(sql: on ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -2000")
       }
     } catch {
       throw IndexError.wrap(error, path: path)
