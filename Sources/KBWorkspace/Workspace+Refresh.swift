@@ -70,21 +70,25 @@ extension Workspace {
       report.removed += 1
     }
     // Parse in batches on all cores, writing each batch in one transaction, so memory stays
-    // bounded however large the knowledge base is.
+    // bounded however large the knowledge base is. A batch is written on another thread while
+    // the next one is parsed.
     let batchSize = 2000
     var done = 0
+    let writer = BackgroundWriter(store: store)
     for start in stride(from: 0, to: toParse.count, by: batchSize) {
       let batch = Array(toParse[start..<min(start + batchSize, toParse.count)])
       let records = parse(batch)
       for record in records where record.document == nil {
         report.problems.append(IndexProblem(path: record.path, line: record.problemLine, message: record.problem ?? ""))
       }
+      try writer.wait()
       changes.upserts = records
-      try store.apply(changes)
+      writer.start(changes)
       changes = IndexChanges()
       done += batch.count
       progress?(done, toParse.count)
     }
+    try writer.wait()
     for folder in changedFolders { changes.directories[folder.path] = .some(folder.fingerprint) }
     for folder in vanished { changes.directories[folder] = .some(nil) }
     try store.apply(changes)
@@ -156,5 +160,35 @@ extension Workspace {
     for folder in folders { changes.directories[folder] = .some(nil) }
     try store.apply(changes)
     return report
+  }
+}
+
+/// Applies one batch of changes at a time on its own thread, so that parsing the next batch
+/// overlaps with writing this one.
+final class BackgroundWriter: @unchecked Sendable {
+  private let store: IndexStore
+  private let queue = DispatchQueue(label: "kb.index-writer")
+  private let group = DispatchGroup()
+  private var error: (any Error)?
+
+  init(store: IndexStore) { self.store = store }
+
+  func start(_ changes: IndexChanges) {
+    queue.async(group: group) {
+      do {
+        try self.store.apply(changes)
+      } catch {
+        self.error = error
+      }
+    }
+  }
+
+  /// Waits for the batch being written; rethrows its error.
+  func wait() throws {
+    group.wait()
+    if let error {
+      self.error = nil
+      throw error
+    }
   }
 }
