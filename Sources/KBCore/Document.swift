@@ -140,12 +140,18 @@ public struct Document: Equatable, Sendable {
   /// The customer's words: the block quote at the top of a case's body.
   public var complaint: String? {
     var quoted: [Substring] = []
-    for line in markdown.body.split(separator: "\n", omittingEmptySubsequences: false) {
+    let body = markdown.body
+    var start = body.startIndex
+    while true {
+      let end = body[start...].firstIndex(of: "\n") ?? body.endIndex
+      let line = body[start..<end]
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
       } else if !quoted.isEmpty || line.hasPrefix("#") {
         break
       }
+      guard end < body.endIndex else { break }
+      start = body.index(after: end)
     }
     return quoted.isEmpty ? nil : quoted.joined(separator: "\n")
   }
@@ -165,7 +171,7 @@ public struct Document: Equatable, Sendable {
     out += related
     let body = markdown.body
     var rest = body[...]
-    while let open = rest.range(of: "[[") {
+    while Self.containsDoubleBracket(rest.utf8), let open = rest.range(of: "[[") {
       guard let close = rest[open.upperBound...].range(of: "]]") else { break }
       let target = rest[open.upperBound..<close.lowerBound]
       if !target.isEmpty, target.count < 200, !target.contains("\n") { out.append(String(target)) }
@@ -189,6 +195,15 @@ public struct Document: Equatable, Sendable {
   /// Appends a journal entry at the end of the journal section.
   public mutating func append(_ entry: JournalEntry) {
     markdown.body = Journal.appending(entry, to: markdown.body)
+  }
+
+  static func containsDoubleBracket(_ bytes: Substring.UTF8View) -> Bool {
+    var previous: UInt8 = 0
+    for b in bytes {
+      if b == UInt8(ascii: "["), previous == b { return true }
+      previous = b
+    }
+    return false
   }
 
   /// The last path component without `.md`.

@@ -44,9 +44,14 @@ enum FrontMatterFastPath {
     }
 
     var lineNumber = 0
-    for lineText in raw.split(separator: "\n", omittingEmptySubsequences: false) {
+    let all = Array(raw.unicodeScalars)
+    var lineStart = 0
+    while lineStart <= all.count {
+      var lineEnd = lineStart
+      while lineEnd < all.count, all[lineEnd] != "\n" { lineEnd += 1 }
+      let line = Line(all: all, base: lineStart, count: lineEnd - lineStart)
+      lineStart = lineEnd + 1
       lineNumber += 1
-      let line = Array(lineText.unicodeScalars)
       if line.isEmpty { continue }
       if line.last == " " { return nil }
       if line[0] == "-" || line[0] == " " {
@@ -75,7 +80,7 @@ enum FrontMatterFastPath {
       var colon = 1
       while colon < line.count, isKeyChar(line[colon]) { colon += 1 }
       guard colon < line.count, line[colon] == ":", colon <= 100 else { return nil }
-      let keyText = String(String.UnicodeScalarView(line[0..<colon]))
+      let keyText = String(String.UnicodeScalarView(all[line.base..<(line.base + colon)]))
       guard keys.insert(keyText).inserted else { return nil }
       let keyMark = makeMark(line: lineNumber, column: 1)
       if firstMark == nil { firstMark = keyMark }
@@ -120,6 +125,16 @@ enum FrontMatterFastPath {
     unsafeBitCast((line, column), to: Mark.self)
   }
 
+  /// One line of the text, indexed from 0, without copying it.
+  struct Line {
+    let all: [Unicode.Scalar]
+    let base: Int
+    let count: Int
+    var isEmpty: Bool { count == 0 }
+    var last: Unicode.Scalar? { count == 0 ? nil : all[base + count - 1] }
+    subscript(i: Int) -> Unicode.Scalar { all[base + i] }
+  }
+
   private static func isKeyStart(_ c: Unicode.Scalar) -> Bool {
     ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_"
   }
@@ -129,7 +144,7 @@ enum FrontMatterFastPath {
   }
 
   /// A one-line flow sequence `[a, "b", 'c']` that ends the line.
-  private static func flowSequence(_ line: [Unicode.Scalar], from start: Int, line number: Int) -> Node? {
+  private static func flowSequence(_ line: Line, from start: Int, line number: Int) -> Node? {
     guard line.last == "]" else { return nil }
     let end = line.count - 1
     var items: [Node] = []
@@ -163,7 +178,7 @@ enum FrontMatterFastPath {
   }
 
   /// A scalar filling `line[start..<end]`: plain, double-quoted or single-quoted.
-  private static func scalar(_ line: [Unicode.Scalar], from start: Int, to end: Int, line number: Int, flow: Bool)
+  private static func scalar(_ line: Line, from start: Int, to end: Int, line number: Int, flow: Bool)
     -> Node?
   {
     let mark = makeMark(line: number, column: start + 1)
@@ -171,7 +186,8 @@ enum FrontMatterFastPath {
     if first == "\"" || first == "'" {
       guard end - start >= 2, line[end - 1] == first else { return nil }
       var text = String.UnicodeScalarView()
-      for c in line[(start + 1)..<(end - 1)] {
+      for i in (start + 1)..<(end - 1) {
+        let c = line[i]
         guard c != first, c != "\\", isPrintable(c) else { return nil }
         text.append(c)
       }

@@ -1,0 +1,64 @@
+import Testing
+
+@testable import KBCore
+
+/// The shortcuts that skip work on most bodies (no journal heading, no `[[`, no conflict
+/// markers) give the same answers as reading every line.
+@Suite struct DocumentScanningTests {
+  @Test(arguments: [
+    ("## Journal\n- 2024-10-20T16:09:00Z · Jo · acknowledged · Hi\n", true),
+    ("## JOURNAL  \n", true),
+    ("text\n## journal\n", true),
+    ("##  Journal\n", false),
+    ("# Journal\n", false),
+    ("## Timeline\n- 2020-08-04 03:12 customer: thanks\n", false),
+    ("", false),
+    ("journal ## jour", false),
+  ])
+  func journalShortcut(_ body: String, _ may: Bool) {
+    #expect(Journal.mayHaveSection(body) == may)
+  }
+
+  @Test func journalFoundOnlyUnderItsHeading() {
+    let with = Journal(body: "> hi\n\n## journal\n- 2024-10-20T16:09:00Z · Jo · acknowledged · Hi\n  more\n")
+    #expect(with.hasSection)
+    #expect(with.entries.map(\.entry.text) == ["Hi\nmore"])
+    let without = Journal(body: "## Timeline\n- 2024-10-20T16:09:00Z · Jo · acknowledged · Hi\n")
+    #expect(!without.hasSection)
+    #expect(without.entries.isEmpty && without.malformed.isEmpty)
+    let spaced = Journal(body: "##  Journal\n- 2024-10-20T16:09:00Z · Jo · acknowledged · Hi\n")
+    #expect(!spaced.hasSection)
+  }
+
+  @Test func complaintLinksConflictsTitle() throws {
+    let text = """
+      ---
+      id: c1
+      type: case
+      answer: a1
+      related: [a2]
+      ---
+
+      > first line
+      >   second
+      not quoted
+      > later quote is not the complaint
+
+      See [[a3]] and [[a1]] and [[ ]] [[
+      """
+    let doc = try Document(path: "cases/c1.md", text: text)
+    #expect(doc.complaint == "first line\nsecond")
+    #expect(doc.links == ["a1", "a2", "a3", " "])
+    #expect(!doc.hasConflicts)
+    #expect(doc.title == "first line\nsecond")
+    let noQuote = try Document(path: "cases/c2.md", text: "---\nid: c2\n---\n# Heading  \n> after heading\n")
+    #expect(noQuote.complaint == nil)
+    #expect(noQuote.title == "Heading")
+    let conflicted = try Document(path: "a.md", text: "x < y\n<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n")
+    #expect(conflicted.hasConflicts)
+    let lessThan = try Document(path: "b.md", text: "a << b\n <<<<<<< indented\n")
+    #expect(!lessThan.hasConflicts)
+    let crlf = try Document(path: "c.md", text: "---\r\nid: c\r\n---\r\n# Title\r\n> q\r\n")
+    #expect(crlf.id == "c")
+  }
+}
