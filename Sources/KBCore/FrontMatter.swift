@@ -85,7 +85,21 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   public static func == (lhs: FrontMatter, rhs: FrontMatter) -> Bool { lhs.raw == rhs.raw }
 
   /// Number of lines in `raw`.
-  public var lineCount: Int { raw.isEmpty ? 0 : raw.split(separator: "\n", omittingEmptySubsequences: false).count - (raw.hasSuffix("\n") ? 1 : 0) }
+  public var lineCount: Int { Self.lineCountOf(raw) }
+
+  static func lineCountOf(_ raw: String) -> Int {
+    // Counts the Characters "\n" (a "\r\n" pair is one Character, not a "\n").
+    guard !raw.isEmpty else { return 0 }
+    var newlines = 0
+    var previous: UInt8 = 0
+    var endsWithNewline = false
+    for byte in raw.utf8 {
+      endsWithNewline = byte == 0x0A && previous != 0x0D
+      if endsWithNewline { newlines += 1 }
+      previous = byte
+    }
+    return newlines + 1 - (endsWithNewline ? 1 : 0)
+  }
 
   /// The top-level keys in file order.
   public var keys: [String] { mapping.keys.compactMap(\.string) }
@@ -226,7 +240,8 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   private static func parse(_ raw: String, firstLine: Int, fastPath: Bool) throws(FrontMatterError) -> (
     Node.Mapping, [String: Int]
   ) {
-    if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+    // Foundation's whitespacesAndNewlines is exactly Unicode's White_Space property.
+    if raw.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
       return (Node.Mapping([]), [:])
     }
     let node: Node?

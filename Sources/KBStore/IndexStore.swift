@@ -152,7 +152,7 @@ public final class IndexStore: @unchecked Sendable {
       try writer.write { db in
         for path in changes.removals { try Self.remove(path, db) }
         for record in changes.upserts {
-          try Self.remove(record.path, db)
+          if !record.isNew { try Self.remove(record.path, db) }
           if let document = record.document {
             try Self.insert(document, record, db)
           } else {
@@ -190,9 +190,7 @@ public final class IndexStore: @unchecked Sendable {
   }
 
   private static func insert(_ d: Document, _ r: IndexRecord, _ db: Database) throws {
-    let title = d.title
-    let tagList = d.tags
-    let tags = tagList.map { $0.lowercased() }
+    let row = r.row ?? IndexRow(d)
     try db.cachedStatement(
       sql: """
         INSERT INTO document(path, folder, id, type, title, status, assignee, channel, customer,
@@ -201,24 +199,17 @@ public final class IndexStore: @unchecked Sendable {
         """
     ).execute(
       arguments: [
-        d.path, IndexRecord.directory(of: d.path), d.id, d.type.rawValue, title,
-        d.status?.rawValue, d.assignee, d.channel?.lowercased(), d.customer, d.answer,
-        d.opened.map(Timestamp.format), d.followUp, d.updated,
-        tags.isEmpty ? "" : " " + tags.joined(separator: " ") + " ",
-        d.links.joined(separator: " "), d.hasConflicts, r.size, r.mtime,
+        d.path, IndexRecord.directory(of: d.path), row.id, row.type, row.title,
+        row.status, row.assignee, row.channel, row.customer, row.answer,
+        row.opened, row.followUp, row.updated, row.tagsColumn,
+        row.links, row.conflicted, r.size, r.mtime,
       ])
     let rowid = db.lastInsertedRowID
     try db.cachedStatement(sql: "INSERT INTO document_fts(rowid, title, symptoms, tags, body) VALUES (?,?,?,?,?)").execute(
-      arguments: [
-        rowid, title, d.symptoms.joined(separator: "\n"), tagList.joined(separator: " "),
-        d.bodyText,
-      ])
-    if d.type == .case {
-      for located in d.journal.entries {
-        let e = located.entry
-        try db.cachedStatement(sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)").execute(
-          arguments: [rowid, Timestamp.format(e.time), e.author, e.kind.rawValue, e.text])
-      }
+      arguments: [rowid, row.title, row.symptoms, row.tagsText, row.body])
+    for e in row.entries {
+      try db.cachedStatement(sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)").execute(
+        arguments: [rowid, e.time, e.author, e.kind, e.text])
     }
   }
 

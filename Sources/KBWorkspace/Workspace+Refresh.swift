@@ -53,7 +53,8 @@ extension Workspace {
     guard !changedFolders.isEmpty || !vanished.isEmpty else { return report }
 
     let stamps = try store.stamps(inFolders: changedFolders.map(\.path) + vanished)
-    var toParse: [(path: String, file: ScannedFile)] = []
+    // `isNew`: no row of the index has this path (its folder's rows were all read above).
+    var toParse: [(path: String, file: ScannedFile, isNew: Bool)] = []
     var onDisk = Set<String>()
     for folder in changedFolders {
       for file in folder.files {
@@ -61,7 +62,7 @@ extension Workspace {
         onDisk.insert(path)
         if let old = stamps[path], old == FileStamp(size: file.size, mtime: file.mtime) { continue }
         if stamps[path] == nil { report.added += 1 } else { report.updated += 1 }
-        toParse.append((path, file))
+        toParse.append((path, file, stamps[path] == nil))
       }
     }
     var changes = IndexChanges()
@@ -76,8 +77,9 @@ extension Workspace {
     var done = 0
     let writer = BackgroundWriter(store: store)
     for start in stride(from: 0, to: toParse.count, by: batchSize) {
-      let batch = Array(toParse[start..<min(start + batchSize, toParse.count)])
-      let records = parse(batch)
+      let slice = toParse[start..<min(start + batchSize, toParse.count)]
+      var records = parse(slice.map { ($0.path, $0.file) })
+      for (i, item) in slice.enumerated() where item.isNew { records[i].isNew = true }
       for record in records where record.document == nil {
         report.problems.append(IndexProblem(path: record.path, line: record.problemLine, message: record.problem ?? ""))
       }
@@ -85,7 +87,7 @@ extension Workspace {
       changes.upserts = records
       writer.start(changes)
       changes = IndexChanges()
-      done += batch.count
+      done += slice.count
       progress?(done, toParse.count)
     }
     try writer.wait()

@@ -61,4 +61,28 @@ import Testing
     let crlf = try Document(path: "c.md", text: "---\r\nid: c\r\n---\r\n# Title\r\n> q\r\n")
     #expect(crlf.id == "c")
   }
+
+  static let texts = [
+    "---\nid: a\n---\nbody\n", "---\nid: é\ntitle: \"Zoë — ü\"\n---\n# Ü\n",
+    "---\nid: a\n---\n", "no front matter\n", "", "---  \nid: a\n---  \nx", "---\n\n---\nempty\n",
+    "---\nid: a\r\n\r\r\nb: c\n---\n\u{1F600}\n",
+  ]
+
+  /// Parsing slices the text without decoding it again: the text round-trips byte for byte.
+  /// (Not listed: a closing fence at the very end without a newline, and a "---\r\n" closing
+  /// fence, which MarkdownDocument.text already wrote back with an extra "\n" before this
+  /// change; reported to the lead.)
+  @Test(arguments: texts)
+  func roundTrip(_ text: String) throws {
+    let doc = try MarkdownDocument(parsing: text)
+    #expect(Array(doc.text.utf8) == Array(text.utf8))
+  }
+
+  /// lineCount counts bytes; it must agree with splitting on the Character "\n".
+  @Test(arguments: ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\r\r\n", "\n\n", "é\nü\n\r", "x\r\n\n"])
+  func lineCount(_ raw: String) throws {
+    let expected = raw.isEmpty
+      ? 0 : raw.split(separator: "\n", omittingEmptySubsequences: false).count - (raw.hasSuffix("\n") ? 1 : 0)
+    #expect(FrontMatter.lineCountOf(raw) == expected)
+  }
 }
