@@ -41,16 +41,23 @@ extension Workspace {
   private func refreshOnce(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     var report = RefreshReport()
     let stored = try store.folderFingerprints()
-    let folders = FolderScanner(root: root).scan()
+    let scanner = FolderScanner(root: root)
+    // First only counts and fingerprints (no file names); then changed folders are listed
+    // again with their names (and the fingerprint of that listing is the one stored).
+    let prints = scanner.fingerprints()
     var seen = Set<String>()
-    var changedFolders: [ScannedFolder] = []
-    for folder in folders {
+    var changedPaths: [String] = []
+    for folder in prints {
       seen.insert(folder.path)
-      report.scanned += folder.files.count
-      if stored[folder.path] != folder.fingerprint { changedFolders.append(folder) }
+      report.scanned += folder.count
+      if stored[folder.path] != folder.fingerprint { changedPaths.append(folder.path) }
     }
     let vanished = stored.keys.filter { !seen.contains($0) }
-    guard !changedFolders.isEmpty || !vanished.isEmpty else { return report }
+    guard !changedPaths.isEmpty || !vanished.isEmpty else { return report }
+    let changedFolders = FolderScanner.parallelMap(changedPaths) { path in
+      let listing = scanner.list(path, names: true)
+      return ScannedFolder(path: path, files: listing.files, fingerprint: listing.fingerprint)
+    }
 
     let stamps = try store.stamps(inFolders: changedFolders.map(\.path) + vanished)
     // `isNew`: no row of the index has this path (its folder's rows were all read above).

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @testable import KBStore
 @testable import KBWorkspace
 
@@ -142,5 +146,42 @@ import Testing
     }
     let after = try Data(contentsOf: URL(fileURLWithPath: db))
     #expect(before == after)
+  }
+
+  /// The name-free fingerprint pass agrees with listing every name: ASCII and non-ASCII names,
+  /// README variants, a FIFO, links inside and outside, a name that is not valid UTF-8.
+  @Test func fingerprintsWithoutNamesMatchFullListing() throws {
+    let root = try Self.makeRoot()
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    for path in ["a/plain.md", "a/Zoë café.md", "a/日本.md", "a/x.MD", "a/README.md", "a/ReadMe.md", "a/readme.md.md",
+                 "a/notes.txt", "b/c/d.md", "a/e\u{301}.md"] {
+      try Self.write(root, path, id: "x")
+    }
+    #expect(mkfifo(root + "/a/pipe.md", 0o644) == 0)
+    #expect(symlink(root + "/a/plain.md", root + "/a/inside.md") == 0)
+    #expect(symlink("/etc/hostname", root + "/a/outside.md") == 0)
+    #expect(symlink(root + "/b", root + "/a/folderlink.md") == 0)
+    // A file name that is not valid UTF-8.
+    let bad: [UInt8] = Array((root + "/b/bad-").utf8) + [0xFF, 0xFE] + Array(".md".utf8) + [0]
+    let fd = bad.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+    #expect(fd >= 0)
+    close(fd)
+
+    let scanner = FolderScanner(root: root)
+    let full = scanner.scan()
+    let fast = scanner.fingerprints()
+    #expect(full.map(\.path) == fast.map(\.path))
+    #expect(full.map(\.fingerprint) == fast.map(\.fingerprint))
+    #expect(full.map(\.files.count) == fast.map(\.count))
+    let names = Set(full.flatMap { $0.files.map(\.name) })
+    #expect(names.contains("plain.md") && names.contains("Zoë café.md") && names.contains("inside.md"))
+    #expect(!names.contains("README.md") && !names.contains("x.MD") && !names.contains("notes.txt"))
+    #expect(names.contains("ReadMe.md") == false)
+    #expect(names.contains("readme.md.md"))
+    for folder in full {
+      let listed = scanner.list(folder.path, names: true)
+      #expect(listed.fingerprint == folder.fingerprint)
+      #expect(listed.files.map(\.name).sorted() == folder.files.map(\.name).sorted())
+    }
   }
 }
