@@ -11,5 +11,8 @@ extension KBCommand {
     Search.self,
     Check.self,
     Index.self,
+    CaseGroup.self,
+    CasesList.self,
+    Stats.self,
   ]
 }

@@ -85,7 +85,7 @@ public struct Document: Equatable, Sendable {
 
   public var title: String {
     if let title = frontMatter.string("title"), !title.isEmpty { return title }
-    if let heading = Self.firstLine(in: markdown.body, where: { $0.hasPrefix("# ") }) {
+    if let heading = Lines(markdown.body).lines.first(where: { $0.hasPrefix("# ") }) {
       return String(heading.dropFirst(2)).trimmingCharacters(in: .whitespaces)
     }
     if type == .case, let quote = complaint, !quote.isEmpty {
@@ -121,37 +121,18 @@ public struct Document: Equatable, Sendable {
   public var hasConflicts: Bool {
     frontMatter["conflicts"] != nil
       || (markdown.body.utf8.contains(UInt8(ascii: "<"))
-        && Self.firstLine(in: markdown.body, where: { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }) != nil)
-  }
-
-  /// The first line (without its `\n`) that satisfies `test`, reading no further; empty lines
-  /// are skipped, as `split(separator:)` does.
-  static func firstLine(in text: String, where test: (Substring) -> Bool) -> Substring? {
-    var start = text.startIndex
-    while start < text.endIndex {
-      let end = text[start...].firstIndex(of: "\n") ?? text.endIndex
-      let line = text[start..<end]
-      if !line.isEmpty, test(line) { return line }
-      start = end < text.endIndex ? text.index(after: end) : end
-    }
-    return nil
+        && Lines(markdown.body).lines.contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" })
   }
 
   /// The customer's words: the block quote at the top of a case's body.
   public var complaint: String? {
     var quoted: [Substring] = []
-    let body = markdown.body
-    var start = body.startIndex
-    while true {
-      let end = body[start...].firstIndex(of: "\n") ?? body.endIndex
-      let line = body[start..<end]
+    for line in Lines(markdown.body).lines.map({ $0[...] }) {
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
       } else if !quoted.isEmpty || line.hasPrefix("#") {
         break
       }
-      guard end < body.endIndex else { break }
-      start = body.index(after: end)
     }
     return quoted.isEmpty ? nil : quoted.joined(separator: "\n")
   }

@@ -85,21 +85,7 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   public static func == (lhs: FrontMatter, rhs: FrontMatter) -> Bool { lhs.raw == rhs.raw }
 
   /// Number of lines in `raw`.
-  public var lineCount: Int { Self.lineCountOf(raw) }
-
-  static func lineCountOf(_ raw: String) -> Int {
-    // Counts the Characters "\n" (a "\r\n" pair is one Character, not a "\n").
-    guard !raw.isEmpty else { return 0 }
-    var newlines = 0
-    var previous: UInt8 = 0
-    var endsWithNewline = false
-    for byte in raw.utf8 {
-      endsWithNewline = byte == 0x0A && previous != 0x0D
-      if endsWithNewline { newlines += 1 }
-      previous = byte
-    }
-    return newlines + 1 - (endsWithNewline ? 1 : 0)
-  }
+  public var lineCount: Int { Lines(raw).lines.count }
 
   /// The top-level keys in file order.
   public var keys: [String] { mapping.keys.compactMap(\.string) }
@@ -183,17 +169,16 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
 
   /// Replaces the lines of one top-level field (or appends it), leaving every other line as is.
   public mutating func set(_ key: String, node: Node?) {
-    var lines = raw.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    if lines.last == "" { lines.removeLast() }
+    var text = Lines(raw)
     let replacement = node.map { Self.serialize(key: key, node: $0) } ?? []
-    if let range = Self.blockRange(of: key, in: lines) {
-      lines.replaceSubrange(range, with: replacement)
+    if let range = Self.blockRange(of: key, in: text.lines) {
+      text.lines.replaceSubrange(range, with: replacement)
     } else {
-      lines.append(contentsOf: replacement)
+      text.lines.append(contentsOf: replacement)
     }
-    let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    let joined = text.joined(trailingBreak: true)
     // The edit only touches one block of a document that parsed, so it parses again.
-    if let reparsed = try? FrontMatter(parsing: text, firstLine: firstLine) {
+    if let reparsed = try? FrontMatter(parsing: joined, firstLine: firstLine) {
       self = reparsed
     }
   }
@@ -243,6 +228,12 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
     // Foundation's whitespacesAndNewlines is exactly Unicode's White_Space property.
     if raw.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
       return (Node.Mapping([]), [:])
+    }
+    // Yams rejects duplicate keys itself, but points at the mapping; find the second one.
+    var seenKeys: Set<String> = []
+    for (offset, line) in Lines(raw).lines.enumerated() {
+      guard let key = topLevelKey(of: line) else { continue }
+      if !seenKeys.insert(key).inserted { throw .duplicateKey(key, line: firstLine + offset) }
     }
     let node: Node?
     do {

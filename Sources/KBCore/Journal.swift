@@ -99,7 +99,7 @@ public struct Journal: Equatable, Sendable {
   public init(body: String, firstLine: Int = 1) {
     // Most bodies have no journal: a section starts only on a line "## Journal" (any case).
     guard Self.mayHaveSection(body) else { return }
-    let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+    let lines = Lines(body).lines
     var inSection = false
     var current: (entry: JournalEntry, line: Int)?
     func flush() {
@@ -107,7 +107,7 @@ public struct Journal: Equatable, Sendable {
       current = nil
     }
     for (offset, raw) in lines.enumerated() {
-      let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+      let line = raw
       let number = firstLine + offset
       if line.hasPrefix("## ") || line.hasPrefix("# ") {
         flush()
@@ -164,15 +164,17 @@ public struct Journal: Equatable, Sendable {
   /// Appends `entry` to the journal section of `body`, creating the section when missing.
   /// Every other byte of the body is kept.
   public static func appending(_ entry: JournalEntry, to body: String) -> String {
-    var lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    if lines.last == "" { lines.removeLast() }
+    var text = Lines(body)
+    var lines = text.lines
     guard let start = lines.firstIndex(where: {
       $0.trimmingCharacters(in: .whitespaces).lowercased() == heading.lowercased()
     }) else {
-      var text = lines.joined(separator: "\n")
-      while text.hasSuffix("\n\n") { text.removeLast() }
-      if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
-      return text + (text.isEmpty ? "" : "\n") + heading + "\n" + entry.line + "\n"
+      while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
+      if !lines.isEmpty { lines.append("") }
+      lines.append(heading)
+      lines.append(entry.line)
+      text.lines = lines
+      return text.joined(trailingBreak: true)
     }
     var end = start + 1
     while end < lines.count, !(lines[end].hasPrefix("## ") || lines[end].hasPrefix("# ")) {
@@ -183,7 +185,8 @@ public struct Journal: Equatable, Sendable {
       insert -= 1
     }
     lines.insert(entry.line, at: insert)
-    return lines.joined(separator: "\n") + "\n"
+    text.lines = lines
+    return text.joined(trailingBreak: true)
   }
 }
 

@@ -71,7 +71,7 @@ public struct MarkdownDocument: Equatable, Sendable {
   public var text: String {
     guard let frontMatter else { return body }
     var closing = closingFence
-    if !closing.hasSuffix("\n") { closing += "\n" }
+    if closing.utf8.last != UInt8(ascii: "\n"), !body.isEmpty { closing += "\n" }
     return openingFence + frontMatter.raw + closing + body
   }
 

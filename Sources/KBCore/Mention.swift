@@ -92,7 +92,7 @@ public struct Mention: Equatable, Sendable, Codable {
   /// so one bad line never stops the others.
   public static func parse(jsonLines text: String) -> [(line: Int, result: Result<[Mention], MentionError>)] {
     var out: [(Int, Result<[Mention], MentionError>)] = []
-    for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (i, line) in Lines(text).lines.enumerated() {
       let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
       guard !trimmed.isEmpty else { continue }
       out.append((i + 1, Result { () throws(MentionError) in try parse(json: Data(trimmed.utf8)) }))

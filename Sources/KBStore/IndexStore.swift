@@ -33,7 +33,7 @@ public enum IndexError: Error, CustomStringConvertible {
       switch db.resultCode {
       case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT:
         return .corrupt(path: path, underlying: db.message ?? "\(db.resultCode)")
-      case .SQLITE_ERROR where (db.message ?? "").contains("no such table") || (db.message ?? "").contains("no such column"):
+      case .SQLITE_ERROR where ["no such table", "no such column", "has no column named"].contains(where: { (db.message ?? "").contains($0) }):
         return .corrupt(path: path, underlying: db.message ?? "schema mismatch")
       default:
         return .database(db.message ?? "\(db)")
@@ -97,15 +97,28 @@ public final class IndexStore: @unchecked Sendable {
     }
   }
 
+  /// Stamped in `PRAGMA user_version`. Bump it whenever the meaning of stored rows changes
+  /// without a migration: an index with another stamp is rebuilt from the files.
+  public static let schemaStamp = 1
+
   private static func migrate(_ writer: any DatabaseWriter, path: String) throws {
     let migrator = DatabaseMigrator.kb
     // One read decides; an index that is up to date is opened without writing anything (a
     // write would cost a WAL sync in every read-only command).
-    let (superseded, complete) = try writer.read { db in
-      (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+    let (superseded, stamp, empty, complete) = try writer.read { db in
+      (
+        try migrator.hasBeenSuperseded(db),
+        try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0,
+        try migrator.hasCompletedMigrations(db)
+      )
     }
     if superseded { throw IndexError.newerSchema(path: path) }
+    if !empty, stamp != schemaStamp {
+      throw IndexError.corrupt(path: path, underlying: "schema stamp \(stamp), expected \(schemaStamp)")
+    }
     if !complete { try migrator.migrate(writer) }
+    if empty { try writer.write { try $0.execute(sql: "PRAGMA user_version = \(schemaStamp)") } }
   }
 
   // MARK: Freshness

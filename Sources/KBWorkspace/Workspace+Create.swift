@@ -67,7 +67,7 @@ extension Workspace {
     opened: Date, assignee: String?, tags: [String] = [], related: [String] = [], title: String? = nil
   ) throws -> Document {
     let day = Timestamp.day(opened)
-    let base = id ?? day + "-" + Document.slug(title ?? complaint, maxLength: 40)
+    let base = id ?? day + "-" + Document.slug(Self.customerWords(title ?? complaint), maxLength: 40)
     guard Document.isValidID(base) else {
       throw WorkspaceError.invalidInput("'\(base)' is not a valid id: use letters, digits, '-', '_' and '.'.")
     }

@@ -78,11 +78,4 @@ import Testing
     #expect(Array(doc.text.utf8) == Array(text.utf8))
   }
 
-  /// lineCount counts bytes; it must agree with splitting on the Character "\n".
-  @Test(arguments: ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\r\r\n", "\n\n", "é\nü\n\r", "x\r\n\n"])
-  func lineCount(_ raw: String) throws {
-    let expected = raw.isEmpty
-      ? 0 : raw.split(separator: "\n", omittingEmptySubsequences: false).count - (raw.hasSuffix("\n") ? 1 : 0)
-    #expect(FrontMatter.lineCountOf(raw) == expected)
-  }
 }

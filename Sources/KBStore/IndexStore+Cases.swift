@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import KBCore
+
+/// A case's row for `kb cases` and `kb case due`.
+public struct CaseSummary: Equatable, Sendable, Codable {
+  public var id: String
+  public var path: String
+  public var title: String
+  public var status: String
+  public var assignee: String?
+  public var channel: String?
+  public var customer: String?
+  public var answer: String?
+  public var opened: String?
+  /// The time of the latest journal entry (or `opened` when the journal is empty).
+  public var updated: String?
+  public var followUp: String?
+  public var tags: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case id, path, title, status, assignee, channel, customer, answer, opened, updated, tags
+    case followUp = "follow_up"
+  }
+}
+
+/// Filters and order for listing cases.
+public struct CaseListQuery: Equatable, Sendable {
+  public enum Sort: String, Sendable, CaseIterable, Codable {
+    case opened, updated, status
+    case followUp = "follow-up"
+  }
+
+  public var statuses: [CaseStatus] = []
+  public var assignee: String?
+  public var channel: String?
+  public var customer: String?
+  public var tag: String?
+  public var answer: String?
+  /// Opened on or after this day or time (ISO, UTC).
+  public var since: String?
+  /// Opened before this day or time (ISO, UTC).
+  public var before: String?
+  /// Follow-up on or before this day.
+  public var followUpBy: String?
+  public var sort: Sort = .opened
+  public var descending = false
+  public var limit: Int?
+
+  public init() {}
+}
+
+extension IndexStore {
+  /// Cases matching `query`, in its order (ties by id).
+  public func cases(_ query: CaseListQuery) throws(IndexError) -> [CaseSummary] {
+    var filters: [SearchQuery.Filter] = [.type(.case)]
+    if let a = query.assignee { filters.append(.assignee(a)) }
+    if let c = query.channel { filters.append(.channel(c)) }
+    if let c = query.customer { filters.append(.customer(c)) }
+    if let t = query.tag { filters.append(.tag(t.hasPrefix("#") ? String(t.dropFirst()) : t)) }
+    if let a = query.answer { filters.append(.answer(a)) }
+    var (conditions, arguments) = Self.sql(filters, table: "d")
+    if !query.statuses.isEmpty {
+      conditions.append("d.status IN (" + query.statuses.map { _ in "?" }.joined(separator: ",") + ")")
+      for status in query.statuses { arguments.append(status.rawValue) }
+    }
+    if let since = query.since {
+      conditions.append("d.opened >= ?")
+      arguments.append(since)
+    }
+    if let before = query.before {
+      conditions.append("d.opened < ?")
+      arguments.append(before)
+    }
+    if let day = query.followUpBy {
+      conditions.append("d.follow_up IS NOT NULL AND d.follow_up <= ?")
+      arguments.append(day)
+    }
+    let direction = query.descending ? "DESC" : "ASC"
+    let order: String
+    switch query.sort {
+    case .opened: order = "coalesce(d.opened, '') \(direction), d.id"
+    case .updated: order = "updated \(direction), d.id"
+    case .followUp: order = "d.follow_up IS NULL, d.follow_up \(direction), coalesce(d.opened, ''), d.id"
+    case .status:
+      let rank = CaseStatus.allCases.enumerated().map { "WHEN '\($0.element.rawValue)' THEN \($0.offset)" }
+        .joined(separator: " ")
+      order = "CASE d.status \(rank) ELSE 99 END \(direction), coalesce(d.opened, ''), d.id"
+    }
+    var sql = """
+      SELECT d.id, d.path, d.title, d.status, d.assignee, d.channel, d.customer, d.answer, d.opened,
+        coalesce((SELECT max(e.time) FROM entry e WHERE e.doc = d.rowid), d.opened, '') AS updated,
+        d.follow_up, d.tags
+      FROM document d WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order)
+      """
+    if let limit = query.limit {
+      sql += " LIMIT ?"
+      arguments.append(limit)
+    }
+    return try read { db in
+      try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+        let updated: String = row[9]
+        return CaseSummary(
+          id: row[0], path: row[1], title: row[2], status: row[3] ?? CaseStatus.open.rawValue, assignee: row[4],
+          channel: row[5], customer: row[6], answer: row[7], opened: row[8],
+          updated: updated.isEmpty ? nil : updated, followUp: row[10], tags: Self.splitTags(row[11]))
+      }
+    }
+  }
+
+  /// Every case's facts for `kb stats`: two queries (cases, then their journal entries in
+  /// order), however many cases there are.
+  public func caseFacts() throws(IndexError) -> [CaseFacts] {
+    try read { db in
+      var facts: [CaseFacts] = []
+      var position: [Int64: Int] = [:]
+      let rows = try Row.fetchCursor(db, sql: """
+        SELECT rowid, id, opened, assignee, answer, follow_up, status FROM document
+        WHERE type = 'case' ORDER BY coalesce(opened, ''), id
+        """)
+      while let row = try rows.next() {
+        position[row[0]] = facts.count
+        let opened: String? = row[2]
+        let status: String? = row[6]
+        facts.append(CaseFacts(
+          id: row[1], opened: opened.flatMap(Timestamp.parse), assignee: row[3], answer: row[4],
+          followUp: row[5], status: status.flatMap(CaseStatus.init(rawValue:)) ?? .open, entries: []))
+      }
+      let entries = try Row.fetchCursor(db, sql: """
+        SELECT e.doc, e.time, e.author, e.kind, e.text FROM entry e JOIN document d ON d.rowid = e.doc
+        WHERE d.type = 'case' ORDER BY e.doc, e.time, e.rowid
+        """)
+      while let row = try entries.next() {
+        guard let index = position[row[0]], let time = Timestamp.parse(row[1]) else { continue }
+        facts[index].entries.append(JournalEntry(
+          time: time, author: row[2], kind: JournalEntry.Kind(rawValue: row[3]), text: row[4]))
+      }
+      return facts
+    }
+  }
+}

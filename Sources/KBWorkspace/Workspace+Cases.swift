@@ -1,0 +1,438 @@
+import Foundation
+import KBCore
+import KBStore
+
+/// An open case that looks like the same problem as a new mention.
+public struct SimilarCase: Equatable, Sendable, Codable {
+  public var id: String
+  public var path: String
+  public var title: String
+  public var status: String
+  public var customer: String?
+  /// The significant words the two complaints share (stems).
+  public var shared: [String]
+}
+
+/// A case just opened, with the open cases that look like the same problem.
+public struct OpenedCase: Sendable {
+  public var document: Document
+  public var similar: [SimilarCase]
+}
+
+/// A journal entry just appended, with the status move it made.
+public struct CaseChange: Sendable {
+  public var document: Document
+  public var entry: JournalEntry
+  public var previousStatus: CaseStatus
+  public var status: CaseStatus
+  /// For a check back: whether the fix held.
+  public var held: Bool?
+}
+
+/// A resolved case whose follow-up day has come.
+public struct DueFollowUp: Equatable, Sendable, Codable {
+  public var id: String
+  public var path: String
+  public var title: String
+  public var customer: String?
+  public var channel: String?
+  public var assignee: String?
+  public var answer: String?
+  public var followUp: String
+  /// 0 when due today.
+  public var daysOverdue: Int
+
+  enum CodingKeys: String, CodingKey {
+    case id, path, title, customer, channel, assignee, answer
+    case followUp = "follow_up"
+    case daysOverdue = "days_overdue"
+  }
+}
+
+/// `kb stats`: the figures of the whole team, and per agent when asked.
+public struct CaseStats: Equatable, Sendable, Codable {
+  public struct Agent: Equatable, Sendable, Codable {
+    public var agent: String
+    public var figures: CaseFigures
+  }
+  public var since: String?
+  public var today: String
+  public var timeZone: String
+  public var figures: CaseFigures
+  public var byAgent: [Agent]?
+
+  enum CodingKeys: String, CodingKey {
+    case since, today, figures
+    case timeZone = "time_zone"
+    case byAgent = "by_agent"
+  }
+}
+
+extension Workspace {
+  // MARK: Reading
+
+  /// The case with this id, read from its file.
+  public func caseDocument(id: String) throws -> Document {
+    let document = try self.document(id: id)
+    guard document.type == .case else {
+      throw WorkspaceError.invalidInput("'\(id)' is an answer, not a case. Run 'kb cases' to list cases.")
+    }
+    return document
+  }
+
+  /// The journal author for this knowledge base: `override` (`Name <email>` or a name), else the
+  /// agent identity (`.kb/identity`, git config).
+  public func agentName(override: String? = nil) throws -> String {
+    let identity: Identity?
+    if let override {
+      guard let parsed = Identity(parsing: override) else {
+        throw WorkspaceError.invalidInput("'\(override)' is not an author: use \"Name\" or \"Name <email>\".")
+      }
+      identity = parsed
+    } else {
+      identity = Identity.current(in: root)
+    }
+    guard let name = identity?.name else {
+      throw WorkspaceError.invalidInput(
+        "Who is writing? Set 'git config user.name', write 'name = …' in .kb/identity, or pass --as \"Name <email>\".")
+    }
+    guard !name.contains(JournalEntry.separator.trimmingCharacters(in: .whitespaces)), !name.contains("\n") else {
+      throw WorkspaceError.invalidInput("An author's name cannot contain '·' or a line break: '\(name)'.")
+    }
+    return name
+  }
+
+  // MARK: Opening
+
+  /// Open cases (open, acknowledged, offline, escalated) whose complaint shares at least two
+  /// significant words (or every one, for a very short text) with `text`. Uses the FTS5 index.
+  public func similarOpenCases(to text: String, excluding: Set<String> = [], limit: Int = 5) throws -> [SimilarCase] {
+    let words = Self.significantWords(text)
+    guard !words.isEmpty else { return [] }
+    let query = SearchQuery(terms: words.map { .word($0) })
+    guard let pattern = query.matchPattern(.any) else { return [] }
+    let stems = Set(words.map(Self.stem))
+    let needed = min(2, stems.count)
+    var out: [SimilarCase] = []
+    // One query per active status, so that thousands of closed cases never crowd out the open ones.
+    var hits: [SearchHit] = []
+    for status in CaseStatus.allCases where CaseLifecycle.active.contains(status) {
+      hits += try store.fullText(pattern, filters: [.type(.case), .status(status)], limit: 20)
+    }
+    hits.sort { $0.score < $1.score }
+    for hit in hits {
+      guard out.count < limit else { break }
+      guard !excluding.contains(hit.id), let status = hit.status.flatMap(CaseStatus.init(rawValue:)),
+        CaseLifecycle.active.contains(status), let document = try? readDocument(at: hit.path)
+      else { continue }
+      let theirs = Set(Self.significantWords((document.complaint ?? "") + "\n" + document.title).map(Self.stem))
+      let shared = stems.intersection(theirs)
+      guard shared.count >= needed else { continue }
+      out.append(SimilarCase(
+        id: hit.id, path: hit.path, title: hit.title, status: status.rawValue, customer: document.customer,
+        shared: shared.sorted()))
+    }
+    return out
+  }
+
+  /// The case already opened from this mention: same `source` link and same opening time.
+  /// `nil` for a mention without a link or time.
+  public func existingCase(for mention: Mention) throws -> String? {
+    guard let url = mention.url, let created = mention.createdAt else { return nil }
+    var query = CaseListQuery()
+    query.since = Timestamp.format(created)
+    query.before = Timestamp.format(created.addingTimeInterval(1))
+    for candidate in try store.cases(query) {
+      if let document = try? readDocument(at: candidate.path), document.source == url { return document.id }
+    }
+    return nil
+  }
+
+  /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
+  /// returns it with the open cases that look like the same problem (found before writing).
+  ///
+  /// - Parameters:
+  ///   - related: ids of cases (or answers) this one is linked to; each must exist.
+  ///   - now: the opening time when the mention has none.
+  public func openCase(
+    from mention: Mention, related: [String] = [], assignee: String? = nil, tags: [String] = [],
+    id: String? = nil, title: String? = nil, now: Date = Date()
+  ) throws -> OpenedCase {
+    for target in related where try store.summary(id: target) == nil {
+      throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
+    }
+    guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
+    }
+    return try withWriteLock {
+      if let existing = try existingCase(for: mention) {
+        throw WorkspaceError.invalidInput(
+          "This mention (\(mention.url ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
+      }
+      let similar = try similarOpenCases(to: mention.text, excluding: Set(related))
+      let document = try newCase(
+        complaint: mention.text, id: id, customer: mention.author, channel: mention.channel, source: mention.url,
+        opened: mention.createdAt ?? now, assignee: assignee, tags: tags, related: related, title: title)
+      try write(document, creating: true)
+      return OpenedCase(document: document, similar: similar)
+    }
+  }
+
+  // MARK: Journal
+
+  /// Appends a signed entry to a case's journal and moves its status, under the write lock.
+  ///
+  /// The entry is inserted at the end of the `## Journal` section and the `status` line is
+  /// edited in place: every other byte of the file (hand formatting, malformed journal lines,
+  /// unknown fields) is kept. A `resolved` entry also sets `follow_up` (see
+  /// ``resolve(caseID:answer:text:followUp:author:at:timeZone:)``); `reopened` clears it.
+  ///
+  /// - Throws: ``CaseError`` for a move the lifecycle refuses, an unknown kind, or a check back
+  ///   that does not say whether the fix held.
+  @discardableResult
+  public func log(
+    caseID: String, kind: JournalEntry.Kind, text: String, author: String, at time: Date = Date(),
+    held: Bool? = nil, timeZone: TimeZone = TimeZone(secondsFromGMT: 0)!
+  ) throws -> CaseChange {
+    guard kind.isKnown, kind != .merge else { throw CaseError.unknownKind(kind.rawValue) }
+    if kind == .resolved {
+      return try resolve(caseID: caseID, text: text, author: author, at: time, timeZone: timeZone)
+    }
+    guard held == nil || kind == .checkedBack else {
+      throw WorkspaceError.invalidInput("--held and --not-held go with --kind checked-back only.")
+    }
+    var text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    var heldValue: Bool?
+    if kind == .checkedBack {
+      let recorded = try CheckBack.record(text, held: held)
+      text = recorded.text
+      heldValue = recorded.held
+    }
+    guard !text.isEmpty else {
+      throw WorkspaceError.invalidInput("Say what happened: kb case log \(caseID) --kind \(kind) \"text\".")
+    }
+    return try withWriteLock {
+      try append(JournalEntry(time: time, author: author, kind: kind, text: text), to: caseID, held: heldValue) { fm in
+        if kind == .reopened { fm.set("follow_up", to: nil) }
+      }
+    }
+  }
+
+  /// Hands a case to another agent: a `handoff` entry and the new `assignee`.
+  @discardableResult
+  public func assign(
+    caseID: String, to agent: String, note: String? = nil, author: String, at time: Date = Date()
+  ) throws -> CaseChange {
+    let agent = agent.trimmingCharacters(in: .whitespaces)
+    guard !agent.isEmpty, !agent.contains("\n") else {
+      throw WorkspaceError.invalidInput("Name the agent to hand the case to: kb case assign \(caseID) AGENT.")
+    }
+    return try withWriteLock {
+      let current = try caseDocument(id: caseID)
+      if let previous = current.assignee, previous.lowercased() == agent.lowercased() {
+        throw WorkspaceError.invalidInput("Case '\(caseID)' is already assigned to \(previous).")
+      }
+      var text = current.assignee.map { "Handed from \($0) to \(agent)" } ?? "Assigned to \(agent)"
+      if let note = note?.trimmingCharacters(in: .whitespacesAndNewlines), !note.isEmpty { text += ": " + note }
+      return try append(JournalEntry(time: time, author: author, kind: .handoff, text: text), to: caseID, held: nil) {
+        $0.set("assignee", to: agent)
+      }
+    }
+  }
+
+  /// Resolves a case: a `resolved` entry, `status: resolved`, the fixing `answer` (which must be
+  /// an existing answer) and `follow_up`, the day `followUp` (default: `kb.yml`'s `follow_up`)
+  /// after `time` in `timeZone`.
+  @discardableResult
+  public func resolve(
+    caseID: String, answer: String? = nil, text: String? = nil, followUp: String? = nil, author: String,
+    at time: Date = Date(), timeZone: TimeZone = TimeZone(secondsFromGMT: 0)!
+  ) throws -> CaseChange {
+    if let answer {
+      guard let summary = try store.summary(id: answer) else {
+        throw WorkspaceError.invalidInput("--answer \(answer): no answer has that id. Run 'kb search type:answer …' to find it.")
+      }
+      guard summary.type == .answer else {
+        throw WorkspaceError.invalidInput("--answer \(answer) is a case, not an answer.")
+      }
+    }
+    let delay = followUp ?? settings.followUp
+    let day = try FollowUp.date(after: time, delay: delay, in: timeZone)
+    var words = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    if words.isEmpty { words = "Resolved." }
+    if let answer, CaseFigures.linkedAnswer(in: words) != answer { words += " Fix: [[\(answer)]]." }
+    return try withWriteLock {
+      try append(JournalEntry(time: time, author: author, kind: .resolved, text: words), to: caseID, held: nil) { fm in
+        if let answer { fm.set("answer", to: answer) }
+        fm.set("follow_up", to: day)
+      }
+    }
+  }
+
+  /// Re-reads the case, checks the move, appends, edits, writes. Call holding the write lock.
+  private func append(
+    _ entry: JournalEntry, to caseID: String, held: Bool?, edit: (inout FrontMatter) -> Void
+  ) throws -> CaseChange {
+    let original = try caseDocument(id: caseID)
+    var document = try Self.withLineFeeds(original)
+    let previous = document.status ?? .open
+    let next = try CaseLifecycle.next(after: previous, kind: entry.kind, held: held, caseID: document.id)
+    document.append(entry)
+    document.edit { fm in
+      if next != previous || fm.string("status") == nil { fm.set("status", to: next.rawValue) }
+      edit(&fm)
+    }
+    document = try Self.restoringLineEnds(document, like: original)
+    try write(document)
+    return CaseChange(document: document, entry: entry, previousStatus: previous, status: next, held: held)
+  }
+
+  // MARK: Follow-ups
+
+  /// Resolved cases whose follow-up day is `today` or earlier, oldest first.
+  public func dueFollowUps(today: String) throws -> [DueFollowUp] {
+    var query = CaseListQuery()
+    query.statuses = [.resolved]
+    query.followUpBy = today
+    query.sort = .followUp
+    return try store.cases(query).compactMap { c in
+      guard let day = c.followUp else { return nil }
+      return DueFollowUp(
+        id: c.id, path: c.path, title: c.title, customer: c.customer, channel: c.channel, assignee: c.assignee,
+        answer: c.answer, followUp: day, daysOverdue: max(0, FollowUp.days(from: day, to: today) ?? 0))
+    }
+  }
+
+  // MARK: Promote
+
+  /// Turns a resolved case's fix into a new answer draft: the customer's words become a symptom,
+  /// the journal's `acted` entries (else its `resolved` entries) the steps, and the case links
+  /// to the answer through `answer`. Both files are written under the write lock.
+  public func promote(
+    caseID: String, title: String? = nil, id: String? = nil, author: String?, now: Date = Date()
+  ) throws -> (answer: Document, case: Document) {
+    try withWriteLock {
+      var document = try caseDocument(id: caseID)
+      let status = document.status ?? .open
+      guard status == .resolved || status == .closed else {
+        throw CaseError.promoteUnresolved(id: document.id, status: status)
+      }
+      if let existing = document.answer, try store.summary(id: existing)?.type == .answer {
+        throw CaseError.alreadyAnswered(id: document.id, answer: existing)
+      }
+      let entries = document.journal.sorted
+      var steps = entries.filter { $0.kind == .acted }.map(\.text)
+      if steps.isEmpty { steps = entries.filter { $0.kind == .resolved }.map(\.text) }
+      steps = steps.map { $0.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }
+      guard !steps.isEmpty else { throw CaseError.nothingToPromote(id: document.id) }
+      let words = Self.customerWords(document.complaint ?? document.title)
+      let answerTitle = title ?? document.frontMatter.string("title") ?? String(words.prefix(80))
+      let answerID = id ?? Document.slug(answerTitle)
+      if try !store.paths(forID: answerID).isEmpty {
+        throw WorkspaceError.alreadyExists(path: "answers/\(answerID).md")
+      }
+      var body = "## Fix\n"
+      for (i, step) in steps.enumerated() { body += "\(i + 1). \(step)\n" }
+      var origin = "[[\(document.id)]]"
+      if let customer = document.customer { origin += ", \(customer)" }
+      if let opened = document.opened { origin += ", \(Timestamp.day(opened))" }
+      body += "\n## Learned from\n- Case \(origin)\n"
+      var answer = try newAnswer(
+        title: answerTitle, id: answerID, tags: document.tags, symptoms: words.isEmpty ? [] : [words],
+        body: body, author: author, now: now)
+      answer.edit {
+        $0.set("draft", to: "true")
+        $0.set("source_case", to: document.id)
+      }
+      try write(answer, creating: true)
+      let original = document
+      document = try Self.withLineFeeds(document)
+      document.edit { $0.set("answer", to: answerID) }
+      document = try Self.restoringLineEnds(document, like: original)
+      try write(document)
+      return (answer, document)
+    }
+  }
+
+  // MARK: Figures
+
+  /// Team figures from the index (see ``CaseFigures``), for cases opened since `since`.
+  public func caseStats(
+    since: String? = nil, byAgent: Bool = false, today: String, timeZone: TimeZone
+  ) throws -> CaseStats {
+    let facts = try store.caseFacts()
+    var stats = CaseStats(
+      since: since, today: today, timeZone: timeZone.identifier,
+      figures: CaseFigures(cases: facts, since: since, today: today, timeZone: timeZone))
+    if byAgent {
+      let groups = Dictionary(grouping: facts) { $0.assignee ?? "(unassigned)" }
+      stats.byAgent = groups.keys.sorted().map { agent in
+        CaseStats.Agent(
+          agent: agent, figures: CaseFigures(cases: groups[agent]!, since: since, today: today, timeZone: timeZone))
+      }.filter { $0.figures.opened > 0 }
+    }
+    return stats
+  }
+
+  // MARK: Line ends
+
+  /// A file saved with CRLF line ends (a Windows editor), read with LF ones so that the journal
+  /// and front-matter edits see its lines; ``restoringLineEnds(_:like:)`` puts the CRLFs back.
+  static func withLineFeeds(_ document: Document) throws -> Document {
+    guard document.text.contains("\r\n") else { return document }
+    return try reparsed(document, text: document.text.replacingOccurrences(of: "\r\n", with: "\n"))
+  }
+
+  static func restoringLineEnds(_ document: Document, like original: Document) throws -> Document {
+    guard original.text.contains("\r\n") else { return document }
+    return try reparsed(document, text: document.text.replacingOccurrences(of: "\n", with: "\r\n"))
+  }
+
+  private static func reparsed(_ document: Document, text: String) throws -> Document {
+    do {
+      return try Document(path: document.path, text: text)
+    } catch {
+      throw WorkspaceError.invalidDocument(path: document.path, line: error.line, reason: error.description)
+    }
+  }
+
+  // MARK: Words
+
+  static let stopWords: Set<String> = [
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "anyone", "are", "as", "at", "be",
+    "been", "but", "by", "can", "cant", "could", "did", "do", "does", "doesn", "don", "dont", "for", "from", "get",
+    "got", "had", "has", "have", "help", "her", "him", "his", "how", "i", "if", "im", "in", "into", "is", "it", "its",
+    "just", "keep", "keeps", "know", "like", "me", "my", "no", "not", "now", "of", "on", "one", "or", "our", "out",
+    "please", "re", "really", "s", "same", "so", "still", "t", "than", "that", "the", "their", "them", "then",
+    "there", "this", "to", "too", "up", "us", "ve", "was", "we", "were", "what", "when", "which", "who", "why",
+    "will", "with", "won", "would", "you", "your", "yours", "anybody", "does", "stop", "https", "http", "www",
+    "com",
+  ]
+
+  /// The words of a complaint worth matching on: no handles, links, stop words or short words.
+  static func significantWords(_ text: String) -> [String] {
+    let cleaned = text.split(whereSeparator: \.isWhitespace)
+      .filter { !$0.hasPrefix("@") && !$0.hasPrefix("http://") && !$0.hasPrefix("https://") }
+      .joined(separator: " ")
+    var seen = Set<String>()
+    return SearchQuery.words(in: cleaned).filter {
+      $0.count >= 3 && !stopWords.contains($0) && Int($0) == nil && seen.insert($0).inserted
+    }
+  }
+
+  /// A crude stem, enough to see that "repeating" and "repeats" are the same word.
+  static func stem(_ word: String) -> String {
+    for suffix in ["ing", "edly", "ed", "es", "ly", "s"] where word.count > suffix.count + 3 && word.hasSuffix(suffix) {
+      return String(word.dropLast(suffix.count))
+    }
+    return word
+  }
+
+  /// A complaint as a symptom: links and leading @handles removed, on one line.
+  static func customerWords(_ text: String) -> String {
+    var words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+    while let first = words.first, first.hasPrefix("@") { words.removeFirst() }
+    return words.filter { !$0.hasPrefix("http://") && !$0.hasPrefix("https://") }.joined(separator: " ")
+  }
+}
