@@ -85,7 +85,12 @@ public struct Document: Equatable, Sendable {
 
   public var title: String {
     if let title = frontMatter.string("title"), !title.isEmpty { return title }
-    if let heading = Lines(markdown.body).lines.first(where: { $0.hasPrefix("# ") }) {
+    var found: Substring?
+    Lines.forEach(in: markdown.body) { line in
+      if line.hasPrefix("# ") { found = line }
+      return found == nil
+    }
+    if let heading = found {
       return String(heading.dropFirst(2)).trimmingCharacters(in: .whitespaces)
     }
     if type == .case, let quote = complaint, !quote.isEmpty {
@@ -127,12 +132,13 @@ public struct Document: Equatable, Sendable {
   /// The customer's words: the block quote at the top of a case's body.
   public var complaint: String? {
     var quoted: [Substring] = []
-    for line in Lines(markdown.body).lines.map({ $0[...] }) {
+    Lines.forEach(in: markdown.body) { line in
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
       } else if !quoted.isEmpty || line.hasPrefix("#") {
-        break
+        return false
       }
+      return true
     }
     return quoted.isEmpty ? nil : quoted.joined(separator: "\n")
   }

@@ -229,6 +229,11 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
     if raw.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
       return (Node.Mapping([]), [:])
     }
+    // The fast path declines duplicate keys (and every line it accepts that is not a key line
+    // starts with a space or '-'), so only what it declines needs the duplicate scan.
+    if fastPath, let fast = FrontMatterFastPath.parse(raw) {
+      return try keyLines(of: .mapping(fast), firstLine: firstLine)
+    }
     // Yams rejects duplicate keys itself, but points at the mapping; find the second one.
     var seenKeys: Set<String> = []
     for (offset, line) in Lines(raw).lines.enumerated() {
@@ -237,17 +242,20 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
     }
     let node: Node?
     do {
-      if fastPath, let fast = FrontMatterFastPath.parse(raw) {
-        node = .mapping(fast)
-      } else {
-        node = try Yams.compose(yaml: raw)
-      }
+      node = try Yams.compose(yaml: raw)
     } catch let error as YamlError {
       throw Self.describe(error, firstLine: firstLine)
     } catch {
       throw .invalidYAML(line: firstLine, message: "\(error)")
     }
     guard let node else { return (Node.Mapping([]), [:]) }
+    return try keyLines(of: node, firstLine: firstLine)
+  }
+
+  /// The mapping of a parsed front matter and the file line of each key.
+  private static func keyLines(of node: Node, firstLine: Int) throws(FrontMatterError) -> (
+    Node.Mapping, [String: Int]
+  ) {
     guard case .mapping(let mapping) = node else {
       throw .notAMapping(line: firstLine + (node.mark?.line ?? 1) - 1)
     }

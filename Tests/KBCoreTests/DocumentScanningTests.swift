@@ -78,4 +78,30 @@ import Testing
     #expect(Array(doc.text.utf8) == Array(text.utf8))
   }
 
+
+  /// Lines.forEach passes the lines Lines(text).lines holds (and at most one more, empty).
+  @Test(arguments: ["", "a", "a\n", "a\r\nb", "a\r\r\nb\r\n", "\r", "x\ry\n\n", "é\r\nü", "\n\n\n", "# t\r\n> q\r\n"])
+  func linesForEach(_ text: String) {
+    var seen: [String] = []
+    Lines.forEach(in: text) { seen.append(String($0)); return true }
+    let expected = Lines(text).lines
+    #expect(Array(seen.prefix(expected.count)) == expected)
+    #expect(seen.count == expected.count || (seen.count == expected.count + 1 && seen.last == ""))
+    #expect(Lines.hasCRLF(text) == text.contains("\r\n"))
+  }
+
+  @Test func titleAndComplaintInCRLFFiles() throws {
+    let doc = try Document(path: "cases/c.md", text: "---\r\nid: c\r\ntype: case\r\n---\r\n> one\r\n> two\r\n\r\ntext\r\n")
+    #expect(doc.complaint == "one\ntwo")
+    #expect(doc.title == "one\ntwo")
+    let answer = try Document(path: "a.md", text: "---\r\nid: a\r\n---\r\nintro\r\n# Heading \r\n")
+    #expect(answer.title == "Heading")
+  }
+
+  @Test func duplicateKeysFoundEitherWay() {
+    for (raw, line) in [("a: 1\nb: 2\na: 3\n", 4), ("a: 1\nb:\n  - x\na: [y]\n", 5)] {
+      #expect(throws: FrontMatterError.duplicateKey("a", line: line)) { try FrontMatter(parsing: raw) }
+      #expect(throws: FrontMatterError.duplicateKey("a", line: line)) { try FrontMatter(parsing: raw, fastPath: false) }
+    }
+  }
 }
