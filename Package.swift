@@ -14,11 +14,14 @@ let package = Package(
   targets: [
     .target(name: "KBCore", dependencies: [.product(name: "Yams", package: "Yams")]),
     .target(name: "KBStore", dependencies: ["KBCore", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore"]),
+    .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+    .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore", "KBSync"]),
     .target(
       name: "KBCLI",
       dependencies: [
         "KBWorkspace",
+        "KBSync",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
@@ -27,5 +30,6 @@ let package = Package(
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
+    .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
   ]
 )

@@ -7,7 +7,7 @@ import KBWorkspace
 extension KBCommand {
   struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Make a folder a knowledge base (kb.yml, answers/, cases/, .gitignore).")
+      abstract: "Make a folder a knowledge base (kb.yml, answers/, cases/, .gitignore, a git repository).")
 
     @Argument(help: ArgumentHelp("The folder (default: the current one).", valueName: "folder"))
     var folder: String = "."
@@ -15,7 +15,8 @@ extension KBCommand {
     @Flag(name: .long, help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
-      let created = try Workspace.initialize(at: folder, team: team)
+      var created = try Workspace.initialize(at: folder, team: team)
+      created += try Workspace.setUpGit(at: folder)
       let workspace = try Workspace(root: folder)
       try workspace.refresh()
       struct Result: Codable { var root: String; var created: [String] }

@@ -14,5 +14,12 @@ extension KBCommand {
     CaseGroup.self,
     CasesList.self,
     Stats.self,
+    Clone.self,
+    Status.self,
+    Sync.self,
+    Conflicts.self,
+    Log.self,
+    MergeDriver.self,
+    Suggest.self,
   ]
 }

@@ -1,0 +1,294 @@
+import Foundation
+
+/// A nearest-neighbour text model over example messages: each example is a tf-idf vector of
+/// word 1–2-grams and character 3–5-grams, and a query scores each class by the cosine
+/// similarity of its closest examples.
+///
+/// It needs no training and no downloaded model: the examples are the knowledge base's own
+/// words (an answer's title and symptoms, its body, and the complaints of resolved cases that
+/// link to it). Misspellings and word forms still match through the shared character n-grams.
+///
+/// ```swift
+/// let model = ExampleModel(examples: [(0, "texts repeat"), (1, "battery drains")], classCount: 2)
+/// let scores = model.classScores(for: "same text over and over")
+/// ```
+public struct ExampleModel: Sendable {
+  /// How a class's score comes from its examples' cosines.
+  public struct Config: Sendable, Equatable {
+    /// The class score is the mean of its best `top` example cosines (fewer when it has fewer).
+    public var top: Int = 2
+    /// Weight of the word features against the character features.
+    public var wordWeight: Float = 1
+    public var charWeight: Float = 1
+    /// Longest examples are cut to this many words (long answer bodies add noise and cost).
+    public var maxWords: Int = 80
+    public init() {}
+  }
+
+  public let config: Config
+  public let classCount: Int
+  let features: [UInt64: Int32]
+  let idf: [Float]
+  let postingStart: [Int32]
+  let postingExample: [Int32]
+  let postingWeight: [Float]
+  let exampleClass: [Int32]
+
+  public var exampleCount: Int { exampleClass.count }
+
+  /// Builds the model. `examples` pairs a class index (`0..<classCount`) with a text.
+  public init(examples: [(classIndex: Int, text: String)], classCount: Int, config: Config = Config()) {
+    self.config = config
+    self.classCount = classCount
+    var features: [UInt64: Int32] = [:]
+    var df: [Int32] = []
+    var vectors: [[(Int32, Float)]] = []
+    vectors.reserveCapacity(examples.count)
+    var exampleClass: [Int32] = []
+    exampleClass.reserveCapacity(examples.count)
+    // Feature counting is the costly part and independent per example: spread it over the cores.
+    let allCounts = ParallelSlots<[UInt64: Float]>(count: examples.count)
+    let texts = examples.map(\.text)
+    let chunks = max(1, min(8, texts.count / 256))
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      var i = chunk
+      while i < texts.count {
+        allCounts.set(i, Self.featureCounts(texts[i], config: config))
+        i += chunks
+      }
+    }
+    for (index, (cls, _)) in examples.enumerated() {
+      let counts = allCounts.take(index)
+      guard !counts.isEmpty else { continue }
+      var vector: [(Int32, Float)] = []
+      vector.reserveCapacity(counts.count)
+      for (hash, count) in counts {
+        let id: Int32
+        if let known = features[hash] {
+          id = known
+        } else {
+          id = Int32(df.count)
+          features[hash] = id
+          df.append(0)
+        }
+        df[Int(id)] += 1
+        vector.append((id, count))
+      }
+      vectors.append(vector)
+      exampleClass.append(Int32(cls))
+    }
+    let n = Float(vectors.count)
+    let idf = df.map { log((n + 1) / (Float($0) + 1)) + 1 }
+    // Weights: sublinear tf × idf, L2-normalized; then an inverted index (CSR).
+    var postingCount = [Int32](repeating: 0, count: df.count + 1)
+    for i in vectors.indices {
+      var norm: Float = 0
+      for j in vectors[i].indices {
+        let (id, count) = vectors[i][j]
+        let w = count * idf[Int(id)]
+        vectors[i][j].1 = w
+        norm += w * w
+        postingCount[Int(id) + 1] += 1
+      }
+      let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+      for j in vectors[i].indices { vectors[i][j].1 *= inv }
+    }
+    for i in 1..<postingCount.count { postingCount[i] += postingCount[i - 1] }
+    var fill = postingCount
+    var postingExample = [Int32](repeating: 0, count: Int(postingCount.last ?? 0))
+    var postingWeight = [Float](repeating: 0, count: postingExample.count)
+    for (i, vector) in vectors.enumerated() {
+      for (id, w) in vector {
+        let at = Int(fill[Int(id)])
+        postingExample[at] = Int32(i)
+        postingWeight[at] = w
+        fill[Int(id)] += 1
+      }
+    }
+    self.features = features
+    self.idf = idf
+    self.postingStart = postingCount
+    self.postingExample = postingExample
+    self.postingWeight = postingWeight
+    self.exampleClass = exampleClass
+  }
+
+  /// Cosine similarity of the query with every example, then per class the mean of its best
+  /// `config.top` cosines. Also returns each class's single best cosine (an absolute measure
+  /// of fit, for confidence).
+  public func classScores(for text: String) -> (scores: [Float], best: [Float]) {
+    let r = classScoresWithMean(for: text)
+    return (r.scores, r.best)
+  }
+
+  /// ``classScores(for:)`` plus each class's mean cosine over all its examples.
+  public func classScoresWithMean(for text: String) -> (scores: [Float], best: [Float], mean: [Float]) {
+    let counts = Self.featureCounts(text, config: config)
+    var query: [(Int32, Float)] = []
+    var norm: Float = 0
+    for (hash, count) in counts {
+      // Features no example has are left out, as a fitted tf-idf vocabulary would.
+      guard let id = features[hash] else { continue }
+      let w = count * idf[Int(id)]
+      query.append((id, w))
+      norm += w * w
+    }
+    var scores = [Float](repeating: 0, count: classCount)
+    var best = [Float](repeating: 0, count: classCount)
+    var mean = [Float](repeating: 0, count: classCount)
+    guard norm > 0, !query.isEmpty else { return (scores, best, mean) }
+    let inv = 1 / norm.squareRoot()
+    var cosine = [Float](repeating: 0, count: exampleClass.count)
+    postingExample.withUnsafeBufferPointer { ex in
+      postingWeight.withUnsafeBufferPointer { wt in
+        cosine.withUnsafeMutableBufferPointer { cos in
+          for (id, w) in query {
+            let qw = w * inv
+            let start = Int(postingStart[Int(id)])
+            let end = Int(postingStart[Int(id) + 1])
+            for k in start..<end { cos[Int(ex[k])] += qw * wt[k] }
+          }
+        }
+      }
+    }
+    let top = max(1, config.top)
+    // Keep each class's best `top` cosines and how many examples it has.
+    var kept = [Float](repeating: 0, count: classCount * top)
+    var examplesPerClass = [Int32](repeating: 0, count: classCount)
+    for (i, c) in cosine.enumerated() {
+      let cls = Int(exampleClass[i])
+      examplesPerClass[cls] += 1
+      guard c > 0 else { continue }
+      mean[cls] += c
+      let base = cls * top
+      // Insert c into the sorted (descending) slots.
+      var j = top - 1
+      guard c > kept[base + j] else { continue }
+      while j > 0, kept[base + j - 1] < c {
+        kept[base + j] = kept[base + j - 1]
+        j -= 1
+      }
+      kept[base + j] = c
+    }
+    for cls in 0..<classCount {
+      let n = min(top, Int(examplesPerClass[cls]))
+      guard n > 0 else { continue }
+      var sum: Float = 0
+      for j in 0..<n { sum += kept[cls * top + j] }
+      scores[cls] = sum / Float(n)
+      best[cls] = kept[cls * top]
+      mean[cls] /= Float(examplesPerClass[cls])
+    }
+    return (scores, best, mean)
+  }
+
+  // MARK: Features
+
+  /// Lower-case words of letters and digits (apostrophes dropped inside words: don't → dont).
+  public static func words(_ text: String) -> [[UInt8]] {
+    var out: [[UInt8]] = []
+    var current: [UInt8] = []
+    var utf8 = text.utf8.makeIterator()
+    var pendingNonASCII: [UInt8] = []
+    func flushNonASCII() {
+      // A multi-byte character: letters and digits join the word, anything else ends it.
+      guard !pendingNonASCII.isEmpty else { return }
+      let s = String(decoding: pendingNonASCII, as: UTF8.self)
+      pendingNonASCII.removeAll(keepingCapacity: true)
+      if s == "’" { return }
+      if let scalar = s.unicodeScalars.first, scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+        current.append(contentsOf: s.lowercased().utf8)
+      } else if !current.isEmpty {
+        out.append(current)
+        current.removeAll(keepingCapacity: true)
+      }
+    }
+    while let b = utf8.next() {
+      if b >= 0x80 {
+        // Continuation bytes (10xxxxxx) extend the pending character; a lead byte starts one.
+        if b & 0xC0 != 0x80 { flushNonASCII() }
+        pendingNonASCII.append(b)
+        continue
+      }
+      flushNonASCII()
+      switch b {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        current.append(b)
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        current.append(b + 32)
+      case UInt8(ascii: "'"):
+        continue
+      default:
+        if !current.isEmpty {
+          out.append(current)
+          current.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    flushNonASCII()
+    if !current.isEmpty { out.append(current) }
+    return out
+  }
+
+  static func featureCounts(_ text: String, config: Config) -> [UInt64: Float] {
+    var words = Self.words(text)
+    if words.count > config.maxWords { words.removeLast(words.count - config.maxWords) }
+    var raw: [UInt64: Float] = [:]
+    raw.reserveCapacity(words.count * 12)
+    var previous: UInt64?
+    for word in words {
+      let h = fnv(word, seed: 0x77)
+      raw[h, default: 0] += 1
+      if let previous { raw[previous &* 31 &+ h ^ 0xB16A, default: 0] += 1 }
+      previous = h
+      // Character n-grams of " word ", n = 3…5.
+      var padded: [UInt8] = [32]
+      padded.append(contentsOf: word)
+      padded.append(32)
+      for n in 3...5 where padded.count >= n {
+        for start in 0...(padded.count - n) {
+          raw[fnv(padded[start..<(start + n)], seed: UInt64(n)), default: 0] += 1
+        }
+      }
+    }
+    var out: [UInt64: Float] = [:]
+    out.reserveCapacity(raw.count)
+    for (k, v) in raw { out[k] = 1 + log(v) }
+    if config.wordWeight != 1 || config.charWeight != 1 {
+      // Recompute with kind weights (kept simple: word features are tagged by their seed).
+      var weighted: [UInt64: Float] = [:]
+      var previousWord: UInt64?
+      for word in words {
+        let h = fnv(word, seed: 0x77)
+        weighted[h] = (out[h] ?? 0) * config.wordWeight
+        if let previousWord {
+          let b = previousWord &* 31 &+ h ^ 0xB16A
+          weighted[b] = (out[b] ?? 0) * config.wordWeight
+        }
+        previousWord = h
+      }
+      for (k, v) in out where weighted[k] == nil { weighted[k] = v * config.charWeight }
+      return weighted
+    }
+    return out
+  }
+
+  @inline(__always)
+  static func fnv<C: Collection>(_ bytes: C, seed: UInt64) -> UInt64 where C.Element == UInt8 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (seed &* 0x100_0000_01b3)
+    for b in bytes {
+      h ^= UInt64(b)
+      h = h &* 0x100_0000_01b3
+    }
+    return h
+  }
+}
+
+/// Slots filled by parallel workers, each slot written once.
+final class ParallelSlots<T>: @unchecked Sendable {
+  private var items: [T?]
+  private let lock = NSLock()
+  init(count: Int) { items = Array(repeating: nil, count: count) }
+  func set(_ i: Int, _ value: T) { lock.withLock { items[i] = value } }
+  func take(_ i: Int) -> T { lock.withLock { let v = items[i]!; items[i] = nil; return v } }
+}

@@ -1,0 +1,213 @@
+import CLibgit2
+import Foundation
+
+/// What the remote callbacks need and what they report. One instance per network operation,
+/// passed to libgit2 as the callbacks' payload.
+final class CallbackState {
+  var credentialAttempts = 0
+  var rejections: [(ref: String, status: String)] = []
+  /// The host whose key did not verify against known_hosts.
+  var unknownHost: String?
+  var credentialProblem: String?
+  let environment: [String: String]
+  let credentialFile: String?
+  let progress: ((String) -> Void)?
+  var lastProgress = Date.distantPast
+
+  init(environment: [String: String] = ProcessInfo.processInfo.environment, credentialFile: String? = nil,
+       progress: ((String) -> Void)? = nil) {
+    self.environment = environment
+    self.credentialFile = credentialFile
+    self.progress = progress
+  }
+
+  func reset() {
+    credentialAttempts = 0
+    rejections = []
+    unknownHost = nil
+    credentialProblem = nil
+  }
+
+  /// Sets libgit2's callbacks with `self` as payload. Keep `self` alive during the operation.
+  func install(_ callbacks: inout git_remote_callbacks) {
+    callbacks.payload = Unmanaged.passUnretained(self).toOpaque()
+    callbacks.credentials = Self.credentials
+    callbacks.certificate_check = Self.certificateCheck
+    callbacks.push_update_reference = Self.pushUpdateReference
+    callbacks.transfer_progress = Self.transferProgress
+  }
+
+  static func from(_ payload: UnsafeMutableRawPointer?) -> CallbackState {
+    Unmanaged<CallbackState>.fromOpaque(payload!).takeUnretainedValue()
+  }
+
+  /// ssh: the agent, then a key file (`KB_SSH_KEY`, else `~/.ssh/id_ed25519`); https: a token
+  /// from `KB_GIT_TOKEN` or the credential file. At most three attempts: libgit2 asks again after
+  /// every failure.
+  static let credentials: git_credential_acquire_cb = { out, url, userFromURL, allowed, payload in
+    let state = CallbackState.from(payload)
+    state.credentialAttempts += 1
+    guard state.credentialAttempts <= 3 else {
+      state.credentialProblem = "the remote refused the credentials"
+      git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "authentication failed")
+      return GIT_EAUTH.rawValue
+    }
+    let user = userFromURL.map { String(cString: $0) } ?? state.token().user ?? "git"
+    if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
+      let home = state.environment["HOME"] ?? NSHomeDirectory()
+      let keyPath = state.environment["KB_SSH_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.ssh/id_ed25519"
+      let useAgent = state.environment["SSH_AUTH_SOCK"].map { !$0.isEmpty } ?? false
+      if useAgent && state.credentialAttempts == 1 {
+        return git_credential_ssh_key_from_agent(out, user)
+      }
+      guard FileManager.default.fileExists(atPath: keyPath) else {
+        state.credentialProblem = "no ssh key: start ssh-agent with your key, or set KB_SSH_KEY to an ed25519 key file"
+        git_error_set_str(Int32(GIT_ERROR_SSH.rawValue), "no ssh key available")
+        return GIT_EAUTH.rawValue
+      }
+      let passphrase = state.environment["KB_SSH_PASSPHRASE"]
+      return git_credential_ssh_key_new(out, user, nil, keyPath, passphrase)
+    }
+    if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
+      let (tokenUser, token) = state.token()
+      guard let token else {
+        state.credentialProblem = "no token: set KB_GIT_TOKEN, or put 'token = …' in .kb/credentials"
+        git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "no https token available")
+        return GIT_EAUTH.rawValue
+      }
+      return git_credential_userpass_plaintext_new(out, tokenUser ?? userFromURL.map { String(cString: $0) } ?? "x-access-token", token)
+    }
+    if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0 {
+      return git_credential_username_new(out, user)
+    }
+    return GIT_PASSTHROUGH.rawValue
+  }
+
+  /// `KB_GIT_TOKEN` (and `KB_GIT_USER`), else `token = …` / `username = …` lines in the
+  /// credential file. Never printed.
+  func token() -> (user: String?, token: String?) {
+    if let t = environment["KB_GIT_TOKEN"], !t.isEmpty { return (environment["KB_GIT_USER"], t) }
+    guard let file = credentialFile, let text = try? String(contentsOfFile: file, encoding: .utf8) else { return (nil, nil) }
+    var user: String?, token: String?
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      guard parts.count == 2 else { continue }
+      if parts[0] == "token" { token = parts[1] }
+      if parts[0] == "username" { user = parts[1] }
+    }
+    return (user, token)
+  }
+
+  /// Keeps libgit2's verdict (known_hosts for ssh, the CA bundle for https) and remembers an
+  /// unknown host for the error message. Never accepts an unverified host.
+  static let certificateCheck: git_transport_certificate_check_cb = { cert, valid, host, payload in
+    let state = CallbackState.from(payload)
+    if valid == 0 { state.unknownHost = host.map { String(cString: $0) } ?? "the remote host" }
+    return GIT_PASSTHROUGH.rawValue
+  }
+
+  /// A server-side rejection arrives here while `git_remote_push` returns 0.
+  static let pushUpdateReference: git_push_update_reference_cb = { refname, status, payload in
+    let state = CallbackState.from(payload)
+    if let status {
+      state.rejections.append((refname.map { String(cString: $0) } ?? "?", String(cString: status)))
+    }
+    return 0
+  }
+
+  static let transferProgress: git_indexer_progress_cb = { stats, payload in
+    let state = CallbackState.from(payload)
+    guard let progress = state.progress, let stats = stats?.pointee, stats.total_objects > 200 else { return 0 }
+    let now = Date()
+    if now.timeIntervalSince(state.lastProgress) > 0.2 || stats.received_objects == stats.total_objects {
+      state.lastProgress = now
+      progress("Receiving objects \(stats.received_objects)/\(stats.total_objects)")
+    }
+    return 0
+  }
+}
+
+/// The remote `origin` of a repository.
+final class GitRemote {
+  let handle: GitHandle
+  let name: String
+  let url: String
+
+  init(_ repository: GitRepository, name: String) throws(GitError) {
+    handle = GitHandle(try make("git_remote_lookup") { git_remote_lookup(&$0, repository.pointer, name) }, free: git_remote_free)
+    self.name = name
+    url = git_remote_url(handle.pointer).map { String(cString: $0) } ?? ""
+  }
+
+  func fetch(_ state: CallbackState) throws(GitError) {
+    var options = git_fetch_options()
+    git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+    state.install(&options.callbacks)
+    try withExtendedLifetime(state) { () throws(GitError) in
+      try check("git_remote_fetch", git_remote_fetch(handle.pointer, nil, &options, "kb sync: fetch"))
+    }
+  }
+
+  /// `git push` of `refspec` without `+`. Returns the rejection reason, `nil` when accepted.
+  func push(_ refspec: String, _ state: CallbackState) throws(GitError) -> String? {
+    var options = git_push_options()
+    git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
+    state.install(&options.callbacks)
+    let code = withExtendedLifetime(state) { () -> Int32 in
+      (try? withStrArray([refspec]) { (array) throws(GitError) -> Int32 in git_remote_push(handle.pointer, array, &options) }) ?? -1
+    }
+    if code == GitError.nonFastForward { return lastError("git_remote_push", code).message }
+    try check("git_remote_push", code)
+    if let r = state.rejections.first { return "\(r.ref): \(r.status)" }
+    return nil
+  }
+
+  /// The local file-system path of a path or `file://` remote, `nil` for network remotes.
+  static func localPath(of url: String, relativeTo base: String) -> String? {
+    if url.hasPrefix("file://") {
+      let rest = String(url.dropFirst("file://".count))
+      return rest.removingPercentEncoding ?? rest
+    }
+    if url.contains("://") { return nil }
+    // scp-like ssh: user@host:path or host:path (a colon before any slash)
+    if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/") { return nil }
+    return url.hasPrefix("/") ? url : URL(fileURLWithPath: base).appendingPathComponent(url).standardizedFileURL.path
+  }
+}
+
+/// A push to a bare repository on this machine that moves the remote branch with a
+/// compare-and-swap, which libgit2 1.5's local transport does not do (it overwrites the branch
+/// with whatever it saw at connect time; see SYNC-NOTES §0.4 and §1.10).
+enum LocalPush {
+  enum Outcome: Equatable { case pushed, rejected(String) }
+
+  static func push(from local: GitRepository, commit: GitOID, to remotePath: String, branch: String,
+                   pauseBeforeUpdate: () -> Void) throws(GitError) -> Outcome {
+    let remote = try GitRepository(openingExactly: remotePath)
+    guard git_repository_is_bare(remote.pointer) == 1 else {
+      throw GitError(code: -1, function: "local push", message: "'\(remotePath)' is not a bare repository; a shared remote must be bare (git init --bare)")
+    }
+    let old = try remote.resolve(branch)
+    if let old {
+      if old == commit { return .pushed }
+      guard local.hasObject(old), local.isDescendant(commit, of: old) else {
+        return .rejected("the remote branch moved (non-fast-forward)")
+      }
+    }
+    // Pack exactly the commits the remote lacks, straight into its object store.
+    let packer = GitHandle(try make("git_packbuilder_new") { git_packbuilder_new(&$0, local.pointer) }, free: git_packbuilder_free)
+    let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, local.pointer) }, free: git_revwalk_free)
+    var newRaw = commit.raw
+    try check("git_revwalk_push", git_revwalk_push(walk.pointer, &newRaw))
+    if var oldRaw = old?.raw { try check("git_revwalk_hide", git_revwalk_hide(walk.pointer, &oldRaw)) }
+    try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(packer.pointer, walk.pointer))
+    try check("git_packbuilder_write", git_packbuilder_write(packer.pointer, remote.gitDirectory + "/objects/pack", 0, nil, nil))
+    pauseBeforeUpdate()
+    // The objects are there; a fresh handle sees the new pack.
+    let fresh = try GitRepository(openingExactly: remotePath)
+    guard try fresh.compareAndSwap(branch, to: commit, from: old, message: "push (kb sync)") else {
+      return .rejected("failed to update ref: the remote branch moved")
+    }
+    return .pushed
+  }
+}

@@ -1,0 +1,186 @@
+import CLibgit2
+import Foundation
+
+/// Repository operations besides sync: init, clone, status, history. Swift values only.
+public enum KBRepository {
+  /// The merge driver line for git's config: git's command line then merges documents exactly
+  /// as `kb sync` does.
+  public static let mergeDriverCommand = "kb merge-driver %O %A %B %P"
+  public static let attributesLine = "*.md merge=kb"
+
+  /// Whether `path` is inside a git work tree.
+  public static func isInsideRepository(_ path: String) -> Bool {
+    (try? GitRepository(discovering: path)) != nil
+  }
+
+  /// `git init` (branch `main`) unless `path` is already inside a repository; then configures
+  /// the merge driver. Returns true when a repository was created.
+  @discardableResult
+  public static func initialize(at path: String) throws(SyncError) -> Bool {
+    do {
+      if let repo = try? GitRepository(discovering: path) {
+        try configureMergeDriver(repo)
+        return false
+      }
+      let repo = try GitRepository.initialize(at: path)
+      try configureMergeDriver(repo)
+      return true
+    } catch {
+      throw .git(error)
+    }
+  }
+
+  /// Creates a bare repository (a team remote on a shared disk, or in tests).
+  public static func initializeBare(at path: String) throws(SyncError) {
+    do { _ = try GitRepository.initialize(at: path, bare: true) } catch { throw .git(error) }
+  }
+
+  static func configureMergeDriver(_ repo: GitRepository) throws(GitError) {
+    try repo.setConfig("merge.kb.name", "Casebook document merge")
+    try repo.setConfig("merge.kb.driver", mergeDriverCommand)
+  }
+
+  /// `git clone URL DIR`, then the merge driver config and one status pass that records every
+  /// file's stat data in the index (so later status calls do not re-hash the whole tree).
+  public static func clone(url: String, into path: String, credentialFile: String? = nil,
+                           progress: (@Sendable (String) -> Void)? = nil) throws(SyncError) {
+    let state = CallbackState(credentialFile: credentialFile, progress: progress)
+    let repo: GitRepository
+    do {
+      repo = try GitRepository.clone(url: url, into: path, state: state)
+    } catch {
+      if let host = state.unknownHost { throw .unknownHost(host: host, url: url, committed: nil) }
+      if let problem = state.credentialProblem { throw .authenticationFailed(url: url, reason: problem, committed: nil) }
+      if error.code == GitError.auth { throw .authenticationFailed(url: url, reason: error.message, committed: nil) }
+      throw .unreachable(url: url, reason: error.message, committed: nil)
+    }
+    do {
+      try configureMergeDriver(repo)
+      // An empty remote advertises no default branch: start on `main`, as `kb init` does.
+      if let branch = try repo.headBranch(), try repo.resolve(branch) == nil, branch != "refs/heads/main" {
+        try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/main"))
+      }
+      _ = try repo.status(prefix: "")
+    } catch {
+      throw .git(error)
+    }
+  }
+
+  /// A local change under the knowledge base.
+  public struct Change: Codable, Equatable, Sendable {
+    public var path: String
+    /// added, modified, deleted, renamed, conflicted
+    public var kind: String
+  }
+
+  public struct Status: Codable, Equatable, Sendable {
+    public var branch: String?
+    public var remote: String?
+    public var head: String?
+    /// Uncommitted changes under the knowledge base.
+    public var changes: [Change]
+    /// Commits here that the remote does not have (as of the last fetch).
+    public var ahead: Int
+    /// Commits on the remote not merged here (as of the last fetch).
+    public var behind: Int
+  }
+
+  /// Local changes and ahead/behind against the last fetched remote branch. Offline.
+  public static func status(kbRoot: String, remoteName: String = "origin") throws(SyncError) -> Status {
+    do {
+      let (repo, prefix) = try SyncEngine.open(kbRoot)
+      let branch = try repo.headBranch()
+      let short = branch.map { $0.hasPrefix("refs/heads/") ? String($0.dropFirst(11)) : $0 }
+      let head = try branch.flatMap { (b) throws(GitError) in try repo.resolve(b) }
+      let remoteURL = (try? GitRemote(repo, name: remoteName))?.url
+      var ahead = 0, behind = 0
+      if let head, let short, let upstream = try repo.resolve("refs/remotes/\(remoteName)/\(short)") {
+        (ahead, behind) = try repo.aheadBehind(head, upstream)
+      } else if let head {
+        ahead = try countCommits(repo, from: head)
+      }
+      let changes = try repo.status(prefix: prefix).compactMap { e in
+        SyncEngine.relative(e.path, prefix: prefix).map { Change(path: $0, kind: e.kind) }
+      }
+      return Status(branch: short, remote: remoteURL, head: head?.description, changes: changes, ahead: ahead, behind: behind)
+    } catch let e as SyncError {
+      throw e
+    } catch let e as GitError {
+      throw .git(e)
+    } catch {
+      throw .git(GitError(code: -1, function: "status", message: "\(error)"))
+    }
+  }
+
+  static func countCommits(_ repo: GitRepository, from head: GitOID) throws(GitError) -> Int {
+    let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, repo.pointer) }, free: git_revwalk_free)
+    var raw = head.raw
+    try check("git_revwalk_push", git_revwalk_push(walk.pointer, &raw))
+    var n = 0
+    var oid = git_oid()
+    while git_revwalk_next(&oid, walk.pointer) == 0 { n += 1 }
+    return n
+  }
+
+  /// One commit of the history.
+  public struct Commit: Codable, Equatable, Sendable {
+    public var commit: String
+    public var author: String
+    public var email: String
+    public var date: Date
+    public var message: String
+  }
+
+  /// The history of the knowledge base, or of one document (`path` relative to the KB root):
+  /// the commits that changed it, newest first.
+  public static func log(kbRoot: String, path: String? = nil, limit: Int = 50) throws(SyncError) -> [Commit] {
+    do {
+      let (repo, prefix) = try SyncEngine.open(kbRoot)
+      guard let branch = try repo.headBranch(), let head = try repo.resolve(branch) else { return [] }
+      let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, repo.pointer) }, free: git_revwalk_free)
+      git_revwalk_sorting(walk.pointer, GIT_SORT_TIME.rawValue | GIT_SORT_TOPOLOGICAL.rawValue)
+      var raw = head.raw
+      try check("git_revwalk_push", git_revwalk_push(walk.pointer, &raw))
+      let repoPath = path.map { prefix.isEmpty ? $0 : prefix + "/" + $0 } ?? prefix
+      var out: [Commit] = []
+      var oid = git_oid()
+      while out.count < limit, git_revwalk_next(&oid, walk.pointer) == 0 {
+        let commit = try repo.commit(GitOID(oid))
+        if !repoPath.isEmpty, !(try touches(repo, commit, repoPath)) { continue }
+        let sig = git_commit_author(commit.pointer)!.pointee
+        out.append(Commit(
+          commit: GitOID(oid).description,
+          author: String(cString: sig.name), email: String(cString: sig.email),
+          date: Date(timeIntervalSince1970: TimeInterval(sig.when.time)),
+          message: git_commit_message(commit.pointer).map { String(cString: $0) }?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+      }
+      return out
+    } catch let e as SyncError {
+      throw e
+    } catch let e as GitError {
+      throw .git(e)
+    } catch {
+      throw .git(GitError(code: -1, function: "log", message: "\(error)"))
+    }
+  }
+
+  /// Whether `commit` changed `path` compared with every parent (git log's TREESAME rule).
+  static func touches(_ repo: GitRepository, _ commit: GitHandle, _ path: String) throws(GitError) -> Bool {
+    func entryID(_ c: OpaquePointer) throws(GitError) -> GitOID? {
+      let tree = GitHandle(try make("git_commit_tree") { git_commit_tree(&$0, c) }, free: git_tree_free)
+      var entry: OpaquePointer?
+      guard git_tree_entry_bypath(&entry, tree.pointer, path) == 0, let entry else { return nil }
+      defer { git_tree_entry_free(entry) }
+      return GitOID(git_tree_entry_id(entry).pointee)
+    }
+    let mine = try entryID(commit.pointer)
+    let count = git_commit_parentcount(commit.pointer)
+    if count == 0 { return mine != nil }
+    for i in 0..<count {
+      let parent = GitHandle(try make("git_commit_parent") { git_commit_parent(&$0, commit.pointer, i) }, free: git_commit_free)
+      if try entryID(parent.pointer) == mine { return false }
+    }
+    return true
+  }
+}

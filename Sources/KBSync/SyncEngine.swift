@@ -1,0 +1,326 @@
+import CLibgit2
+import Foundation
+
+/// Why a sync (or another repository command) failed. `description` is for people.
+public enum SyncError: Error, Equatable, CustomStringConvertible {
+  case notARepository(path: String)
+  case detachedHead
+  case noRemote(name: String)
+  case noIdentity
+  /// The remote could not be reached. `committed` is the local commit that keeps the work safe.
+  case unreachable(url: String, reason: String, committed: String?)
+  case authenticationFailed(url: String, reason: String, committed: String?)
+  case unknownHost(host: String, url: String, committed: String?)
+  /// A file changed in the work tree while sync was merging, more than once in a row.
+  case blockedByLocalChange(reason: String)
+  case locked(waited: Double)
+  case git(GitError)
+
+  public var description: String {
+    func safe(_ c: String?) -> String {
+      c.map { " Your changes are committed locally (\($0.prefix(8))) and nothing was lost; run 'kb sync' again later." }
+        ?? " Nothing was lost."
+    }
+    switch self {
+    case .notARepository(let path):
+      return "'\(path)' is not inside a git repository. Run 'kb init' there, or 'kb clone URL' to start from a team's remote."
+    case .detachedHead:
+      return "The repository is not on a branch (detached HEAD). Check out a branch, e.g. 'git switch main', then run 'kb sync'."
+    case .noRemote(let name):
+      return "No remote '\(name)' is configured. Add the team's remote with 'git remote add \(name) URL', then run 'kb sync'."
+    case .noIdentity:
+      return "No identity configured: set 'git config user.name \"Your Name\"' and 'git config user.email you@example.com', or write 'name = …' and 'email = …' in .kb/identity. Commits are signed by the person who made them, never by a shared account."
+    case .unreachable(let url, let reason, let committed):
+      return "Could not reach the remote \(url): \(reason).\(safe(committed))"
+    case .authenticationFailed(let url, let reason, let committed):
+      return "Authentication to \(url) failed: \(reason). For ssh use an ed25519 key in ssh-agent or KB_SSH_KEY; for https set KB_GIT_TOKEN or .kb/credentials.\(safe(committed))"
+    case .unknownHost(let host, let url, let committed):
+      return "The host key of \(host) (\(url)) is not in ~/.ssh/known_hosts, so kb will not connect. Check the key with your administrator, then add it: ssh-keyscan -t ed25519 \(host) >> ~/.ssh/known_hosts.\(safe(committed))"
+    case .blockedByLocalChange(let reason):
+      return "Files changed while kb sync was merging (\(reason)). Your changes are committed locally; run 'kb sync' again."
+    case .locked(let waited):
+      return "Another kb sync is running on this knowledge base (waited \(Int(waited.rounded())) s). Try again when it has finished."
+    case .git(let e):
+      return "git: \(e.message)"
+    }
+  }
+}
+
+/// Settings of one sync.
+public struct SyncOptions: Sendable {
+  /// Push attempts before giving up and leaving the work committed locally ("pending push").
+  public var maxAttempts = 12
+  public var remoteName = "origin"
+  /// Where an https token may be kept (`token = …`), e.g. `.kb/credentials`.
+  public var credentialFile: String?
+  /// Where to pause for crash tests (`KB_SYNC_PAUSE_AT`): commit, fetch, merge or push.
+  public var pauseAt: String?
+  public var pauseSeconds: Double = 60
+  /// For race tests (`KB_SYNC_PUSH_AT`, seconds since 1970): the first push waits for this
+  /// instant, so that several processes push at once.
+  public var pushAt: Double?
+  /// Progress lines (the CLI shows them on a terminal only).
+  public var progress: (@Sendable (String) -> Void)?
+
+  public init() {}
+
+  /// Options from the environment: `KB_SYNC_ATTEMPTS`, `KB_SYNC_PAUSE_AT`, `KB_SYNC_PAUSE_SECONDS`.
+  public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> SyncOptions {
+    var o = SyncOptions()
+    if let n = env["KB_SYNC_ATTEMPTS"].flatMap(Int.init), n > 0 { o.maxAttempts = n }
+    o.pauseAt = env["KB_SYNC_PAUSE_AT"].flatMap { $0.isEmpty ? nil : $0 }
+    if let s = env["KB_SYNC_PAUSE_SECONDS"].flatMap(Double.init) { o.pauseSeconds = s }
+    o.pushAt = env["KB_SYNC_PUSH_AT"].flatMap(Double.init)
+    return o
+  }
+}
+
+/// What a sync did. Paths are relative to the knowledge base root.
+public struct SyncResult: Codable, Equatable, Sendable {
+  public var remote: String
+  public var branch: String
+  /// The commit made from local changes, if there were any.
+  public var committed: String?
+  /// Paths changed by teammates that came in.
+  public var incoming: [String] = []
+  /// Paths changed here that went out (or wait to go out).
+  public var outgoing: [String] = []
+  /// Files changed on both sides and merged.
+  public var merged: [MergedFile] = []
+  /// Files where both versions were kept with markers (also in `merged`).
+  public var conflicts: [MergedFile] = []
+  public var pushed: Bool = false
+  /// True when the work is committed locally but could not be pushed after every attempt.
+  public var pendingPush: Bool = false
+  public var attempts: Int = 0
+  /// Push rejections seen on the way (lost races), for the curious.
+  public var rejections: [String] = []
+  public var head: String?
+  /// Paths under the knowledge base that differ between HEAD before the sync (before the local
+  /// commit) and after it: the tree diff to re-index.
+  public var changedPaths: [String] = []
+}
+
+/// `kb sync`: commit local changes, fetch, merge in memory, check out safely, move the branch with
+/// a compare-and-swap, push without force, retry with backoff and jitter.
+///
+/// The caller holds the knowledge base's lock. Not thread-safe: one engine per sync.
+public struct SyncEngine {
+  public let kbRoot: String
+  public var merger: any DocumentMerger
+  public var options: SyncOptions
+
+  public init(kbRoot: String, merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = SyncOptions()) {
+    self.kbRoot = kbRoot
+    self.merger = merger
+    self.options = options
+  }
+
+  public func sync(name: String, email: String) throws(SyncError) -> SyncResult {
+    do {
+      return try run(Signature(name: name, email: email))
+    } catch let e as SyncError {
+      throw e
+    } catch let e as GitError {
+      throw .git(e)
+    } catch {
+      throw .git(GitError(code: -1, function: "sync", message: "\(error)"))
+    }
+  }
+
+  /// `KB_SYNC_TRACE=1`: each step's time on stderr.
+  private static let traceStart: Date? = ProcessInfo.processInfo.environment["KB_SYNC_TRACE"] == nil ? nil : Date()
+  public static func trace(_ step: String) {
+    guard let start = traceStart else { return }
+    FileHandle.standardError.write(Data("kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms \(step)\n".utf8))
+  }
+
+  private func pause(_ point: String) {
+    guard options.pauseAt == point else { return }
+    FileHandle.standardError.write(Data("kb sync: paused at \(point)\n".utf8))
+    Thread.sleep(forTimeInterval: options.pauseSeconds)
+  }
+
+  private func run(_ author: Signature) throws -> SyncResult {
+    Self.trace("start")
+    let (repo, prefix) = try Self.open(kbRoot)
+    Self.trace("opened")
+    guard let branch = try repo.headBranch() else { throw SyncError.detachedHead }
+    let remote: GitRemote
+    do { remote = try GitRemote(repo, name: options.remoteName) } catch { throw SyncError.noRemote(name: options.remoteName) }
+    let shortBranch = branch.hasPrefix("refs/heads/") ? String(branch.dropFirst("refs/heads/".count)) : branch
+    let tracking = "refs/remotes/\(remote.name)/\(shortBranch)"
+    var result = SyncResult(remote: remote.url, branch: shortBranch)
+    let state = CallbackState(credentialFile: options.credentialFile, progress: options.progress)
+
+    // 1. Make local edits durable first.
+    let commitLocal = { () throws -> GitOID? in
+      try repo.stageAll(prefix: prefix)
+      return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
+    }
+    pause("commit")
+    // HEAD before the local commit: the re-index covers local edits made outside kb too.
+    let startHead = try repo.resolve(branch)
+    if let c = try commitLocal() { result.committed = c.description }
+    Self.trace("committed")
+
+    func networkError(_ e: GitError) -> SyncError {
+      if let host = state.unknownHost { return .unknownHost(host: host, url: remote.url, committed: result.committed) }
+      if let problem = state.credentialProblem {
+        return .authenticationFailed(url: remote.url, reason: problem, committed: result.committed)
+      }
+      if e.code == GitError.auth || e.message.lowercased().contains("authentication") || e.message.contains("401") {
+        return .authenticationFailed(url: remote.url, reason: e.message, committed: result.committed)
+      }
+      if e.code == GitError.certificate { return .unknownHost(host: remote.url, url: remote.url, committed: result.committed) }
+      return .unreachable(url: remote.url, reason: e.message, committed: result.committed)
+    }
+
+    let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
+    var blocked = 0
+    for attempt in 1...options.maxAttempts {
+      result.attempts = attempt
+      // 2. Fetch.
+      pause("fetch")
+      options.progress?("Fetching from \(remote.name)…")
+      state.reset()
+      if let e = Self.attempt({ () throws(GitError) in try remote.fetch(state) }) { throw networkError(e) }
+      Self.trace("fetched")
+      let theirs = try repo.resolve(tracking)
+      var ours = try repo.resolve(branch)
+
+      // 3. Up to date, fast-forward or merge; the branch moves last, with a CAS.
+      if let theirs {
+        let base = ours.flatMap { repo.mergeBase($0, theirs) }
+        if let current = ours, current != theirs, !repo.isDescendant(current, of: theirs) {
+          result.incoming = Self.union(result.incoming, try repo.diff(fromCommit: base, toCommit: theirs).map(\.path))
+          var newHead: GitOID
+          var message: String
+          if repo.isDescendant(theirs, of: current) {
+            newHead = theirs
+            message = "kb sync: fast-forward"
+          } else {
+            options.progress?("Merging…")
+            let merge = try repo.mergeInMemory(ours: current, theirs: theirs, merger: merger)
+            for f in merge.files where !result.merged.contains(where: { $0.path == f.path }) { result.merged.append(f) }
+            newHead = try repo.createCommit(
+              updating: nil, message: "kb sync: merge \(remote.name)/\(shortBranch)\n\n" + Self.mergeSummary(merge.files),
+              tree: merge.tree, parents: [current, theirs], author: author)
+            message = "kb sync: merge"
+          }
+          let paths = try repo.diff(fromCommit: current, toCommit: newHead).map(\.path)
+          let checkoutError = Self.attempt { () throws(GitError) in
+            try repo.checkoutSafely(tree: try repo.treeID(ofCommit: newHead), paths: paths)
+          }
+          if let checkoutError {
+            guard checkoutError.code == GitError.conflict else { throw checkoutError }
+            // Someone edited an affected file meanwhile: commit that too and start over.
+            blocked += 1
+            if blocked > 3 { throw SyncError.blockedByLocalChange(reason: checkoutError.message) }
+            if let c = try commitLocal() { result.committed = c.description }
+            continue
+          }
+          pause("merge")
+          guard try repo.compareAndSwap(branch, to: newHead, from: current, message: message) else { continue }
+          ours = newHead
+        }
+      } else if ours == nil {
+        break  // nothing here, nothing there
+      }
+      guard let head = ours else {
+        // Unborn here, a branch there: take theirs.
+        guard let theirs else { break }
+        let paths = try repo.diff(fromCommit: nil, toCommit: theirs).map(\.path)
+        result.incoming = Self.union(result.incoming, paths)
+        try repo.checkoutSafely(tree: try repo.treeID(ofCommit: theirs), paths: paths)
+        _ = try repo.compareAndSwap(branch, to: theirs, from: nil, message: "kb sync: first fetch")
+        continue
+      }
+      let base = theirs.flatMap { repo.mergeBase(head, $0) }
+      Self.trace("merged")
+      result.outgoing = Self.union(result.outgoing, try repo.diff(fromCommit: base, toCommit: head).map(\.path))
+      if head == theirs { result.pushed = true; break }  // nothing to push
+
+      // 4. Push, never forced.
+      if attempt == 1, let at = options.pushAt {
+        let wait = at - Date().timeIntervalSince1970
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+      }
+      options.progress?("Pushing to \(remote.name)…")
+      let rejection: String?
+      if let localRemotePath {
+        var outcome = LocalPush.Outcome.pushed
+        if let e = Self.attempt({ () throws(GitError) in
+          outcome = try LocalPush.push(from: repo, commit: head, to: localRemotePath, branch: branch) { pause("push") }
+        }) { throw networkError(e) }
+        if case .rejected(let r) = outcome { rejection = r } else {
+          rejection = nil
+          try repo.setReference(tracking, to: head, message: "kb sync: push")
+        }
+      } else {
+        pause("push")
+        state.reset()
+        var reason: String?
+        if let e = Self.attempt({ () throws(GitError) in reason = try remote.push("\(branch):\(branch)", state) }) {
+          throw networkError(e)
+        }
+        rejection = reason
+      }
+      if let rejection {
+        result.rejections.append(rejection)
+        let backoff = min(0.005 * pow(2.0, Double(attempt - 1)), 0.64) * Double.random(in: 0.5...1.5)
+        Thread.sleep(forTimeInterval: backoff)
+        continue
+      }
+      result.pushed = true
+      break
+    }
+    Self.trace("pushed")
+    let finalHead = try repo.resolve(branch)
+    result.head = finalHead?.description
+    result.pendingPush = !result.pushed && finalHead != nil
+    result.changedPaths = try repo.diff(fromCommit: startHead, toCommit: finalHead).compactMap { Self.relative($0.path, prefix: prefix) }
+    result.incoming = result.incoming.compactMap { Self.relative($0, prefix: prefix) }
+    result.outgoing = result.outgoing.compactMap { Self.relative($0, prefix: prefix) }
+    result.merged = result.merged.compactMap { f in Self.relative(f.path, prefix: prefix).map { var g = f; g.path = $0; return g } }
+    result.conflicts = result.merged.filter { $0.outcome == "conflict" }
+    return result
+  }
+
+  /// Runs `body` and returns its error instead of throwing it.
+  static func attempt(_ body: () throws(GitError) -> Void) -> GitError? {
+    do { try body(); return nil } catch { return error }
+  }
+
+  static func union(_ a: [String], _ b: [String]) -> [String] { Array(Set(a).union(b)).sorted() }
+
+  /// A repository path relative to the KB root, `nil` when outside it.
+  static func relative(_ path: String, prefix: String) -> String? {
+    if prefix.isEmpty { return path }
+    return path.hasPrefix(prefix + "/") ? String(path.dropFirst(prefix.count + 1)) : nil
+  }
+
+  /// Opens the repository that holds `kbRoot` and returns the KB's folder relative to its work tree.
+  static func open(_ kbRoot: String) throws -> (GitRepository, String) {
+    let repo: GitRepository
+    do { repo = try GitRepository(discovering: kbRoot) } catch { throw SyncError.notARepository(path: kbRoot) }
+    guard let workdir = repo.workdir else { throw SyncError.notARepository(path: kbRoot) }
+    let real = { (p: String) in URL(fileURLWithPath: p).resolvingSymlinksInPath().path }
+    let w = real(workdir), k = real(kbRoot)
+    let prefix = k == w ? "" : (k.hasPrefix(w + "/") ? String(k.dropFirst(w.count + 1)) : "")
+    return (repo, prefix)
+  }
+
+  static func commitMessage(_ changes: [GitRepository.TreeChange], prefix: String, author: Signature) -> String {
+    let n = changes.count
+    var lines = ["kb: \(n) document\(n == 1 ? "" : "s") changed by \(author.name)", ""]
+    for c in changes.prefix(50) { lines.append("- \(c.kind.rawValue) \(relative(c.path, prefix: prefix) ?? c.path)") }
+    if n > 50 { lines.append("- … and \(n - 50) more") }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  static func mergeSummary(_ files: [MergedFile]) -> String {
+    files.map { "- \($0.outcome) \($0.path)" + ($0.details.isEmpty ? "" : ": " + $0.details.joined(separator: "; ")) }
+      .joined(separator: "\n") + "\n"
+  }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import KBCore
+import KBStore
+
+/// Ranks known fixes (answers) for a customer's words.
+///
+/// Two signals, fused as z-scores over all answers:
+/// - FTS5 bm25 over the index (title and symptoms weighted above the body), OR of the words;
+/// - an ``ExampleModel``: nearest-neighbour cosine over word and character n-grams of each
+///   answer's examples (title + symptoms, each symptom, the body's opening, and the complaint of
+///   every resolved case that links to the answer). Answers that share a title are alternative
+///   fixes for one problem, so they pool their examples.
+///
+/// A case linked to an answer whose check back says `Held:` raises the answer's trust; `Did not
+/// hold:` lowers it. The model is built from the index on first use and cached per index state.
+public final class Suggester: @unchecked Sendable {
+  /// Which ranking to run: the full one, or plain bm25 (for evaluation).
+  public enum Ranker: String, Sendable, CaseIterable { case full, bm25 }
+
+  public struct Evidence: Sendable, Equatable, Codable {
+    /// Cases linked to the answer.
+    public var cases: Int
+    /// Check backs that said the fix held, and that it did not.
+    public var held: Int
+    public var failed: Int
+  }
+
+  public struct Candidate: Sendable {
+    public var answer: SuggestAnswer
+    /// The answer's position in ``Suggester/answers``.
+    public var index: Int
+    public var score: Double
+    /// The best cosine of the query with one of the answer's examples (0…1): absolute fit.
+    public var similarity: Double
+    public var bm25: Double
+    public var evidence: Evidence
+  }
+
+  public let state: String
+  public let answers: [SuggestAnswer]
+  let model: ExampleModel
+  let words: WordBM25
+  let classOfAnswer: [Int]
+  let indexOfRowid: [Int64: Int]
+  let evidence: [Evidence]
+  /// Every word of the answers' texts, for repairing chat spellings and splitting hashtags.
+  public let vocabulary: Set<String>
+  let store: IndexStore
+
+  /// Parameters, fixed for both development sets (see docs/RANKING.md).
+  /// bm25 column weights: title, symptoms, tags, body.
+  public static let bm25Weights = (3.0, 2.0, 1.0, 1.0)
+  /// Weight of the example model's z-score against bm25's.
+  public static let modelWeight = 1.5
+  /// The example model's class score: top-3 mean cosine + `meanWeight` × mean over all examples.
+  static let knnTop = 3
+  static let meanWeight = 2.0
+  static let maxWords = 80
+  /// Weight of the check-back record, (held − failed) / (held + failed + 1), in z units.
+  public static let trustWeight = 0.25
+  /// Demotion (in z units) of each further answer to an already listed problem (same title).
+  static let diversityPenalty = 0.5
+  /// Whether to add synonyms of the mention's words to the full ranker's query.
+  public static let expand = true
+
+  public init(store: IndexStore, corpus: SuggestCorpus) {
+    self.store = store
+    state = corpus.state
+    answers = corpus.answers
+    var indexOfRowid: [Int64: Int] = [:]
+    var indexOfID: [String: Int] = [:]
+    var classOfTitle: [String: Int] = [:]
+    var classOfAnswer: [Int] = []
+    var examples: [(classIndex: Int, text: String)] = []
+    var vocabulary: Set<String> = []
+    var titled: Set<Int> = []
+    for (i, a) in corpus.answers.enumerated() {
+      indexOfRowid[a.rowid] = i
+      if indexOfID[a.id] == nil { indexOfID[a.id] = i }
+      let key = a.title.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
+      let cls: Int
+      if !key.isEmpty, let known = classOfTitle[key] {
+        cls = known
+      } else {
+        cls = classOfTitle.count
+        classOfTitle[key.isEmpty ? "#\(i)" : key] = cls
+      }
+      classOfAnswer.append(cls)
+      // The title once per problem: answers sharing it pool their examples.
+      if titled.insert(cls).inserted { examples.append((cls, a.title)) }
+      for s in a.symptoms where !s.isEmpty { examples.append((cls, s)) }
+      let body = Self.bodyExample(a.body)
+      if !body.isEmpty { examples.append((cls, body)) }
+      for w in SearchQuery.words(in: a.title + " " + a.symptoms.joined(separator: " ")) { vocabulary.insert(w) }
+    }
+    var evidence = [Evidence](repeating: Evidence(cases: 0, held: 0, failed: 0), count: corpus.answers.count)
+    for c in corpus.cases {
+      guard let i = indexOfID[c.answer] else { continue }
+      evidence[i].cases += 1
+      for text in c.checkBacks {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasPrefix("held") { evidence[i].held += 1 } else if t.hasPrefix("did not hold") || t.hasPrefix("didn't hold") {
+          evidence[i].failed += 1
+        }
+      }
+      // A resolved case teaches a real customer's phrasing for the fix it used.
+      if let status = c.status, ["resolved", "closed"].contains(status), let complaint = Self.complaint(inBody: c.body) {
+        examples.append((classOfAnswer[i], complaint))
+      }
+    }
+    var config = ExampleModel.Config()
+    config.top = Self.knnTop
+    config.maxWords = Self.maxWords
+    model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
+    words = WordBM25(documents: corpus.answers.map { a in
+      [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
+       (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
+    })
+    self.classOfAnswer = classOfAnswer
+    self.indexOfRowid = indexOfRowid
+    self.evidence = evidence
+    self.vocabulary = vocabulary
+  }
+
+  /// The body's text as one example: Markdown marks dropped, cut to its opening words.
+  static func bodyExample(_ body: String) -> String {
+    var out = ""
+    for line in body.split(separator: "\n") {
+      let t = line.drop(while: { $0 == " " || $0 == "\t" })
+      if t.hasPrefix("#") {
+        if t.lowercased().hasPrefix("## journal") { break }
+        continue
+      }
+      if !out.isEmpty { out += " " }
+      out += t
+    }
+    return out
+  }
+
+  /// The block quote at the top of a case's body (the customer's words).
+  public static func complaint(inBody body: String) -> String? {
+    var quoted: [Substring] = []
+    for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix(">") {
+        quoted.append(line.dropFirst().drop(while: { $0 == " " }))
+      } else if !quoted.isEmpty {
+        break
+      } else if line.hasPrefix("#"), line.lowercased().contains("journal") || line.lowercased().contains("timeline") {
+        break  // A heading such as "## Complaint" may come first; the journal may not.
+      }
+    }
+    let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    return text.isEmpty ? nil : text
+  }
+
+  /// The FTS5 pattern for a text: OR of its words.
+  public static func pattern(for text: String) -> String? {
+    var seen: Set<String> = []
+    let words = SearchQuery.words(in: text).filter { seen.insert($0).inserted }.prefix(64)
+    return SearchQuery(terms: words.map { .word($0) }).matchPattern(.any)
+  }
+
+  /// The best answers for a normalized text, best first.
+  public func rank(_ text: String, limit: Int, ranker: Ranker = .full) throws -> [Candidate] {
+    guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
+    let n = answers.count
+    var bm25: [Double]
+    if ranker == .bm25 {
+      // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
+      bm25 = [Double](repeating: 0, count: n)
+      for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
+        if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+      }
+    } else {
+      bm25 = words.scores(for: text)
+    }
+    var similarity = [Double](repeating: 0, count: n)
+    var score = bm25
+    if ranker == .full {
+      let (classScores, best, means) = model.classScoresWithMean(for: text)
+      var knn = [Double](repeating: 0, count: n)
+      for i in 0..<n {
+        let c = classOfAnswer[i]
+        knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
+        similarity[i] = Double(best[classOfAnswer[i]])
+      }
+      let zb = Self.zscores(bm25)
+      let zk = Self.zscores(knn)
+      for i in 0..<n {
+        let e = evidence[i]
+        let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
+        score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
+      }
+    }
+    // The best few, by insertion into a short sorted list (no sort of every answer).
+    let keep = max(50, limit * 3)
+    var order: [Int] = []
+    order.reserveCapacity(keep + 1)
+    for i in 0..<n where bm25[i] > 0 || similarity[i] > 0 {
+      if order.count == keep, let last = order.last, score[i] <= score[last] { continue }
+      var at = order.count
+      while at > 0, score[order[at - 1]] < score[i] { at -= 1 }
+      order.insert(i, at: at)
+      if order.count > keep { order.removeLast() }
+    }
+    if ranker == .full {
+      // Answers that share a title are alternative fixes for one problem: each further one
+      // from the same problem is demoted, so the next problems get a look-in (like MMR).
+      var pool = Array(order.prefix(max(50, limit * 3)))
+      var seen: [Int: Int] = [:]
+      var picked: [Int] = []
+      while !pool.isEmpty, picked.count < limit {
+        var bestAt = 0
+        var bestValue = -Double.infinity
+        for (k, i) in pool.enumerated() {
+          let v = score[i] - Self.diversityPenalty * Double(seen[classOfAnswer[i], default: 0])
+          if v > bestValue { bestValue = v; bestAt = k }
+        }
+        let i = pool.remove(at: bestAt)
+        seen[classOfAnswer[i], default: 0] += 1
+        picked.append(i)
+      }
+      order = picked
+    }
+    return order.prefix(limit).map {
+      Candidate(answer: answers[$0], index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+    }
+  }
+
+  /// What the output shows of an answer, derived once per answer and kept.
+  struct Details {
+    var fix: [String]
+    var stems: Set<[UInt8]>
+    /// Sentences of the body (then the symptoms) with their stems, for snippets.
+    var sentences: [(text: String, stems: Set<[UInt8]>)]
+  }
+
+  private let detailsLock = NSLock()
+  private var detailsCache: [Int: Details] = [:]
+
+  func details(_ index: Int) -> Details {
+    if let d = detailsLock.withLock({ detailsCache[index] }) { return d }
+    let a = answers[index]
+    var stems: Set<[UInt8]> = []
+    for text in [a.title, a.symptoms.joined(separator: " "), a.tags, a.body] {
+      for w in ExampleModel.words(text) { stems.insert(WordBM25.stem(w)) }
+    }
+    var sentences: [(String, Set<[UInt8]>)] = []
+    for text in Self.sentences(Self.bodyExample(a.body)) + a.symptoms {
+      sentences.append((text, Set(ExampleModel.words(text).map(WordBM25.stem))))
+    }
+    let d = Details(fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences)
+    detailsLock.withLock { detailsCache[index] = d }
+    return d
+  }
+
+  static func sentences(_ text: String) -> [String] {
+    var out: [String] = []
+    var start = text.startIndex
+    var i = text.startIndex
+    while i < text.endIndex {
+      let ch = text[i]
+      i = text.index(after: i)
+      if ch == "." || ch == "?" || ch == "!" {
+        let s = text[start..<i].drop(while: { $0 == " " })
+        if !s.isEmpty { out.append(String(s)) }
+        start = i
+      }
+    }
+    let rest = text[start...].drop(while: { $0 == " " })
+    if !rest.isEmpty { out.append(String(rest)) }
+    return out
+  }
+
+  static func zscores(_ values: [Double]) -> [Double] {
+    guard values.count > 1 else { return values.map { _ in 0 } }
+    let mean = values.reduce(0, +) / Double(values.count)
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+    let sd = variance.squareRoot()
+    guard sd > 0 else { return values.map { _ in 0 } }
+    return values.map { ($0 - mean) / sd }
+  }
+}
+
+extension Workspace {
+  private static let suggesterCache = SuggesterCache()
+
+  /// The ranker for this knowledge base's current index, built on first use and kept while the
+  /// index does not change.
+  public func suggester() throws -> Suggester {
+    let state = try store.contentState()
+    let key = indexPath
+    if let cached = Self.suggesterCache.get(key), cached.state == state { return cached }
+    let suggester = Suggester(store: store, corpus: try store.suggestCorpus())
+    Self.suggesterCache.set(key, suggester)
+    return suggester
+  }
+}
+
+final class SuggesterCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [String: Suggester] = [:]
+  func get(_ key: String) -> Suggester? { lock.withLock { items[key] } }
+  func set(_ key: String, _ value: Suggester) { lock.withLock { items[key] = value } }
+}

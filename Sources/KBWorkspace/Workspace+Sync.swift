@@ -1,0 +1,110 @@
+import Foundation
+import KBSync
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// What `kb sync` reports: the engine's result plus the re-indexing.
+public struct SyncReport: Codable, Equatable, Sendable {
+  public var sync: SyncResult
+  /// Paths re-indexed (exactly the tree diff between HEAD before and after the sync).
+  public var reindexed: Int
+  public var seconds: Double
+}
+
+/// The state of the last sync, kept in `.kb/sync.json` for `kb status` and `kb conflicts`.
+public struct SyncState: Codable, Equatable, Sendable {
+  public var time: Date
+  public var head: String?
+  public var pushed: Bool
+  public var pendingPush: Bool
+  public var conflicts: [MergedFile]
+  public var merged: [MergedFile]
+}
+
+extension Workspace {
+  public var syncStatePath: String { root + "/.kb/sync.json" }
+
+  /// The last sync's state, `nil` before the first sync.
+  public func lastSync() -> SyncState? {
+    guard let data = FileManager.default.contents(atPath: syncStatePath) else { return nil }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try? decoder.decode(SyncState.self, from: data)
+  }
+
+  /// Runs `body` holding `.kb/lock`, waiting at most `timeout` seconds for another holder
+  /// (another `kb sync`) to finish.
+  public func withSyncLock<T>(timeout: Double, _ body: () throws -> T) throws -> T {
+    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw WorkspaceError.io(path: ".kb/lock", reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    let started = Date()
+    while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      guard errno == EWOULDBLOCK || errno == EINTR else {
+        throw WorkspaceError.io(path: ".kb/lock", reason: String(cString: strerror(errno)))
+      }
+      let waited = Date().timeIntervalSince(started)
+      if waited >= timeout { throw SyncError.locked(waited: waited) }
+      usleep(100_000)
+    }
+    defer { flock(fd, LOCK_UN) }
+    return try body()
+  }
+
+  /// `kb sync`: under the lock, commit every change under the knowledge base as the agent,
+  /// fetch, merge, push; then re-index exactly the paths that changed.
+  public func sync(
+    merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = .fromEnvironment(), lockTimeout: Double = 10
+  ) throws -> SyncReport {
+    guard let identity = Identity.current(in: root) else { throw SyncError.noIdentity }
+    let started = Date()
+    return try withSyncLock(timeout: lockTimeout) {
+      var options = options
+      if options.credentialFile == nil { options.credentialFile = root + "/.kb/credentials" }
+      let engine = SyncEngine(kbRoot: root, merger: merger, options: options)
+      let result = try engine.sync(name: identity.name, email: identity.email ?? "")
+      SyncEngine.trace("engine done")
+      let report = try reindex(paths: result.changedPaths)
+      SyncEngine.trace("re-indexed")
+      try store.setMeta("last_indexed_commit", result.head)
+      let state = SyncState(
+        time: Date(), head: result.head, pushed: result.pushed, pendingPush: result.pendingPush,
+        conflicts: result.conflicts, merged: result.merged)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.dateEncodingStrategy = .iso8601
+      try? Self.atomicWrite(try encoder.encode(state), to: syncStatePath)
+      return SyncReport(
+        sync: result, reindexed: report.updated + report.removed,
+        seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
+    }
+  }
+}
+
+extension Workspace {
+  /// Makes the knowledge base at `root` ready for sync: `git init` (branch `main`) when it is not
+  /// inside a repository, `.gitattributes` with `*.md merge=kb`, and the merge driver in the
+  /// repository's config. Returns what was created.
+  @discardableResult
+  public static func setUpGit(at path: String) throws -> [String] {
+    let root = absolute(path)
+    var created: [String] = []
+    if try KBRepository.initialize(at: root) { created.append(".git/") }
+    let attributes = root + "/.gitattributes"
+    let existing = FileManager.default.contents(atPath: attributes).flatMap { String(data: $0, encoding: .utf8) } ?? ""
+    if !existing.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == KBRepository.attributesLine }) {
+      let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n")
+        + "# Merge documents with Casebook's domain merge (kb merge-driver), also for git pull.\n"
+        + KBRepository.attributesLine + "\n"
+      try atomicWrite(Data(text.utf8), to: attributes)
+      created.append(".gitattributes")
+    }
+    return created
+  }
+}

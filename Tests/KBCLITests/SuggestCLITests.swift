@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+/// `kb suggest` driven as a script would: the built binary as a subprocess, a real KB folder.
+private enum SuggestCLI {
+  static let binary: String = {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<3 {
+      let candidate = dir.appendingPathComponent("kb").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      dir = dir.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent(".build/debug/kb").path
+  }()
+
+  static func process(_ arguments: [String]) -> (Process, stdin: Pipe, stdout: Pipe, stderr: Pipe) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["KB_DIR"] = nil
+    env["GIT_AUTHOR_NAME"] = "Tina Park"
+    p.environment = env
+    let i = Pipe(), o = Pipe(), e = Pipe()
+    p.standardInput = i
+    p.standardOutput = o
+    p.standardError = e
+    return (p, i, o, e)
+  }
+
+  static func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
+    let (p, i, o, e) = process(arguments)
+    try p.run()
+    i.fileHandleForWriting.write(Data(stdin.utf8))
+    try i.fileHandleForWriting.close()
+    let out = o.fileHandleForReading.readDataToEndOfFile()
+    let err = e.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+  }
+
+  static func object(_ line: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+  }
+}
+
+/// A knowledge base folder without kb.yml (as the evaluation sets are), removed at the end.
+private final class PlainKB {
+  let root = NSTemporaryDirectory() + "kb-suggest-cli-\(UUID().uuidString)"
+
+  init() throws {
+    try FileManager.default.createDirectory(atPath: root + "/answers", withIntermediateDirectories: true)
+    let answers: [(String, String, String, String)] = [
+      ("iphone-sms-repeats", "iPhone shows the same text message again and again", "the same SMS keeps arriving over and over",
+       "1. Turn the iPhone off for two minutes, then on again.\n2. Turn iMessage off and on."),
+      ("router-orange-light", "Router light blinking orange", "no internet and the hub blinks orange",
+       "1. Check the cable.\n2. Restart the router."),
+      ("refund-not-showing", "Refund not showing on my account", "where is my refund",
+       "1. Check the refund date in the app."),
+    ]
+    for (id, title, symptom, steps) in answers {
+      try Data("""
+        ---
+        id: \(id)
+        type: answer
+        title: "\(title)"
+        symptoms:
+          - "\(symptom)"
+        ---
+
+        ## Fix
+
+        \(steps)
+        """.utf8).write(to: URL(fileURLWithPath: root + "/answers/\(id).md"))
+    }
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: root) }
+}
+
+@Suite struct SuggestCLITests {
+  let complaint = "my iphone keeps getting the same text over and over, how do I stop it??"
+
+  @Test func textArgumentAsJSON() throws {
+    let kb = try PlainKB()
+    let r = try SuggestCLI.run(["suggest", "--kb", kb.root, "--json", "--as", "Jason Reyes <jason@example.com>", "--channel", "twitter", complaint])
+    #expect(r.status == 0, "\(r.stderr)")
+    let json = try SuggestCLI.object(r.stdout)
+    #expect(json["verdict"] as? String == "known-fix")
+    let suggestions = try #require(json["suggestions"] as? [[String: Any]])
+    #expect(suggestions.first?["id"] as? String == "iphone-sms-repeats")
+    #expect(suggestions.first?["fix"] as? [String] == ["Turn the iPhone off for two minutes, then on again.", "Turn iMessage off and on."])
+    for key in ["score", "similarity", "confidence", "matched", "snippet", "evidence", "title", "path"] {
+      #expect(suggestions.first?[key] != nil, "missing \(key)")
+    }
+    let reply = try #require(json["reply"] as? [String: Any])
+    #expect((reply["text"] as? String)?.hasSuffix("^JR") == true)
+    #expect(reply["limit"] as? Int == 280)
+    #expect(json["guards"] as? [Any] != nil)
+    #expect((json["mention"] as? [String: Any])?["text"] as? String == complaint)
+    // The folder had no kb.yml: the index went into its .kb/.
+    #expect(FileManager.default.fileExists(atPath: kb.root + "/.kb/index.sqlite"))
+  }
+
+  @Test func jsonOnStdinInEveryShape() throws {
+    let kb = try PlainKB()
+    let x = #"{"data": {"id": "1850", "text": "@NorthwindHelp router blinking orange again", "author_id": "42"}, "includes": {"users": [{"id": "42", "username": "bo"}]}}"#
+    let r = try SuggestCLI.run(["suggest", "--kb", kb.root, "--json"], stdin: x)
+    #expect(r.status == 0, "\(r.stderr)")
+    let json = try SuggestCLI.object(r.stdout)
+    #expect((json["suggestions"] as? [[String: Any]])?.first?["id"] as? String == "router-orange-light")
+    #expect((json["reply"] as? [String: Any])?["channel"] as? String == "twitter")
+    #expect(((json["reply"] as? [String: Any])?["text"] as? String)?.hasPrefix("@bo ") == true)
+    let bad = try SuggestCLI.run(["suggest", "--kb", kb.root, "--json"], stdin: #"{"txt": 1}"#)
+    #expect(bad.status == 64)
+    #expect(bad.stderr.contains("missing 'text'"))
+  }
+
+  @Test func jsonlStreamKeepsGoingPastABadLine() throws {
+    let kb = try PlainKB()
+    let input = [
+      #"{"id": "m1", "text": "\#(complaint)", "author": "ana", "channel": "twitter"}"#,
+      #"{"id": "m2", "text": "#,  // broken JSON
+      "",
+      #"{"id": "m3", "text": "where is my refund??"}"#,
+      #"{"content": "<p>router blinking orange</p>", "account": {"acct": "cy@mastodon.social"}, "id": "m4"}"#,
+    ].joined(separator: "\n") + "\n"
+    let r = try SuggestCLI.run(["suggest", "--kb", kb.root, "--jsonl"], stdin: input)
+    #expect(r.status == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.count == 4)
+    let objects = try lines.map(SuggestCLI.object)
+    #expect(objects.map { $0["line"] as? Int } == [1, 2, 4, 5])
+    #expect((objects[1]["error"] as? String)?.contains("not valid JSON") == true)
+    #expect(objects[1]["suggestions"] == nil)
+    #expect((objects[0]["mention"] as? [String: Any])?["id"] as? String == "m1")
+    #expect((objects[0]["suggestions"] as? [[String: Any]])?.first?["id"] as? String == "iphone-sms-repeats")
+    #expect((objects[2]["suggestions"] as? [[String: Any]])?.first?["id"] as? String == "refund-not-showing")
+    #expect((objects[3]["suggestions"] as? [[String: Any]])?.first?["id"] as? String == "router-orange-light")
+    #expect((objects[3]["reply"] as? [String: Any])?["limit"] as? Int == 500)
+  }
+
+  @Test func jsonlFlushesEachResultBeforeTheNextLineArrives() throws {
+    let kb = try PlainKB()
+    _ = try SuggestCLI.run(["index", "--kb", kb.root])
+    let (p, i, o, _) = SuggestCLI.process(["suggest", "--kb", kb.root, "--jsonl"])
+    try p.run()
+    defer { if p.isRunning { p.terminate() } }
+    i.fileHandleForWriting.write(Data(#"{"text": "router blinking orange"}"#.utf8 + [10]))
+    // The first result arrives while stdin is still open.
+    var received = Data()
+    let deadline = Date().addingTimeInterval(30)
+    while !received.contains(10), Date() < deadline {
+      let chunk = o.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      received.append(chunk)
+    }
+    #expect(received.contains(10))
+    let first = try SuggestCLI.object(String(decoding: received, as: UTF8.self).split(separator: "\n")[0].description)
+    #expect(first["line"] as? Int == 1)
+    try i.fileHandleForWriting.close()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+  }
+
+  @Test func noMatchSaysSoInTextAndJSON() throws {
+    let kb = try PlainKB()
+    let text = try SuggestCLI.run(["suggest", "--kb", kb.root, "what time is the parade on saturday"])
+    #expect(text.status == 0)
+    #expect(text.stdout.hasPrefix("no known fix; open a case"))
+    let json = try SuggestCLI.object(try SuggestCLI.run(["suggest", "--kb", kb.root, "--json", "what time is the parade on saturday"]).stdout)
+    #expect(json["verdict"] as? String == "no-known-fix")
+    #expect(json["message"] as? String == "no known fix; open a case")
+  }
+
+  @Test func usageErrors() throws {
+    let kb = try PlainKB()
+    #expect(try SuggestCLI.run(["suggest", "--kb", kb.root, "--limit", "0", "x"]).status == 64)
+    #expect(try SuggestCLI.run(["suggest", "--kb", kb.root, "--jsonl", "x"]).status == 64)
+    #expect(try SuggestCLI.run(["suggest", "--kb", kb.root], stdin: "  ").status == 64)
+  }
+}

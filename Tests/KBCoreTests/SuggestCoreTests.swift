@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+
+@testable import KBCore
+
+@Suite struct MentionTextTests {
+  @Test func messyMentionIsNormalized() {
+    let m = MentionText(normalizing: "@NorthwindHelp ur app keeps crashing sooooo annoying 😡😡 https://t.co/abc #iPhoneProblems")
+    #expect(m.text == "your app keeps crashing so annoying iphone problems")
+    #expect(m.handles == ["@NorthwindHelp"])
+    #expect(m.urls == ["https://t.co/abc"])
+    #expect(m.hashtags == ["iPhoneProblems"])
+    #expect(m.emoji == ["😡", "😡"])
+    #expect(m.emojiSentiment == -2)
+    #expect(!m.asksQuestion)
+  }
+
+  @Test(arguments: [
+    ("pls help my txt msgs wont send", "please help my text messages won't send"),
+    ("cant log in plz", "can't log in please"),
+    ("it is sooooo slowwwww", "it is so slow"),
+    ("my phone is goooood now", "my phone is good now"),
+    ("dont know why u r ignoring me", "don't know why you are ignoring me"),
+    ("Texts repeating &amp; repeating", "texts repeating repeating"),
+  ])
+  func chatSpellingAndElongation(input: String, expected: String) {
+    #expect(MentionText(normalizing: input).text == expected)
+  }
+
+  @Test(arguments: [
+    ("iPhoneProblems", ["iphone", "problems"]),
+    ("textsnotsending", ["texts", "not", "sending"]),
+    ("WiFiDown", ["wi", "fi", "down"]),
+    ("outage2024", ["outage", "2024"]),
+    ("fail_again", ["fail", "again"]),
+    ("NorthwindFail", ["northwind", "fail"]),
+  ])
+  func hashtagsSplitIntoWords(tag: String, words: [String]) {
+    #expect(MentionText.splitHashtag(tag) == words)
+  }
+
+  @Test func hashtagsSplitWithTheKnowledgeBasesWords() {
+    #expect(MentionText.splitHashtag("voicemailbroken", vocabulary: ["voicemail", "broken"]) == ["voicemail", "broken"])
+  }
+
+  @Test func termsLeaveOutFunctionWordsButTheTextKeepsThem() {
+    let m = MentionText(normalizing: "How do I stop my iPhone getting the same text over and over?")
+    #expect(m.asksQuestion)
+    #expect(m.words.contains("how") && m.words.contains("not") == false)
+    #expect(m.terms == ["stop", "iphone", "text"])
+  }
+
+  @Test func synonymsExpandCustomersWords() {
+    let m = MentionText(normalizing: "how do i remove my fb account")
+    #expect(m.expansions.contains("delete"))
+    #expect(m.expansions.contains("facebook"))
+  }
+}
+
+@Suite struct MentionGuardTests {
+  var settings: Settings {
+    var s = Settings()
+    s.team = "Northwind Help"
+    s.products = ["Northwind Mobile", "HomeHub"]
+    s.competitors = ["Acme Mobile", "Globex"]
+    s.handles = ["@NorthwindHelp"]
+    return s
+  }
+
+  func kinds(_ text: String, onTopic: Bool = false) -> [MentionGuard.Kind] {
+    MentionGuard.check(MentionText(normalizing: text), settings: settings, onTopic: onTopic).map(\.kind)
+  }
+
+  @Test func competitorsUnhappyCustomer() {
+    #expect(kinds("@AcmeMobile dropped my calls all week, thinking of switching").contains(.competitor))
+    #expect(kinds("Globex broadband is down again?").contains(.competitor))
+    // Naming us too: it is our conversation.
+    #expect(!kinds("@NorthwindHelp is Northwind Mobile better than Acme Mobile for roaming?").contains(.competitor))
+  }
+
+  @Test func ventingWithoutAQuestion() {
+    #expect(kinds("worst network ever, sick of this 😤").contains(.venting))
+    #expect(!kinds("worst network ever, how do I fix the signal?").contains(.venting))
+    #expect(!kinds("my texts repeat").contains(.venting))
+  }
+
+  @Test func unrelatedTrendingHashtag() {
+    #expect(kinds("happy friday everyone #FridayFeeling").contains(.unrelatedTrend))
+    #expect(!kinds("my HomeHub light is orange #fail").contains(.unrelatedTrend))
+    #expect(!kinds("texts repeating #annoying", onTopic: true).contains(.unrelatedTrend))
+  }
+
+  @Test func abusiveThreateningAndSelfHarm() {
+    #expect(kinds("your support is shit, fix it").contains(.abusive))
+    #expect(kinds("fix my internet or I will burn down your store").contains(.threat))
+    #expect(kinds("phone cut off, bills everywhere, I want to die").contains(.selfHarm))
+    #expect(kinds("my texts repeat").isEmpty)
+  }
+
+  @Test func personalDataIsFlaggedAndMasked() {
+    let guards = MentionGuard.check(
+      MentionText(normalizing: "charged twice on 4111-1111-1111-1111, email me at ana@example.com"), settings: settings,
+      onTopic: true)
+    let personal = guards.first { $0.kind == .personalData }
+    #expect(personal?.evidence == ["card number ending 1111", "e-mail address"])
+    // Not a card: fails the Luhn check.
+    #expect(MentionGuard.personalData(in: "order 1234567812345678 is late").contains { $0.hasPrefix("card") } == false)
+    #expect(MentionGuard.personalData(in: "call me on +44 7700 900123").first == "phone number ending 23")
+  }
+}
+
+@Suite struct ReplyDraftTests {
+  let agent = ReplyDraft.Agent(name: "Jason Reyes")
+
+  @Test func followsThePlaybook() throws {
+    let draft = try #require(ReplyDraft.write(
+      .init(customer: "@ana", title: "Texts repeat", step: "Turn the phone off for two minutes."),
+      templates: ReplyTemplates(), settings: Settings(), agent: agent, channel: "twitter"))
+    #expect(draft.text == "@ana Thanks for flagging this, and sorry for the frustration. Here's what usually fixes it: Turn the phone off for two minutes. ^JR")
+    #expect(draft.limit == 280 && !draft.truncated && draft.template == "fix")
+  }
+
+  @Test(arguments: [("twitter", 280), ("x", 280), ("mastodon", 500)])
+  func staysWithinTheChannelLimitAndKeepsTheSignature(channel: String, limit: Int) throws {
+    var settings = Settings()
+    settings.signature = "— {name}, {team}"
+    settings.team = "Northwind Help"
+    let step = String(repeating: "Open Settings, then Messages, then switch iMessage off and on again. ", count: 12)
+    let draft = try #require(ReplyDraft.write(
+      .init(customer: "@ana", title: "Texts repeat", step: step, needsPrivate: true), templates: ReplyTemplates(),
+      settings: settings, agent: agent, channel: channel))
+    #expect(draft.text.count <= limit)
+    #expect(draft.length == draft.text.count)
+    #expect(draft.truncated)
+    #expect(draft.text.hasSuffix(" — Jason Reyes, Northwind Help"))
+    #expect(draft.text.contains("Send us a DM"))
+    #expect(draft.text.contains("…"))
+  }
+
+  @Test func noLimitWithoutAChannel() throws {
+    let step = String(repeating: "word ", count: 100)
+    let draft = try #require(ReplyDraft.write(
+      .init(step: step), templates: ReplyTemplates(), settings: Settings(), agent: agent, channel: nil))
+    #expect(draft.limit == nil && !draft.truncated && draft.text.count > 500)
+  }
+
+  @Test func guardsPickTheTemplate() {
+    func template(_ guards: [MentionGuard.Kind]) -> String? {
+      ReplyDraft.write(
+        .init(customer: "@bo", step: "Restart.", guards: guards), templates: ReplyTemplates(), settings: Settings(),
+        agent: agent, channel: "twitter")?.template
+    }
+    #expect(template([.competitor]) == "competitor")
+    #expect(template([.venting]) == "venting")
+    #expect(template([.personalData]) == "sensitive")
+    #expect(template([.selfHarm]) == "care")
+    #expect(template([.threat]) == nil)
+    #expect(template([.unrelatedTrend]) == nil)
+  }
+
+  @Test func templatesFromKBYml() throws {
+    let settings = try Settings(parsing: """
+      team: Northwind
+      signature: "-{initials}"
+      reply_templates:
+        fix: "{customer} On it! {step}"
+        private: "DM us."
+      """)
+    let templates = ReplyTemplates(settings: settings)
+    let draft = try #require(ReplyDraft.write(
+      .init(customer: "@ana", step: "Restart.", needsPrivate: true), templates: templates, settings: settings, agent: agent,
+      channel: "twitter"))
+    #expect(draft.text == "@ana On it! Restart. -JR")
+    #expect(templates.text("venting") == ReplyTemplates.defaults["venting"])
+  }
+}
+
+@Suite struct RankingModelTests {
+  @Test func exampleModelMatchesMisspellingsThroughCharacterNgrams() {
+    let model = ExampleModel(
+      examples: [(0, "same text message keeps repeating"), (1, "battery drains fast"), (2, "router light blinking orange")],
+      classCount: 3)
+    let scores = model.classScores(for: "txt mesage repeatng").scores
+    #expect(scores[0] > scores[1] && scores[0] > scores[2])
+  }
+
+  @Test func bm25WeightsTitlesAboveBodies() {
+    let bm25 = WordBM25(documents: [
+      [("Router light", 3), ("", 2), ("", 1), ("Check the cable.", 1)],
+      [("Billing", 3), ("", 2), ("", 1), ("The router light on your bill.", 1)],
+    ])
+    let s = bm25.scores(for: "router")
+    #expect(s[0] > s[1] && s[1] > 0)
+  }
+
+  @Test(arguments: [("texts", "text"), ("texting", "text"), ("stopped", "stop"), ("changed", "chang"), ("change", "chang"), ("batteries", "battery")])
+  func lightStemmer(word: String, stem: String) {
+    #expect(WordBM25.stem(word) == stem)
+  }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import KBCore
+import Testing
+
+@testable import KBSync
+
+/// `kb sync` end to end: real bare remotes, real clones, the built `kb` binary.
+@Suite struct SyncTests {
+  @Test func twoTeammatesEditDifferentDocuments() throws {
+    let box = try Sandbox("two")
+    let alice = try box.makeRemote(first: "alice")
+    let bob = try box.clone("bob")
+    try box.write(box.answer(id: "printer", title: "Printer offline"), to: alice + "/answers/printer.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    try box.write(box.answer(id: "wifi", title: "Wifi drops"), to: bob + "/answers/wifi.md")
+    let b = try box.kb(["sync", "--json"], in: bob)
+    #expect(b.ok, "\(b.stderr)")
+    let json = Sandbox.json(b)
+    #expect(json["incoming"] as? [String] == ["answers/printer.md"])
+    #expect(json["outgoing"] as? [String] == ["answers/wifi.md"])
+    #expect(json["pushed"] as? Bool == true)
+    #expect(json["reindexed"] as? Int == 2)  // the incoming document and the local one
+    let a = try box.kb(["sync", "--json"], in: alice)
+    #expect(Sandbox.json(a)["incoming"] as? [String] == ["answers/wifi.md"])
+    for clone in [alice, bob] {
+      #expect(box.read(clone + "/answers/printer.md")?.contains("Printer offline") == true)
+      #expect(box.read(clone + "/answers/wifi.md")?.contains("Wifi drops") == true)
+      // re-indexed after the sync: the document is found by id without a refresh
+      let show = try box.kb(["show", "wifi", "--json"], in: clone)
+      #expect(show.ok, "\(show.stderr)")
+    }
+    // commits are signed by each teammate
+    let log = try box.git(["log", "--format=%an <%ae>"], in: alice).stdout
+    #expect(log.contains("Alice <alice@example.com>") && log.contains("Bob <bob@example.com>"))
+    let history = try box.kb(["log", "wifi", "--json"], in: alice)
+    #expect(history.ok && history.stdout.contains("\"author\" : \"Bob\""))
+    let status = try box.kb(["status", "--json"], in: alice)
+    #expect(status.ok && status.stdout.contains("\"ahead\" : 0") && status.stdout.contains("\"lastSync\""))
+  }
+
+  @Test func deletionsAndEditsOfOneDocumentMergeAndEditBeatsDelete() throws {
+    let box = try Sandbox("delete")
+    let alice = try box.makeRemote(first: "alice")
+    try box.write(box.answer(id: "vpn", title: "VPN fails"), to: alice + "/answers/vpn.md")
+    try box.write(box.answer(id: "old", title: "Old answer"), to: alice + "/answers/old.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    let bob = try box.clone("bob")
+    // Alice deletes vpn.md and old.md; Bob edits vpn.md. The edit is kept, old.md goes.
+    try FileManager.default.removeItem(atPath: alice + "/answers/vpn.md")
+    try FileManager.default.removeItem(atPath: alice + "/answers/old.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    try box.write(box.answer(id: "vpn", title: "VPN fails", body: "## Fix\n1. Reinstall the profile.\n"), to: bob + "/answers/vpn.md")
+    let r = try box.kb(["sync", "--json"], in: bob)
+    #expect(r.ok, "\(r.stderr)")
+    let merged = Sandbox.json(r)["merged"] as? [[String: Any]] ?? []
+    #expect(merged.contains { $0["path"] as? String == "answers/vpn.md" && $0["outcome"] as? String == "kept-edit" })
+    #expect(try box.remoteFile("answers/vpn.md")?.contains("Reinstall the profile") == true)
+    #expect(try box.remoteFile("answers/old.md") == nil)
+    #expect(!FileManager.default.fileExists(atPath: bob + "/answers/old.md"))
+  }
+
+  @Test func sameLinesChangedTwoWaysKeepsBothAndIsListed() throws {
+    let box = try Sandbox("conflict")
+    let alice = try box.makeRemote(first: "alice")
+    try box.write(box.answer(id: "sms", title: "SMS repeats", body: "## Fix\n1. Power off.\n"), to: alice + "/answers/sms.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    let bob = try box.clone("bob")
+    try box.write(box.answer(id: "sms", title: "SMS repeats", body: "## Fix\n1. Power off for five minutes.\n"), to: alice + "/answers/sms.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    try box.write(box.answer(id: "sms", title: "SMS repeats", body: "## Fix\n1. Power off, then reset network settings.\n"), to: bob + "/answers/sms.md")
+    let r = try box.kb(["sync", "--json"], in: bob)
+    #expect(r.ok, "\(r.stderr)")
+    let conflicts = Sandbox.json(r)["conflicts"] as? [[String: Any]] ?? []
+    #expect(conflicts.map { $0["path"] as? String } == ["answers/sms.md"])
+    let text = box.read(bob + "/answers/sms.md") ?? ""
+    #expect(text.contains("five minutes") && text.contains("reset network settings") && text.contains("<<<<<<<"))
+    let list = try box.kb(["conflicts", "--json"], in: bob)
+    #expect(list.status == 1 && list.stdout.contains("answers/sms.md"))
+    // Alice gets the same file; resolving it and syncing clears the conflict.
+    #expect(try box.kb(["sync"], in: alice).ok)
+    #expect(box.read(alice + "/answers/sms.md") == text)
+    try box.write(box.answer(id: "sms", title: "SMS repeats", body: "## Fix\n1. Power off for five minutes, then reset network settings.\n"), to: alice + "/answers/sms.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    #expect(try box.kb(["conflicts"], in: alice).ok)
+  }
+
+  @Test func clearErrorsLeaveWorkCommitted() throws {
+    let box = try Sandbox("errors")
+    let alice = try box.makeRemote(first: "alice")
+    try box.write(box.answer(id: "x", title: "X"), to: alice + "/answers/x.md")
+    // Unreachable remote: committed locally, clear message, exit 1.
+    try box.git(["remote", "set-url", "origin", box.dir + "/nowhere.git"], in: alice)
+    var r = try box.kb(["sync"], in: alice)
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("Could not reach the remote") && r.stderr.contains("committed locally"), "\(r.stderr)")
+    #expect(try box.git(["status", "--porcelain"], in: alice).stdout.isEmpty)
+    // git:// with nothing listening
+    try box.git(["remote", "set-url", "origin", "git://127.0.0.1:1/remote.git"], in: alice)
+    r = try box.kb(["sync"], in: alice)
+    #expect(r.status == 1 && r.stderr.contains("Could not reach the remote"), "\(r.stderr)")
+    // No remote at all
+    try box.git(["remote", "remove", "origin"], in: alice)
+    r = try box.kb(["sync"], in: alice)
+    #expect(r.status == 1 && r.stderr.contains("No remote 'origin'"), "\(r.stderr)")
+    // Back to the real remote: the commit goes out.
+    try box.git(["remote", "add", "origin", box.remote], in: alice)
+    r = try box.kb(["sync", "--json"], in: alice)
+    #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stderr)")
+    #expect(try box.remoteFile("answers/x.md") != nil)
+    // No identity: refused with a clear message, nothing committed.
+    let carol = try box.clone("carol")
+    try box.git(["config", "--unset", "user.name"], in: carol)
+    try box.git(["config", "--unset", "user.email"], in: carol)
+    try box.write(box.answer(id: "y", title: "Y"), to: carol + "/answers/y.md")
+    r = try box.kb(["sync"], in: carol)
+    #expect(r.status == 1 && r.stderr.contains("No identity configured"), "\(r.stderr)")
+    // .kb/identity overrides git config
+    try box.write("name = Carol Danvers\nemail = carol@example.com\n", to: carol + "/.kb/identity")
+    #expect(try box.kb(["sync"], in: carol).ok)
+    #expect(try box.git(["--git-dir", box.remote, "log", "-1", "--format=%an"], in: box.dir).stdout == "Carol Danvers\n")
+  }
+
+  @Test func firstPushToEmptyRemoteAndKBInSubfolder() throws {
+    let box = try Sandbox("subfolder")
+    try box.git(["init", "-q", "--bare", "-b", "main", box.remote], in: box.dir)
+    // A repository whose knowledge base lives in docs/kb, with a file outside it.
+    let repo = box.dir + "/repo"
+    try box.git(["init", "-q", "-b", "main", repo], in: box.dir)
+    try box.configure(repo, name: "alice")
+    try box.git(["remote", "add", "origin", box.remote], in: repo)
+    #expect(try box.kb(["init", "docs/kb"], in: repo).ok)
+    try box.write("not ours\n", to: repo + "/outside.txt")
+    try box.write("staged by hand\n", to: repo + "/staged.txt")
+    try box.git(["add", "staged.txt"], in: repo)
+    try box.write(box.answer(id: "a", title: "A"), to: repo + "/docs/kb/answers/a.md")
+    let r = try box.kb(["sync", "--json"], in: repo + "/docs/kb")
+    #expect(r.ok, "\(r.stderr)")
+    #expect(Sandbox.json(r)["outgoing"] as? [String] == [".gitattributes", ".gitignore", "answers/a.md", "kb.yml"])
+    #expect(try box.remoteFile("docs/kb/answers/a.md") != nil)
+    #expect(try box.remoteFile("outside.txt") == nil)
+    #expect(try box.remoteFile("staged.txt") == nil)
+    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "A  staged.txt\n?? outside.txt\n")
+    // A second sync (with a commit on top of the first) still leaves the staged file alone.
+    try box.write(box.answer(id: "b", title: "B"), to: repo + "/docs/kb/answers/b.md")
+    #expect(try box.kb(["sync"], in: repo + "/docs/kb").ok)
+    #expect(try box.remoteFile("docs/kb/answers/b.md") != nil && box.remoteFile("staged.txt") == nil)
+    #expect(try box.git(["status", "--porcelain"], in: repo).stdout == "A  staged.txt\n?? outside.txt\n")
+  }
+
+  @Test func cloneOfAnEmptyRemoteStartsAKnowledgeBaseOnMain() throws {
+    let box = try Sandbox("empty")
+    try box.git(["init", "-q", "--bare", "-b", "main", box.remote], in: box.dir)
+    let alice = try box.clone("alice")
+    #expect(FileManager.default.fileExists(atPath: alice + "/kb.yml"))
+    #expect(try box.git(["symbolic-ref", "HEAD"], in: alice).stdout == "refs/heads/main\n")
+    try box.write(box.answer(id: "a", title: "A"), to: alice + "/answers/a.md")
+    let r = try box.kb(["sync", "--json"], in: alice)
+    #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stderr)")
+    #expect(try box.remoteFile("answers/a.md") != nil)
+    #expect(try box.remoteFile(".gitattributes")?.contains("*.md merge=kb") == true)
+  }
+
+  @Test func domainMergerKeepsBothTitlesAndMergesTheBody() throws {
+    let base = "---\nid: a\ntitle: One\n---\nbody\n"
+    let r = DomainDocumentMerger().merge(
+      base: base, ours: "---\nid: a\ntitle: Two\n---\nbody\n", theirs: "---\nid: a\ntitle: Three\n---\nbody\nmore\n", path: "a.md")
+    #expect(!r.clean)
+    #expect(r.text.contains("title: Two\n"))
+    #expect(r.text.contains("conflicts:") && r.text.contains("Three"))
+    #expect(r.text.hasSuffix("body\nmore\n"))
+    #expect(try Document(path: "answers/a.md", text: r.text).hasConflicts)
+    let clean = gitTextMerge("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n")
+    #expect(clean.clean && clean.text == "A\nb\nC\n")
+  }
+}
