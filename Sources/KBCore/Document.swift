@@ -85,7 +85,12 @@ public struct Document: Equatable, Sendable {
 
   public var title: String {
     if let title = frontMatter.string("title"), !title.isEmpty { return title }
-    if let heading = Lines(markdown.body).lines.first(where: { $0.hasPrefix("# ") }) {
+    var found: Substring?
+    Lines.forEach(in: markdown.body) { line in
+      if line.hasPrefix("# ") { found = line }
+      return found == nil
+    }
+    if let heading = found {
       return String(heading.dropFirst(2)).trimmingCharacters(in: .whitespaces)
     }
     if type == .case, let quote = complaint, !quote.isEmpty {
@@ -120,18 +125,20 @@ public struct Document: Equatable, Sendable {
   /// matter, or conflict markers in the body. `kb conflicts` lists these documents.
   public var hasConflicts: Bool {
     frontMatter["conflicts"] != nil
-      || Lines(markdown.body).lines.contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" }
+      || (markdown.body.utf8.contains(UInt8(ascii: "<"))
+        && Lines(markdown.body).lines.contains { $0.hasPrefix("<<<<<<< ") || $0 == "<<<<<<<" })
   }
 
   /// The customer's words: the block quote at the top of a case's body.
   public var complaint: String? {
     var quoted: [Substring] = []
-    for line in Lines(markdown.body).lines.map({ $0[...] }) {
+    Lines.forEach(in: markdown.body) { line in
       if line.hasPrefix(">") {
         quoted.append(line.dropFirst().drop(while: { $0 == " " }))
       } else if !quoted.isEmpty || line.hasPrefix("#") {
-        break
+        return false
       }
+      return true
     }
     return quoted.isEmpty ? nil : quoted.joined(separator: "\n")
   }
@@ -151,7 +158,7 @@ public struct Document: Equatable, Sendable {
     out += related
     let body = markdown.body
     var rest = body[...]
-    while let open = rest.range(of: "[[") {
+    while Self.containsDoubleBracket(rest.utf8), let open = rest.range(of: "[[") {
       guard let close = rest[open.upperBound...].range(of: "]]") else { break }
       let target = rest[open.upperBound..<close.lowerBound]
       if !target.isEmpty, target.count < 200, !target.contains("\n") { out.append(String(target)) }
@@ -175,6 +182,15 @@ public struct Document: Equatable, Sendable {
   /// Appends a journal entry at the end of the journal section.
   public mutating func append(_ entry: JournalEntry) {
     markdown.body = Journal.appending(entry, to: markdown.body)
+  }
+
+  static func containsDoubleBracket(_ bytes: Substring.UTF8View) -> Bool {
+    var previous: UInt8 = 0
+    for b in bytes {
+      if b == UInt8(ascii: "["), previous == b { return true }
+      previous = b
+    }
+    return false
   }
 
   /// The last path component without `.md`.

@@ -56,13 +56,22 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   public private(set) var mapping: Node.Mapping
   /// The line in the file of each top-level key.
   public private(set) var keyLines: [String: Int]
+  /// The value of each top-level key written plain (not quoted), for lookups without
+  /// `Node.Mapping`'s linear search that resolves tags with regular expressions.
+  private var plainFields: [String: Node] = [:]
   /// The file line of the YAML's first line (2 when the file starts with the fence).
   public let firstLine: Int
 
   public init(parsing raw: String, firstLine: Int = 2) throws(FrontMatterError) {
+    try self.init(parsing: raw, firstLine: firstLine, fastPath: true)
+  }
+
+  /// `fastPath: false` always parses with Yams (for tests that compare both ways).
+  init(parsing raw: String, firstLine: Int = 2, fastPath: Bool) throws(FrontMatterError) {
     self.raw = raw
     self.firstLine = firstLine
-    (mapping, keyLines) = try Self.parse(raw, firstLine: firstLine)
+    (mapping, keyLines) = try Self.parse(raw, firstLine: firstLine, fastPath: fastPath)
+    plainFields = Self.plainFields(mapping)
   }
 
   /// An empty front matter.
@@ -82,11 +91,33 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   public var keys: [String] { mapping.keys.compactMap(\.string) }
 
   /// The node of a top-level field.
-  public subscript(key: String) -> Node? { mapping[key] }
+  public subscript(key: String) -> Node? { field(key) }
+
+  /// `mapping[key]`, fast. A plain key matches a lookup of the same text whatever its resolved
+  /// tag (both resolve the same text); a quoted key (tag `str`) is looked up through the mapping,
+  /// whose rules then apply unchanged.
+  private func field(_ key: String) -> Node? {
+    if let node = plainFields[key] { return node }
+    guard plainFields.count < mapping.count else { return nil }
+    return mapping[key]
+  }
+
+  static func plainFields(_ mapping: Node.Mapping) -> [String: Node] {
+    var out: [String: Node] = [:]
+    for (key, value) in mapping {
+      // A plain key's tag is implicit, or already resolved from its text (Yams resolves tags in
+      // place when it checks for duplicates); an explicit tag that differs is left to `mapping`.
+      guard case .scalar(let scalar) = key, scalar.style == .plain,
+        scalar.tag.rawValue.isEmpty || key == Node(scalar.string)
+      else { continue }
+      out[scalar.string] = value
+    }
+    return out
+  }
 
   /// A text field; numbers and dates are returned as written. `nil` when absent or null.
   public func string(_ key: String) -> String? {
-    guard let node = mapping[key], case .scalar(let scalar) = node else { return nil }
+    guard let node = field(key), case .scalar(let scalar) = node else { return nil }
     if scalar.style == .plain, ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return nil }
     return scalar.string
   }
@@ -94,7 +125,7 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
   /// A list of texts. A single text counts as a one-element list; a comma-separated text is
   /// split. Absent gives `[]`.
   public func strings(_ key: String) -> [String] {
-    guard let node = mapping[key] else { return [] }
+    guard let node = field(key) else { return [] }
     switch node {
     case .sequence(let sequence):
       return sequence.compactMap { $0.scalar?.string }.filter { !$0.isEmpty }
@@ -109,7 +140,7 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
 
   /// Checks that `key`, when present, is a text or a list of texts and not a mapping.
   public func validateShape(_ key: String, list: Bool) throws(FrontMatterError) {
-    guard let node = mapping[key] else { return }
+    guard let node = field(key) else { return }
     let line = keyLines[key] ?? firstLine
     switch node {
     case .scalar: return
@@ -191,11 +222,17 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
 
   // MARK: Parsing
 
-  private static func parse(_ raw: String, firstLine: Int) throws(FrontMatterError) -> (
+  private static func parse(_ raw: String, firstLine: Int, fastPath: Bool) throws(FrontMatterError) -> (
     Node.Mapping, [String: Int]
   ) {
-    if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+    // Foundation's whitespacesAndNewlines is exactly Unicode's White_Space property.
+    if raw.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
       return (Node.Mapping([]), [:])
+    }
+    // The fast path declines duplicate keys (and every line it accepts that is not a key line
+    // starts with a space or '-'), so only what it declines needs the duplicate scan.
+    if fastPath, let fast = FrontMatterFastPath.parse(raw) {
+      return try keyLines(of: .mapping(fast), firstLine: firstLine)
     }
     // Yams rejects duplicate keys itself, but points at the mapping; find the second one.
     var seenKeys: Set<String> = []
@@ -212,6 +249,13 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
       throw .invalidYAML(line: firstLine, message: "\(error)")
     }
     guard let node else { return (Node.Mapping([]), [:]) }
+    return try keyLines(of: node, firstLine: firstLine)
+  }
+
+  /// The mapping of a parsed front matter and the file line of each key.
+  private static func keyLines(of node: Node, firstLine: Int) throws(FrontMatterError) -> (
+    Node.Mapping, [String: Int]
+  ) {
     guard case .mapping(let mapping) = node else {
       throw .notAMapping(line: firstLine + (node.mark?.line ?? 1) - 1)
     }

@@ -97,6 +97,8 @@ public struct Journal: Equatable, Sendable {
 
   /// Reads the journal section of `body`, whose first line is line `firstLine` of the file.
   public init(body: String, firstLine: Int = 1) {
+    // Most bodies have no journal: a section starts only on a line "## Journal" (any case).
+    guard Self.mayHaveSection(body) else { return }
     let lines = Lines(body).lines
     var inSection = false
     var current: (entry: JournalEntry, line: Int)?
@@ -130,6 +132,28 @@ public struct Journal: Equatable, Sendable {
   }
 
   /// The entries in time order (stable for equal times).
+  /// Whether `body` holds "## " followed by "journal" in any ASCII case: without it no line
+  /// can be the section heading (its letters have no non-ASCII lowercase forms).
+  static func mayHaveSection(_ body: String) -> Bool {
+    let target = Array("## journal".utf8)
+    let bytes = body.utf8
+    var i = bytes.startIndex
+    while let hash = bytes[i...].firstIndex(of: UInt8(ascii: "#")) {
+      var j = hash
+      var k = 0
+      while k < target.count, j < bytes.endIndex {
+        let b = bytes[j]
+        let lower = (b >= 65 && b <= 90) ? b + 32 : b
+        guard lower == target[k] else { break }
+        k += 1
+        j = bytes.index(after: j)
+      }
+      if k == target.count { return true }
+      i = bytes.index(after: hash)
+    }
+    return false
+  }
+
   public var sorted: [JournalEntry] {
     entries.enumerated().sorted { a, b in
       a.element.entry.time != b.element.entry.time

@@ -45,15 +45,20 @@ public struct MarkdownDocument: Equatable, Sendable {
     while cursor < bytes.count {
       let end = Self.lineEnd(in: bytes, from: cursor) ?? bytes.count
       if Self.isFence(bytes[cursor..<end]) {
-        let raw = String(decoding: bytes[yamlStart..<cursor], as: UTF8.self)
+        // Slices of `text` at line boundaries (ASCII): copies, without decoding again.
+        let utf8 = text.utf8
+        func slice(_ from: Int, _ to: Int) -> String {
+          String(Substring(utf8[utf8.index(utf8.startIndex, offsetBy: from)..<utf8.index(utf8.startIndex, offsetBy: to)]))
+        }
+        let raw = slice(yamlStart, cursor)
         let afterFence = Self.afterNewline(bytes, end)
         let frontMatter = try FrontMatter(parsing: raw, firstLine: 2)
         self.init(
           frontMatter: frontMatter,
-          body: String(decoding: bytes[afterFence...], as: UTF8.self))
+          body: slice(afterFence, bytes.count))
         self.bodyStartLine = line + 1
-        self.openingFence = String(decoding: bytes[0..<yamlStart], as: UTF8.self)
-        self.closingFence = String(decoding: bytes[cursor..<afterFence], as: UTF8.self)
+        self.openingFence = slice(0, yamlStart)
+        self.closingFence = slice(cursor, afterFence)
         return
       }
       cursor = Self.afterNewline(bytes, end)

@@ -11,11 +11,18 @@ public struct IndexRecord: Sendable {
   public var problem: String?
   public var problemLine: Int?
 
+  /// What the index stores of the document, computed when the record is made (on the
+  /// parsing threads), so that writing is only binding values.
+  var row: IndexRow?
+  /// The file was not in the index before (its folder's rows were read): no row to replace.
+  public var isNew = false
+
   public init(path: String, size: Int64, mtime: Int64, document: Document) {
     self.path = path
     self.size = size
     self.mtime = mtime
     self.document = document
+    self.row = IndexRow(document)
   }
 
   public init(path: String, size: Int64, mtime: Int64, problem: String, line: Int? = nil) {
@@ -30,6 +37,55 @@ public struct IndexRecord: Sendable {
   public static func directory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "" }
     return String(path[..<slash])
+  }
+}
+
+/// The values of one document's rows in `document`, `document_fts` and `entry`.
+struct IndexRow: Sendable {
+  var id: String
+  var type: String
+  var title: String
+  var status: String?
+  var assignee: String?
+  var channel: String?
+  var customer: String?
+  var answer: String?
+  var opened: String?
+  var followUp: String?
+  var updated: String?
+  /// Lowercased tags as ` a b `, or `""`.
+  var tagsColumn: String
+  var links: String
+  var conflicted: Bool
+  var symptoms: String
+  var tagsText: String
+  var body: String
+  var entries: [(time: String, author: String, kind: String, text: String)]
+
+  init(_ d: Document) {
+    let tags = d.tags
+    let lowered = tags.map { $0.lowercased() }
+    id = d.id
+    type = d.type.rawValue
+    title = d.title
+    status = d.status?.rawValue
+    assignee = d.assignee
+    channel = d.channel?.lowercased()
+    customer = d.customer
+    answer = d.answer
+    opened = d.opened.map(Timestamp.format)
+    followUp = d.followUp
+    updated = d.updated
+    tagsColumn = lowered.isEmpty ? "" : " " + lowered.joined(separator: " ") + " "
+    links = d.links.joined(separator: " ")
+    conflicted = d.hasConflicts
+    symptoms = d.symptoms.joined(separator: "\n")
+    tagsText = tags.joined(separator: " ")
+    body = d.bodyText
+    entries = d.type == .case
+      ? d.journal.entries.map { ($0.entry.time, $0.entry) }.map { time, e in
+        (Timestamp.format(time), e.author, e.kind.rawValue, e.text)
+      } : []
   }
 }
 

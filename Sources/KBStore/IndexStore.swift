@@ -50,7 +50,7 @@ public enum IndexError: Error, CustomStringConvertible {
 /// figures, skipped files in `problem`, and a fingerprint per folder in `folder` so that
 /// checking an unchanged knowledge base is one stat per file and no row reads.
 public final class IndexStore: @unchecked Sendable {
-  /// The database. `DatabasePool` in WAL mode on disk, `DatabaseQueue` in memory.
+  /// The database: a `DatabaseQueue`, in WAL mode on disk.
   public let writer: any DatabaseWriter
   public let path: String
 
@@ -68,12 +68,18 @@ public final class IndexStore: @unchecked Sendable {
     do {
       var config = Configuration()
       config.prepareDatabase { db in
+        // WAL is persistent in the file: on an existing index this only reads the mode.
+        try db.execute(sql: "PRAGMA journal_mode = WAL")
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
       }
       config.busyMode = .timeout(10)
-      let pool = try DatabasePool(path: path, configuration: config)
-      writer = pool
-      try Self.migrate(pool, path: path)
+      // One connection: a command is short and does its reads and writes in turn. (GRDB's
+      // DatabasePool writes a transaction on every open to make sure a WAL file exists, which
+      // costs each read-only command four fsyncs; SQLite's WAL already lets other processes
+      // read while one writes.)
+      let queue = try DatabaseQueue(path: path, configuration: config)
+      writer = queue
+      try Self.migrate(queue, path: path)
     } catch {
       throw IndexError.wrap(error, path: path)
     }
@@ -97,18 +103,21 @@ public final class IndexStore: @unchecked Sendable {
 
   private static func migrate(_ writer: any DatabaseWriter, path: String) throws {
     let migrator = DatabaseMigrator.kb
-    let (superseded, stamp, empty) = try writer.read { db in
+    // One read decides; an index that is up to date is opened without writing anything (a
+    // write would cost a WAL sync in every read-only command).
+    let (superseded, stamp, empty, complete) = try writer.read { db in
       (
         try migrator.hasBeenSuperseded(db),
         try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0,
+        try migrator.hasCompletedMigrations(db)
       )
     }
     if superseded { throw IndexError.newerSchema(path: path) }
     if !empty, stamp != schemaStamp {
       throw IndexError.corrupt(path: path, underlying: "schema stamp \(stamp), expected \(schemaStamp)")
     }
-    try migrator.migrate(writer)
+    if !complete { try migrator.migrate(writer) }
     if empty { try writer.write { try $0.execute(sql: "PRAGMA user_version = \(schemaStamp)") } }
   }
 
@@ -156,7 +165,7 @@ public final class IndexStore: @unchecked Sendable {
       try writer.write { db in
         for path in changes.removals { try Self.remove(path, db) }
         for record in changes.upserts {
-          try Self.remove(record.path, db)
+          if !record.isNew { try Self.remove(record.path, db) }
           if let document = record.document {
             try Self.insert(document, record, db)
           } else {
@@ -184,43 +193,36 @@ public final class IndexStore: @unchecked Sendable {
   }
 
   private static func remove(_ path: String, _ db: Database) throws {
-    if let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM document WHERE path = ?", arguments: [path]) {
-      try db.execute(sql: "DELETE FROM document_fts WHERE rowid = ?", arguments: [rowid])
-      try db.execute(sql: "DELETE FROM entry WHERE doc = ?", arguments: [rowid])
-      try db.execute(sql: "DELETE FROM document WHERE rowid = ?", arguments: [rowid])
+    let find = try db.cachedStatement(sql: "SELECT rowid FROM document WHERE path = ?")
+    if let rowid = try Int64.fetchOne(find, arguments: [path]) {
+      try db.cachedStatement(sql: "DELETE FROM document_fts WHERE rowid = ?").execute(arguments: [rowid])
+      try db.cachedStatement(sql: "DELETE FROM entry WHERE doc = ?").execute(arguments: [rowid])
+      try db.cachedStatement(sql: "DELETE FROM document WHERE rowid = ?").execute(arguments: [rowid])
     }
-    try db.execute(sql: "DELETE FROM problem WHERE path = ?", arguments: [path])
+    try db.cachedStatement(sql: "DELETE FROM problem WHERE path = ?").execute(arguments: [path])
   }
 
   private static func insert(_ d: Document, _ r: IndexRecord, _ db: Database) throws {
-    let tags = d.tags.map { $0.lowercased() }
-    try db.execute(
+    let row = r.row ?? IndexRow(d)
+    try db.cachedStatement(
       sql: """
         INSERT INTO document(path, folder, id, type, title, status, assignee, channel, customer,
           answer, opened, follow_up, updated, tags, links, conflicted, size, mtime)
         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """,
+        """
+    ).execute(
       arguments: [
-        d.path, IndexRecord.directory(of: d.path), d.id, d.type.rawValue, d.title,
-        d.status?.rawValue, d.assignee, d.channel?.lowercased(), d.customer, d.answer,
-        d.opened.map(Timestamp.format), d.followUp, d.updated,
-        tags.isEmpty ? "" : " " + tags.joined(separator: " ") + " ",
-        d.links.joined(separator: " "), d.hasConflicts, r.size, r.mtime,
+        d.path, IndexRecord.directory(of: d.path), row.id, row.type, row.title,
+        row.status, row.assignee, row.channel, row.customer, row.answer,
+        row.opened, row.followUp, row.updated, row.tagsColumn,
+        row.links, row.conflicted, r.size, r.mtime,
       ])
     let rowid = db.lastInsertedRowID
-    try db.execute(
-      sql: "INSERT INTO document_fts(rowid, title, symptoms, tags, body) VALUES (?,?,?,?,?)",
-      arguments: [
-        rowid, d.title, d.symptoms.joined(separator: "\n"), d.tags.joined(separator: " "),
-        d.bodyText,
-      ])
-    if d.type == .case {
-      for located in d.journal.entries {
-        let e = located.entry
-        try db.execute(
-          sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)",
-          arguments: [rowid, Timestamp.format(e.time), e.author, e.kind.rawValue, e.text])
-      }
+    try db.cachedStatement(sql: "INSERT INTO document_fts(rowid, title, symptoms, tags, body) VALUES (?,?,?,?,?)").execute(
+      arguments: [rowid, row.title, row.symptoms, row.tagsText, row.body])
+    for e in row.entries {
+      try db.cachedStatement(sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)").execute(
+        arguments: [rowid, e.time, e.author, e.kind, e.text])
     }
   }
 
@@ -231,6 +233,19 @@ public final class IndexStore: @unchecked Sendable {
         for table in ["document_fts", "entry", "document", "problem", "folder"] {
           try db.execute(sql: "DELETE FROM \(table)")
         }
+      }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  /// For a rebuild from scratch: no syncs (`synchronous = OFF`) and a 16 MiB page cache; off
+  /// again restores `synchronous = NORMAL` and the default cache.
+  public func setBulkLoading(_ on: Bool) throws(IndexError) {
+    do {
+      try writer.writeWithoutTransaction { db in
+        try db.execute(sql: on ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = NORMAL")
+        try db.execute(sql: on ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -2000")
       }
     } catch {
       throw IndexError.wrap(error, path: path)

@@ -39,60 +39,162 @@ struct FolderScanner {
     realRoot = Self.realPath(root) ?? root
   }
 
+  /// Every folder, sorted by path. Each level of the tree is listed on all cores (the walk
+  /// is one `stat` per file, so at 100k files it is bounded by the kernel's path lookups).
   func scan() -> [ScannedFolder] {
     var out: [ScannedFolder] = []
-    var pending: [String] = [""]
-    while let folder = pending.popLast() {
-      let (files, subfolders) = list(folder)
-      pending.append(contentsOf: subfolders.reversed())
-      out.append(ScannedFolder(path: folder, files: files, fingerprint: Self.fingerprint(files)))
+    var level: [String] = [""]
+    while !level.isEmpty {
+      let listed = Self.parallelMap(level) { folder in
+        let (files, subfolders) = list(folder)
+        return (ScannedFolder(path: folder, files: files, fingerprint: Self.fingerprint(files)), subfolders)
+      }
+      level = []
+      for (folder, subfolders) in listed {
+        out.append(folder)
+        level.append(contentsOf: subfolders)
+      }
     }
+    out.sort { $0.path < $1.path }
     return out
   }
 
+  /// Every folder's path, file count and fingerprint, sorted by path, without the file names:
+  /// what checking an unchanged knowledge base needs. List a changed folder with ``list(_:names:)``.
+  func fingerprints() -> [(path: String, count: Int, fingerprint: Int64)] {
+    var out: [(path: String, count: Int, fingerprint: Int64)] = []
+    var level: [String] = [""]
+    while !level.isEmpty {
+      let listed = Self.parallelMap(level) { folder in
+        let listing = list(folder, names: false)
+        return (folder, listing.count, listing.fingerprint, listing.folders)
+      }
+      level = []
+      for (folder, count, fingerprint, subfolders) in listed {
+        out.append((folder, count, fingerprint))
+        level.append(contentsOf: subfolders)
+      }
+    }
+    out.sort { $0.path < $1.path }
+    return out
+  }
+
+  /// `items.map(transform)` on all cores, in order.
+  static func parallelMap<T: Sendable, R>(_ items: [T], _ transform: (T) -> R) -> [R] {
+    if items.count < 2 { return items.map(transform) }
+    let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+    results.initialize(repeating: nil)
+    defer {
+      _ = results.deinitialize()
+      results.deallocate()
+    }
+    nonisolated(unsafe) let output = results
+    withoutActuallyEscaping(transform) { transform in
+      nonisolated(unsafe) let transform = transform
+      DispatchQueue.concurrentPerform(iterations: items.count) { i in
+        output[i] = transform(items[i])
+      }
+    }
+    return results.map { $0! }
+  }
+
   private func list(_ folder: String) -> ([ScannedFile], [String]) {
+    let listing = list(folder, names: true)
+    return (listing.files, listing.folders)
+  }
+
+  /// One folder's Markdown files and subfolders. With `names: false` the files are only
+  /// counted and fingerprinted, without a `String` per ASCII-named file (`files` is empty):
+  /// checking an unchanged knowledge base needs no more.
+  func list(_ folder: String, names: Bool) -> (files: [ScannedFile], count: Int, fingerprint: Int64, folders: [String]) {
     let absolute = folder.isEmpty ? root : root + "/" + folder
-    guard let dir = opendir(absolute) else { return ([], []) }
+    guard let dir = opendir(absolute) else { return ([], 0, Self.fingerprint(count: 0, sum: 0), []) }
     defer { closedir(dir) }
     let fd = dirfd(dir)
     var files: [ScannedFile] = []
     var folders: [String] = []
+    var count = 0
+    var sum: UInt64 = 0
+    let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
     while let entry = readdir(dir) {
-      let name = withUnsafePointer(to: entry.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name.hasPrefix(".") { continue }
+      let cname = UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
+      let length = strlen(cname)
+      let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(cname), count: length)
+      if bytes.first == UInt8(ascii: ".") { continue }
       let type = entry.pointee.d_type
-      let relative = folder.isEmpty ? name : folder + "/" + name
+      // Names that are not plain ASCII take the String path throughout (String(cString:)
+      // repairs invalid UTF-8, and Character rules decide the suffix), as before.
+      let ascii = !bytes.contains { $0 >= 0x80 }
+      let nonASCIIName: String? = ascii ? nil : String(cString: cname)
       if type == UInt8(DT_DIR) {
-        folders.append(relative)
+        let name = nonASCIIName ?? String(cString: cname)
+        folders.append(folder.isEmpty ? name : folder + "/" + name)
         continue
       }
-      let isMarkdown = name.hasSuffix(".md") && name.lowercased() != "readme.md"
+      let isMarkdown: Bool
+      if let name = nonASCIIName {
+        isMarkdown = name.hasSuffix(".md") && (name.utf8.count != 9 || name.lowercased() != "readme.md")
+      } else {
+        isMarkdown = Self.isMarkdownASCII(bytes)
+      }
       var st = stat()
       if type == UInt8(DT_LNK) || type == UInt8(DT_UNKNOWN) {
-        guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+        let status = nonASCIIName.map { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) } ?? fstatat(fd, cname, &st, AT_SYMLINK_NOFOLLOW)
+        guard status == 0 else { continue }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-          folders.append(relative)
+          let name = nonASCIIName ?? String(cString: cname)
+          folders.append(folder.isEmpty ? name : folder + "/" + name)
           continue
         }
         if (st.st_mode & S_IFMT) == S_IFLNK {
           // Links to folders are not followed (no loops, no second copy); links to
           // Markdown files are read only when they stay inside the root.
           guard isMarkdown else { continue }
-          files.append(linkedFile(name, linkPath: absolute + "/" + name, linkStat: st))
+          let name = nonASCIIName ?? String(cString: cname)
+          let file = linkedFile(name, linkPath: absolute + "/" + name, linkStat: st)
+          count += 1
+          sum = sum &+ Self.fileHash(file.name.utf8, size: file.size, mtime: file.mtime)
+          if names { files.append(file) }
           continue
         }
       }
       guard isMarkdown else { continue }
-      guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-      if (st.st_mode & S_IFMT) != S_IFREG {
-        files.append(ScannedFile(name: name, size: 0, mtime: 0, problem: "not a regular file"))
-        continue
+      let status = nonASCIIName.map { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) } ?? fstatat(fd, cname, &st, AT_SYMLINK_NOFOLLOW)
+      guard status == 0 else { continue }
+      let regular = (st.st_mode & S_IFMT) == S_IFREG
+      let size: Int64 = regular ? Int64(st.st_size) : 0
+      let mtime: Int64 = regular ? Self.mtime(st) : 0
+      count += 1
+      if let name = nonASCIIName {
+        sum = sum &+ Self.fileHash(name.utf8, size: size, mtime: mtime)
+      } else {
+        sum = sum &+ Self.fileHash(bytes, size: size, mtime: mtime)
       }
-      files.append(ScannedFile(name: name, size: Int64(st.st_size), mtime: Self.mtime(st)))
+      if names {
+        let name = nonASCIIName ?? String(cString: cname)
+        files.append(
+          regular
+            ? ScannedFile(name: name, size: size, mtime: mtime)
+            : ScannedFile(name: name, size: 0, mtime: 0, problem: "not a regular file"))
+      }
     }
-    return (files, folders)
+    return (files, count, Self.fingerprint(count: count, sum: sum), folders)
+  }
+
+  /// `name.hasSuffix(".md") && name.lowercased() != "readme.md"` for an ASCII name.
+  static func isMarkdownASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    let n = bytes.count
+    guard n >= 3, bytes[n - 3] == UInt8(ascii: "."), bytes[n - 2] == UInt8(ascii: "m"),
+      bytes[n - 1] == UInt8(ascii: "d")
+    else { return false }
+    guard n == 9 else { return true }
+    let readme = Array("readme.md".utf8)
+    for i in 0..<9 {
+      let b = bytes[i]
+      let lower = (b >= 65 && b <= 90) ? b + 32 : b
+      if lower != readme[i] { return true }
+    }
+    return false
   }
 
   private func linkedFile(_ name: String, linkPath: String, linkStat: stat) -> ScannedFile {
@@ -124,17 +226,24 @@ struct FolderScanner {
   /// removed, resized or touched. Deterministic across processes (FNV-1a and splitmix64, not
   /// Swift's seeded `Hasher`).
   static func fingerprint(_ files: [ScannedFile]) -> Int64 {
-    var sum: UInt64 = UInt64(files.count) &* 0x9E37_79B9_7F4A_7C15
+    var sum: UInt64 = 0
     for file in files {
-      var h: UInt64 = 0xcbf2_9ce4_8422_2325
-      for byte in file.name.utf8 {
-        h = (h ^ UInt64(byte)) &* 0x100_0000_01b3
-      }
-      h ^= UInt64(bitPattern: file.size) &* 0xff51_afd7_ed55_8ccd
-      h = splitmix(h ^ UInt64(bitPattern: file.mtime))
-      sum = sum &+ h
+      sum = sum &+ fileHash(file.name.utf8, size: file.size, mtime: file.mtime)
     }
-    return Int64(bitPattern: sum)
+    return fingerprint(count: files.count, sum: sum)
+  }
+
+  static func fingerprint(count: Int, sum: UInt64) -> Int64 {
+    Int64(bitPattern: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) &+ sum)
+  }
+
+  static func fileHash(_ name: some Sequence<UInt8>, size: Int64, mtime: Int64) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in name {
+      h = (h ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    h ^= UInt64(bitPattern: size) &* 0xff51_afd7_ed55_8ccd
+    return splitmix(h ^ UInt64(bitPattern: mtime))
   }
 
   static func splitmix(_ x: UInt64) -> UInt64 {

@@ -130,6 +130,10 @@ public final class Workspace: @unchecked Sendable {
       Self.removeIndexFiles(indexPath)
       store = try IndexStore(path: indexPath)
     }
+    // The index is derived data: while it is rebuilt from scratch, skip syncs and keep more
+    // pages in memory (a crash midway is answered by the next rebuild).
+    try? store.setBulkLoading(true)
+    defer { try? store.setBulkLoading(false) }
     var report = try refresh(progress: progress)
     try? store.optimize()
     report.rebuilt = true
