@@ -38,40 +38,6 @@ struct TimeZoneOption: ParsableArguments {
   }
 }
 
-/// A journal entry and status move as `--json` prints it (docs/CASES.md).
-struct CaseChangeJSON: Codable {
-  var id: String
-  var path: String
-  var entry: DocumentJSON.Entry
-  var previousStatus: String
-  var status: String
-  var held: Bool?
-  var assignee: String?
-  var answer: String?
-  var followUp: String?
-
-  enum CodingKeys: String, CodingKey {
-    case id, path, entry, status, held, assignee, answer
-    case previousStatus = "previous_status"
-    case followUp = "follow_up"
-  }
-
-  init(_ change: CaseChange) {
-    let d = change.document
-    id = d.id
-    path = d.path
-    let line = d.journal.entries.last { $0.entry == change.entry }?.line ?? 0
-    entry = DocumentJSON.Entry(
-      time: Timestamp.format(change.entry.time), author: change.entry.author, kind: change.entry.kind.rawValue,
-      text: change.entry.text, line: line)
-    previousStatus = change.previousStatus.rawValue
-    status = change.status.rawValue
-    held = change.held
-    assignee = d.assignee
-    answer = d.answer
-    followUp = d.followUp
-  }
-}
 
 func parseTime(_ text: String?, option: String) throws -> Date? {
   guard let text else { return nil }

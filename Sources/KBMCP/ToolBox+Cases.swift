@@ -158,7 +158,7 @@ extension ToolBox {
     let change = try workspace.log(
       caseID: try args.required("id"), kind: kind, text: try args.required("text"), author: try author(),
       at: try time(args, "at") ?? Date(), held: args.bool("held"), timeZone: try timeZone(args))
-    return try Self.encode(CaseChangeResult(change))
+    return try Self.encode(Self.changeJSON(change))
   }
 
   func caseResolve(_ args: Arguments) throws -> Value {
@@ -169,14 +169,14 @@ extension ToolBox {
       caseID: try args.required("id"), answer: args.string("answer"), text: args.string("text"),
       followUp: args.string("follow_up"), author: try author(), at: try time(args, "at") ?? Date(),
       timeZone: try timeZone(args))
-    return try Self.encode(CaseChangeResult(change))
+    return try Self.encode(Self.changeJSON(change))
   }
 
   func caseAssign(_ args: Arguments) throws -> Value {
     let change = try workspace.assign(
       caseID: try args.required("id"), to: try args.required("agent"), note: args.string("note"), author: try author(),
       at: try time(args, "at") ?? Date())
-    return try Self.encode(CaseChangeResult(change))
+    return try Self.encode(Self.changeJSON(change))
   }
 
   func casesDue(_ args: Arguments) throws -> Value {
@@ -219,39 +219,11 @@ extension ToolBox {
   }
 }
 
-/// A journal entry and status move, as `kb case log --json` prints it (docs/CASES.md), plus `uri`.
-struct CaseChangeResult: Encodable {
-  var id: String
-  var path: String
-  var entry: DocumentJSON.Entry
-  var previousStatus: String
-  var status: String
-  var held: Bool?
-  var assignee: String?
-  var answer: String?
-  var followUp: String?
-  var uri: String
-
-  enum CodingKeys: String, CodingKey {
-    case id, path, entry, status, held, assignee, answer, uri
-    case previousStatus = "previous_status"
-    case followUp = "follow_up"
-  }
-
-  init(_ change: CaseChange) {
-    let d = change.document
-    id = d.id
-    path = d.path
-    let line = d.journal.entries.last { $0.entry == change.entry }?.line ?? 0
-    entry = DocumentJSON.Entry(
-      time: Timestamp.format(change.entry.time), author: change.entry.author, kind: change.entry.kind.rawValue,
-      text: change.entry.text, line: line)
-    previousStatus = change.previousStatus.rawValue
-    status = change.status.rawValue
-    held = change.held
-    assignee = d.assignee
-    answer = d.answer
-    followUp = d.followUp
-    uri = ToolBox.uri(type: .case, id: d.id)
+extension ToolBox {
+  /// The CLI's JSON shape of a case change, plus the case's resource URI.
+  static func changeJSON(_ change: CaseChange) -> CaseChangeJSON {
+    var json = CaseChangeJSON(change)
+    json.uri = uri(type: .case, id: change.document.id)
+    return json
   }
 }
