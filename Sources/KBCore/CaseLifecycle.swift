@@ -73,7 +73,7 @@ public enum CaseError: Error, Equatable, Sendable, CustomStringConvertible {
 /// entries a case in a given status refuses.
 ///
 /// ```
-/// open ──acknowledged/listened/apologized/acted──▶ acknowledged
+/// open ──acknowledged/apologized/acted──▶ acknowledged   (listened: read, not yet replied; no move)
 ///   │                                                  │
 ///   └───────────offline / escalated────────────────────┴──▶ offline ⇄ escalated
 /// any open status ──resolved──▶ resolved ──checked-back (held) / closed──▶ closed
@@ -121,10 +121,11 @@ public enum CaseLifecycle {
     case .offline, .escalated:
       guard status != .resolved else { throw .resolvedNeedsReopen(id: caseID, kind: kind.rawValue) }
       return kind == .offline ? .offline : .escalated
-    case .acknowledged, .listened, .apologized, .acted:
+    case .acknowledged, .apologized, .acted:
       return status == .open ? .acknowledged : status
     default:
-      // note, handoff, merge and kinds from newer versions leave the status as it is.
+      // listened (we read it, nobody replied yet: "listen before replying"), note, handoff,
+      // merge and kinds from newer versions leave the status as it is.
       return status
     }
   }

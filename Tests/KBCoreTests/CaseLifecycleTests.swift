@@ -8,7 +8,7 @@ import Testing
 
   @Test(arguments: [
     (CaseStatus.open, Kind.acknowledged, nil, CaseStatus.acknowledged),
-    (.open, .listened, nil, .acknowledged),
+    (.open, .listened, nil, .open),
     (.open, .apologized, nil, .acknowledged),
     (.open, .acted, nil, .acknowledged),
     (.open, .note, nil, .open),
