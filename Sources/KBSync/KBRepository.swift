@@ -50,8 +50,12 @@ public enum KBRepository {
       repo = try GitRepository.clone(url: url, into: path, state: state)
     } catch {
       if let host = state.unknownHost { throw .unknownHost(host: host, url: url, committed: nil) }
+      if let host = state.untrustedCertificate { throw .untrustedCertificate(host: host, url: url, committed: nil) }
       if let problem = state.credentialProblem { throw .authenticationFailed(url: url, reason: problem, committed: nil) }
       if error.code == GitError.auth { throw .authenticationFailed(url: url, reason: error.message, committed: nil) }
+      if error.code == GitError.certificate, url.hasPrefix("https://") {
+        throw .untrustedCertificate(host: URL(string: url)?.host ?? url, url: url, committed: nil)
+      }
       throw .unreachable(url: url, reason: error.message, committed: nil)
     }
     do {

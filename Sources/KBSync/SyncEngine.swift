@@ -11,6 +11,8 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
   case unreachable(url: String, reason: String, committed: String?)
   case authenticationFailed(url: String, reason: String, committed: String?)
   case unknownHost(host: String, url: String, committed: String?)
+  /// https: the server's TLS certificate is not signed by a trusted CA (or names another host).
+  case untrustedCertificate(host: String, url: String, committed: String?)
   /// A file changed in the work tree while sync was merging, more than once in a row.
   case blockedByLocalChange(reason: String)
   case locked(waited: Double)
@@ -36,6 +38,13 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
       return "Authentication to \(url) failed: \(reason). For ssh use an ed25519 key in ssh-agent or KB_SSH_KEY; for https set KB_GIT_TOKEN or .kb/credentials.\(safe(committed))"
     case .unknownHost(let host, let url, let committed):
       return "The host key of \(host) (\(url)) is not in ~/.ssh/known_hosts, so kb will not connect. Check the key with your administrator, then add it: ssh-keyscan -t ed25519 \(host) >> ~/.ssh/known_hosts.\(safe(committed))"
+    case .untrustedCertificate(let host, let url, let committed):
+      let ip = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+      let hint = ip
+        ? "Use the server's DNS name, not an IP address (the certificate check of this libgit2 build fails on IP addresses)."
+        : "If your team's server uses a private CA or a self-signed certificate, set KB_SSL_CA_FILE to its PEM file."
+      let loadProblem = sslCAFileProblem.map { " (\($0))" } ?? ""
+      return "The TLS certificate of \(host) (\(url)) is not trusted, so kb will not connect. \(hint)\(loadProblem)\(safe(committed))"
     case .blockedByLocalChange(let reason):
       return "Files changed while kb sync was merging (\(reason)). Your changes are committed locally; run 'kb sync' again."
     case .locked(let waited):
@@ -166,13 +175,21 @@ public struct SyncEngine {
 
     func networkError(_ e: GitError) -> SyncError {
       if let host = state.unknownHost { return .unknownHost(host: host, url: remote.url, committed: result.committed) }
+      if let host = state.untrustedCertificate {
+        return .untrustedCertificate(host: host, url: remote.url, committed: result.committed)
+      }
       if let problem = state.credentialProblem {
         return .authenticationFailed(url: remote.url, reason: problem, committed: result.committed)
       }
       if e.code == GitError.auth || e.message.lowercased().contains("authentication") || e.message.contains("401") {
         return .authenticationFailed(url: remote.url, reason: e.message, committed: result.committed)
       }
-      if e.code == GitError.certificate { return .unknownHost(host: remote.url, url: remote.url, committed: result.committed) }
+      if e.code == GitError.certificate {
+        if remote.url.hasPrefix("https://") {
+          return .untrustedCertificate(host: URL(string: remote.url)?.host ?? remote.url, url: remote.url, committed: result.committed)
+        }
+        return .unknownHost(host: remote.url, url: remote.url, committed: result.committed)
+      }
       return .unreachable(url: remote.url, reason: e.message, committed: result.committed)
     }
 

@@ -31,7 +31,7 @@ final class Sandbox: @unchecked Sendable {
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     env["NO_COLOR"] = "1"
     env["PATH"] = (kbBinary as NSString).deletingLastPathComponent + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-    for key in ["KB_DIR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "KB_SYNC_PAUSE_AT", "SSH_AUTH_SOCK"] { env[key] = nil }
+    for key in ["KB_DIR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "KB_SYNC_PAUSE_AT", "SSH_AUTH_SOCK", "KB_GIT_TOKEN", "KB_GIT_USER", "KB_SSL_CA_FILE"] { env[key] = nil }
     self.env = env
   }
 

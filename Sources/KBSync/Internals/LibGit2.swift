@@ -43,9 +43,17 @@ let libgit2Initialized: Void = {
   // KB_GIT_FSYNC=0 trades durability on power loss for speed (benchmarks against git's CLI,
   // which does not fsync loose objects by default).
   kb_git_enable_fsync_gitdir(ProcessInfo.processInfo.environment["KB_GIT_FSYNC"] == "0" ? 0 : 1)
-  if let file = ProcessInfo.processInfo.environment["KB_SSL_CA_FILE"], !file.isEmpty {
-    kb_git_set_ssl_cert_locations(file, nil)
+  _ = sslCAFileProblem
+}()
+
+/// Loads `KB_SSL_CA_FILE` (the CAs trusted for https instead of the system bundle) once, right
+/// after `git_libgit2_init`; why it could not be loaded, for the untrusted-certificate message.
+let sslCAFileProblem: String? = {
+  guard let file = ProcessInfo.processInfo.environment["KB_SSL_CA_FILE"], !file.isEmpty else { return nil }
+  guard kb_git_set_ssl_cert_locations(file, nil) == 0 else {
+    return "KB_SSL_CA_FILE=\(file) could not be loaded: \(lastError("git_libgit2_opts", -1).message)"
   }
+  return nil
 }()
 
 /// Turns a negative libgit2 return code into `GitError`. Call it right after the C call:

@@ -8,6 +8,8 @@ final class CallbackState {
   var rejections: [(ref: String, status: String)] = []
   /// The host whose key did not verify against known_hosts.
   var unknownHost: String?
+  /// The https host whose TLS certificate did not verify against the trusted CAs.
+  var untrustedCertificate: String?
   var credentialProblem: String?
   let environment: [String: String]
   let credentialFile: String?
@@ -25,6 +27,7 @@ final class CallbackState {
     credentialAttempts = 0
     rejections = []
     unknownHost = nil
+    untrustedCertificate = nil
     credentialProblem = nil
   }
 
@@ -99,10 +102,14 @@ final class CallbackState {
   }
 
   /// Keeps libgit2's verdict (known_hosts for ssh, the CA bundle for https) and remembers an
-  /// unknown host for the error message. Never accepts an unverified host.
+  /// unknown host or an untrusted certificate for the error message. Never accepts an
+  /// unverified host.
   static let certificateCheck: git_transport_certificate_check_cb = { cert, valid, host, payload in
     let state = CallbackState.from(payload)
-    if valid == 0 { state.unknownHost = host.map { String(cString: $0) } ?? "the remote host" }
+    if valid == 0 {
+      let name = host.map { String(cString: $0) } ?? "the remote host"
+      if cert?.pointee.cert_type == GIT_CERT_X509 { state.untrustedCertificate = name } else { state.unknownHost = name }
+    }
     return GIT_PASSTHROUGH.rawValue
   }
 
