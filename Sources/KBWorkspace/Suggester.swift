@@ -252,6 +252,8 @@ public final class Suggester: @unchecked Sendable {
     var stems: Set<[UInt8]>
     /// Sentences of the body (then the symptoms) with their stems, for snippets.
     var sentences: [(text: String, stems: Set<[UInt8]>)]
+    /// Whether replying needs personal details (``Workspace/needsPrivate(_:)``).
+    var needsPrivate: Bool
   }
 
   private let detailsLock = NSLock()
@@ -268,7 +270,8 @@ public final class Suggester: @unchecked Sendable {
     for text in Self.sentences(Self.bodyExample(a.body)) + a.symptoms {
       sentences.append((text, Set(ExampleModel.words(text).map(WordBM25.stem))))
     }
-    let d = Details(fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences)
+    let d = Details(
+      fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences, needsPrivate: Workspace.needsPrivate(a))
     detailsLock.withLock { detailsCache[index] = d }
     return d
   }

@@ -107,7 +107,7 @@ extension Workspace {
     let onTopic = known
     let guards = MentionGuard.check(text, settings: settings, onTopic: onTopic)
     let channel = (options.channel ?? mention.channel)?.lowercased()
-    let needsPrivate = known && Self.needsPrivate(ranked[0].answer)
+    let needsPrivate = known && suggester.details(ranked[0].index).needsPrivate
     let step = known ? (best?.fix.first ?? Self.firstSentence(ranked[0].answer)) : nil
     let context = ReplyDraft.Context(
       customer: mention.author, title: known ? best?.title : nil, step: step,
