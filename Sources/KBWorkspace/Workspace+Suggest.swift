@@ -150,7 +150,9 @@ extension Workspace {
     var steps: [String] = []
     var inFix = false
     for line in body.split(separator: "\n") {
-      let t = String(line.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+      var trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+      while let last = trimmed.last, last == " " || last == "\t" || last == "\r" { trimmed = trimmed.dropLast() }
+      let t = String(trimmed)
       if t.hasPrefix("#") {
         if inFix { break }
         let heading = t.drop(while: { $0 == "#" || $0 == " " }).lowercased()
