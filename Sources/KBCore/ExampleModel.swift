@@ -155,20 +155,33 @@ public struct ExampleModel: Sendable {
     // Keep each class's best `top` cosines and how many examples it has.
     var kept = [Float](repeating: 0, count: classCount * top)
     var examplesPerClass = [Int32](repeating: 0, count: classCount)
-    for (i, c) in cosine.enumerated() {
-      let cls = Int(exampleClass[i])
-      examplesPerClass[cls] += 1
-      guard c > 0 else { continue }
-      mean[cls] += c
-      let base = cls * top
-      // Insert c into the sorted (descending) slots.
-      var j = top - 1
-      guard c > kept[base + j] else { continue }
-      while j > 0, kept[base + j - 1] < c {
-        kept[base + j] = kept[base + j - 1]
-        j -= 1
+    // Unchecked buffers: every example's class is below `classCount` (built so, or checked when
+    // read from the cache file), and this loop runs over every example for every query.
+    cosine.withUnsafeBufferPointer { cos in
+      exampleClass.withUnsafeBufferPointer { classes in
+        kept.withUnsafeMutableBufferPointer { kept in
+          mean.withUnsafeMutableBufferPointer { mean in
+            examplesPerClass.withUnsafeMutableBufferPointer { perClass in
+              for i in 0..<cos.count {
+                let c = cos[i]
+                let cls = Int(classes[i])
+                perClass[cls] &+= 1
+                guard c > 0 else { continue }
+                mean[cls] += c
+                let base = cls * top
+                // Insert c into the sorted (descending) slots.
+                var j = top - 1
+                guard c > kept[base + j] else { continue }
+                while j > 0, kept[base + j - 1] < c {
+                  kept[base + j] = kept[base + j - 1]
+                  j -= 1
+                }
+                kept[base + j] = c
+              }
+            }
+          }
+        }
       }
-      kept[base + j] = c
     }
     for cls in 0..<classCount {
       let n = min(top, Int(examplesPerClass[cls]))

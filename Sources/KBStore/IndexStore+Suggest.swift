@@ -11,6 +11,16 @@ public struct SuggestAnswer: Sendable, Equatable {
   public var symptoms: [String]
   public var tags: String
   public var body: String
+
+  public init(rowid: Int64, id: String, path: String, title: String, symptoms: [String], tags: String, body: String) {
+    self.rowid = rowid
+    self.id = id
+    self.path = path
+    self.title = title
+    self.symptoms = symptoms
+    self.tags = tags
+    self.body = body
+  }
 }
 
 /// A case that links to an answer, with what its journal says about the fix.

@@ -122,6 +122,25 @@ public final class Suggester: @unchecked Sendable {
     self.vocabulary = vocabulary
   }
 
+  /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
+  init(
+    store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, words: WordBM25,
+    classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
+  ) {
+    self.store = store
+    self.state = state
+    self.answers = answers
+    self.model = model
+    self.words = words
+    self.classOfAnswer = classOfAnswer
+    var indexOfRowid: [Int64: Int] = [:]
+    indexOfRowid.reserveCapacity(answers.count)
+    for (i, a) in answers.enumerated() { indexOfRowid[a.rowid] = i }
+    self.indexOfRowid = indexOfRowid
+    self.evidence = evidence
+    self.vocabulary = vocabulary
+  }
+
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
   static func bodyExample(_ body: String) -> String {
     var out = ""
@@ -233,6 +252,8 @@ public final class Suggester: @unchecked Sendable {
     var stems: Set<[UInt8]>
     /// Sentences of the body (then the symptoms) with their stems, for snippets.
     var sentences: [(text: String, stems: Set<[UInt8]>)]
+    /// Whether replying needs personal details (``Workspace/needsPrivate(_:)``).
+    var needsPrivate: Bool
   }
 
   private let detailsLock = NSLock()
@@ -249,7 +270,8 @@ public final class Suggester: @unchecked Sendable {
     for text in Self.sentences(Self.bodyExample(a.body)) + a.symptoms {
       sentences.append((text, Set(ExampleModel.words(text).map(WordBM25.stem))))
     }
-    let d = Details(fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences)
+    let d = Details(
+      fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences, needsPrivate: Workspace.needsPrivate(a))
     detailsLock.withLock { detailsCache[index] = d }
     return d
   }
@@ -291,7 +313,16 @@ extension Workspace {
     let state = try store.contentState()
     let key = indexPath
     if let cached = Self.suggesterCache.get(key), cached.state == state { return cached }
-    let suggester = Suggester(store: store, corpus: try store.suggestCorpus())
+    // Then the model saved on disk by an earlier process for this index state; else build it
+    // from the index and save it (best effort: a read-only `.kb/` only costs the next start-up).
+    let cache = SuggestModelCache(path: suggestModelPath)
+    let suggester: Suggester
+    if cache.enabled, let loaded = cache.load(state: state, store: store) {
+      suggester = loaded
+    } else {
+      suggester = Suggester(store: store, corpus: try store.suggestCorpus())
+      if cache.enabled { cache.save(suggester) }
+    }
     Self.suggesterCache.set(key, suggester)
     return suggester
   }

@@ -107,7 +107,7 @@ extension Workspace {
     let onTopic = known
     let guards = MentionGuard.check(text, settings: settings, onTopic: onTopic)
     let channel = (options.channel ?? mention.channel)?.lowercased()
-    let needsPrivate = known && Self.needsPrivate(ranked[0].answer)
+    let needsPrivate = known && suggester.details(ranked[0].index).needsPrivate
     let step = known ? (best?.fix.first ?? Self.firstSentence(ranked[0].answer)) : nil
     let context = ReplyDraft.Context(
       customer: mention.author, title: known ? best?.title : nil, step: step,
@@ -150,7 +150,9 @@ extension Workspace {
     var steps: [String] = []
     var inFix = false
     for line in body.split(separator: "\n") {
-      let t = String(line.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+      var trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+      while let last = trimmed.last, last == " " || last == "\t" || last == "\r" { trimmed = trimmed.dropLast() }
+      let t = String(trimmed)
       if t.hasPrefix("#") {
         if inFix { break }
         let heading = t.drop(while: { $0 == "#" || $0 == " " }).lowercased()

@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+
+/// The on-disk model cache (`.kb/suggest-model.bin`) seen from outside: separate `kb` processes
+/// on a real knowledge base folder, their full JSON outputs compared with and without the cache.
+private final class CacheKB {
+  let root = NSTemporaryDirectory() + "kb-suggest-cache-\(UUID().uuidString)"
+  var cacheFile: String { root + "/.kb/suggest-model.bin" }
+
+  static let binary: String = {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<3 {
+      let candidate = dir.appendingPathComponent("kb").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      dir = dir.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent(".build/debug/kb").path
+  }()
+
+  static let mentions = [
+    "my iphone keeps getting the same text over and over, how do I stop it??",
+    "zyxel box flashing amber again, no internet",
+    "where is my money back, ordered 2 weeks ago",
+    "battery dies by lunch since the update",
+    "what time does the parade start on saturday?",
+  ].map { #"{"text": "\#($0)", "author": "@ana", "channel": "twitter"}"# }.joined(separator: "\n") + "\n"
+
+  init() throws {
+    let answers: [(String, String, String, String)] = [
+      ("iphone-sms-repeats", "iPhone shows the same text message again and again", "the same SMS keeps arriving over and over",
+       "1. Turn the iPhone off for two minutes, then on again.\n2. Turn iMessage off and on."),
+      ("router-orange-light", "Router light blinking orange", "no internet and the hub blinks orange",
+       "1. Check the cable.\n2. Restart the router."),
+      ("router-restart", "Router light blinking orange", "wifi down after a power cut", "1. Hold reset for 10 seconds."),
+      ("refund-not-showing", "Refund not showing on my account", "where is my refund", "1. Check the refund date in the app."),
+      ("iphone-battery-drain", "iPhone battery drains fast after an update", "phone gets hot and the battery drops",
+       "1. Check Battery Health.\n2. Turn off Background App Refresh."),
+    ]
+    for (id, title, symptom, steps) in answers { try answer(id, title: title, symptom: symptom, steps: steps) }
+    // An open case with a customer's own words for the router fix: it teaches nothing until resolved.
+    try write("cases/2024/10/c1.md", """
+      ---
+      id: c1
+      type: case
+      status: open
+      channel: twitter
+      customer: "@someone"
+      opened: 2024-10-20T16:05:00Z
+      answer: router-orange-light
+      ---
+
+      > my zyxel box is flashing amber since the storm
+
+      ## Journal
+
+      - 2024-10-20T16:05:00Z · Jason Reyes · opened · From twitter.
+
+      """)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: root) }
+
+  func write(_ relative: String, _ text: String) throws {
+    let path = root + "/" + relative
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+  }
+
+  func answer(_ id: String, title: String, symptom: String, steps: String) throws {
+    try write("answers/\(id).md", """
+      ---
+      id: \(id)
+      type: answer
+      title: "\(title)"
+      symptoms:
+        - "\(symptom)"
+      ---
+
+      ## Fix
+
+      \(steps)
+      """)
+  }
+
+  func run(_ arguments: [String], stdin: String = "", cache: Bool = true) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Self.binary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["KB_DIR"] = nil
+    env["KB_SUGGEST_CACHE"] = cache ? nil : "0"
+    // Same dictionary order in every process, so that separate builds of the model are byte-equal.
+    env["SWIFT_DETERMINISTIC_HASHING"] = "1"
+    env["GIT_AUTHOR_NAME"] = "Tina Park"
+    p.environment = env
+    let i = Pipe(), o = Pipe(), e = Pipe()
+    p.standardInput = i
+    p.standardOutput = o
+    p.standardError = e
+    try p.run()
+    i.fileHandleForWriting.write(Data(stdin.utf8))
+    try i.fileHandleForWriting.close()
+    let out = o.fileHandleForReading.readDataToEndOfFile()
+    let err = e.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+  }
+
+  /// `kb suggest --jsonl --limit 5` over the mentions: the full JSON output.
+  func suggest(cache: Bool = true) throws -> String {
+    let r = try run(["suggest", "--kb", root, "--jsonl", "--limit", "5", "--as", "Jason Reyes"], stdin: Self.mentions, cache: cache)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.split(separator: "\n").count == 5)
+    return r.stdout
+  }
+
+  /// The cache file's inode: a rewrite (temporary file renamed into place) changes it.
+  func cacheInode() -> UInt64? {
+    var st = stat()
+    guard stat(cacheFile, &st) == 0 else { return nil }
+    return UInt64(st.st_ino)
+  }
+
+  func cacheBytes() -> Data? { FileManager.default.contents(atPath: cacheFile) }
+
+  func firstIDs(_ output: String) throws -> [String] {
+    try output.split(separator: "\n").map { line in
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      let suggestions = try #require(json["suggestions"] as? [[String: Any]])
+      return suggestions.first?["id"] as? String ?? ""
+    }
+  }
+}
+
+@Suite struct SuggestModelCacheTests {
+  @Test func cacheIsUsedWhenTheIndexIsUnchangedAndRankingsAreIdentical() throws {
+    let kb = try CacheKB()
+    let cold = try kb.suggest(cache: false)
+    #expect(kb.cacheInode() == nil, "KB_SUGGEST_CACHE=0 writes no cache")
+    let built = try kb.suggest()
+    let inode = try #require(kb.cacheInode(), "the first run saves the model")
+    let bytes = kb.cacheBytes()
+    let loaded = try kb.suggest()
+    #expect(kb.cacheInode() == inode, "an unchanged index reuses the file, not rebuilds it")
+    #expect(kb.cacheBytes() == bytes)
+    #expect(built == cold)
+    #expect(loaded == cold)
+    #expect(try kb.firstIDs(loaded).first == "iphone-sms-repeats")
+  }
+
+  @Test func changingAnAnswerInvalidatesTheCache() throws {
+    let kb = try CacheKB()
+    let before = try kb.suggest()
+    let inode = try #require(kb.cacheInode())
+    // The refund answer learns the customers' words for a late refund.
+    try kb.answer(
+      "refund-not-showing", title: "Refund not showing on my account",
+      symptom: "ordered two weeks ago and still no money back", steps: "1. Check the refund date in the app.")
+    let after = try kb.suggest()
+    #expect(kb.cacheInode() != inode, "the changed answer rebuilt the cache")
+    #expect(after == (try kb.suggest(cache: false)))
+    // The new symptom is the refund answer's snippet now, its words in bold.
+    #expect(after.contains("**ordered** two **weeks** **ago** and still no **money** **back**"))
+    #expect(!before.contains("still no"))
+    #expect(try kb.suggest() == after)
+  }
+
+  @Test func resolvingACaseInvalidatesTheCache() throws {
+    let kb = try CacheKB()
+    let before = try kb.suggest()
+    #expect(before.contains(#""evidence":{"cases":1,"failed":0,"held":0}"#))
+    let inode = try #require(kb.cacheInode())
+    let bytes = try #require(kb.cacheBytes())
+    let r = try kb.run(["case", "resolve", "--kb", kb.root, "c1", "--answer", "router-orange-light", "--as", "Jason Reyes"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let after = try kb.suggest()
+    #expect(kb.cacheInode() != inode)
+    #expect(kb.cacheBytes() != bytes, "the resolved case's complaint is now an example")
+    #expect(after == (try kb.suggest(cache: false)))
+    #expect(after != before)
+  }
+
+  @Test func aCorruptOrTruncatedCacheFileIsIgnoredAndRebuilt() throws {
+    let kb = try CacheKB()
+    let cold = try kb.suggest(cache: false)
+    _ = try kb.suggest()
+    let good = try #require(kb.cacheBytes())
+    #expect(good.count > 64)
+    var flipped = good
+    flipped[good.count / 2] ^= 0x5A
+    var tail = good
+    tail.replaceSubrange((good.count - 12)..<good.count, with: [UInt8](repeating: 0xFF, count: 12))
+    let damaged: [(String, Data)] = [
+      ("truncated in the payload", good.prefix(good.count / 2)),
+      ("truncated in the header", good.prefix(10)),
+      ("empty", Data()),
+      ("one byte flipped", flipped),
+      ("tail overwritten", tail),
+      ("not a model", Data("hello, world\n".utf8)),
+    ]
+    for (what, data) in damaged {
+      try data.write(to: URL(fileURLWithPath: kb.cacheFile))
+      let out = try kb.suggest()
+      #expect(out == cold, "\(what)")
+      #expect(kb.cacheBytes() == good, "\(what): rebuilt and rewritten")
+    }
+    // A directory where the file should be: suggest still works, just without a cache.
+    try FileManager.default.removeItem(atPath: kb.cacheFile)
+    try FileManager.default.createDirectory(atPath: kb.cacheFile, withIntermediateDirectories: false)
+    #expect(try kb.suggest() == cold)
+  }
+}
