@@ -8,9 +8,7 @@ import Testing
 
 /// Runs the built `kb` (`.build/debug/kb`) in a temporary knowledge base.
 struct KBProcess {
-  static let binary = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent(".build/debug/kb").path
+  static let binary = BuiltKB.path
 
   let root: String
 

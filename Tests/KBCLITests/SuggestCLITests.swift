@@ -3,16 +3,7 @@ import Testing
 
 /// `kb suggest` driven as a script would: the built binary as a subprocess, a real KB folder.
 private enum SuggestCLI {
-  static let binary: String = {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<3 {
-      let candidate = dir.appendingPathComponent("kb").path
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent(".build/debug/kb").path
-  }()
+  static let binary = BuiltKB.path
 
   static func process(_ arguments: [String]) -> (Process, stdin: Pipe, stdout: Pipe, stderr: Pipe) {
     let p = Process()

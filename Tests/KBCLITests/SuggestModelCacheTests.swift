@@ -7,16 +7,7 @@ private final class CacheKB {
   let root = NSTemporaryDirectory() + "kb-suggest-cache-\(UUID().uuidString)"
   var cacheFile: String { root + "/.kb/suggest-model.bin" }
 
-  static let binary: String = {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<3 {
-      let candidate = dir.appendingPathComponent("kb").path
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-      dir = dir.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent(".build/debug/kb").path
-  }()
+  static let binary = BuiltKB.path
 
   static let mentions = [
     "my iphone keeps getting the same text over and over, how do I stop it??",
