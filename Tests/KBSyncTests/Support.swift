@@ -5,10 +5,19 @@ import Testing
   import Glibc
 #endif
 
-/// The built `kb` (`swift build --build-tests` puts it beside the tests).
+/// The built `kb` (`swift build --build-tests` puts it beside the test bundle, also with
+/// `--scratch-path`), else `.build/debug/kb` in the package.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent().path
-let kbBinary = packageRoot + "/.build/debug/kb"
+let kbBinary: String = {
+  var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+  for _ in 0..<3 {
+    let candidate = dir.appendingPathComponent("kb").path
+    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    dir = dir.deletingLastPathComponent()
+  }
+  return packageRoot + "/.build/debug/kb"
+}()
 
 struct Run {
   var status: Int32
@@ -31,7 +40,7 @@ final class Sandbox: @unchecked Sendable {
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     env["NO_COLOR"] = "1"
     env["PATH"] = (kbBinary as NSString).deletingLastPathComponent + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-    for key in ["KB_DIR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "KB_SYNC_PAUSE_AT", "SSH_AUTH_SOCK", "KB_GIT_TOKEN", "KB_GIT_USER", "KB_SSL_CA_FILE"] { env[key] = nil }
+    for key in ["KB_DIR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "KB_SYNC_PAUSE_AT", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "KB_SSH_KEY", "KB_SSH_PASSPHRASE", "KB_GIT_TOKEN", "KB_GIT_USER", "KB_SSL_CA_FILE"] { env[key] = nil }
     self.env = env
   }
 

@@ -11,6 +11,8 @@ final class CallbackState {
   /// The https host whose TLS certificate did not verify against the trusted CAs.
   var untrustedCertificate: String?
   var credentialProblem: String?
+  /// The ssh key sources offered so far in this operation, in order.
+  var sshTried: [SSHKeySource] = []
   let environment: [String: String]
   let credentialFile: String?
   let progress: ((String) -> Void)?
@@ -29,6 +31,7 @@ final class CallbackState {
     unknownHost = nil
     untrustedCertificate = nil
     credentialProblem = nil
+    sshTried = []
   }
 
   /// Sets libgit2's callbacks with `self` as payload. Keep `self` alive during the operation.
@@ -44,32 +47,33 @@ final class CallbackState {
     Unmanaged<CallbackState>.fromOpaque(payload!).takeUnretainedValue()
   }
 
-  /// ssh: the agent, then a key file (`KB_SSH_KEY`, else `~/.ssh/id_ed25519`); https: a token
-  /// from `KB_GIT_TOKEN` or the credential file. At most three attempts: libgit2 asks again after
-  /// every failure.
+  /// ssh: the key file in `KB_SSH_KEY` when set (and only that); else the keys in ssh-agent
+  /// when `SSH_AUTH_SOCK` names a live agent, then `~/.ssh/id_ed25519` (see `SSHKeySource`);
+  /// https: a token from `KB_GIT_TOKEN` or the credential file. libgit2 asks again after every
+  /// refusal (with the agent it would offer the same keys forever), so each ssh source is
+  /// offered once, and there are at most three requests in all.
   static let credentials: git_credential_acquire_cb = { out, url, userFromURL, allowed, payload in
     let state = CallbackState.from(payload)
     state.credentialAttempts += 1
     guard state.credentialAttempts <= 3 else {
-      state.credentialProblem = "the remote refused the credentials"
+      state.credentialProblem = state.sshTried.isEmpty ? "the remote refused the credentials" : state.sshRefused()
       git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "authentication failed")
       return GIT_EAUTH.rawValue
     }
     let user = userFromURL.map { String(cString: $0) } ?? state.token().user ?? "git"
     if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
-      let home = state.environment["HOME"] ?? NSHomeDirectory()
-      let keyPath = state.environment["KB_SSH_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.ssh/id_ed25519"
-      let useAgent = state.environment["SSH_AUTH_SOCK"].map { !$0.isEmpty } ?? false
-      if useAgent && state.credentialAttempts == 1 {
-        return git_credential_ssh_key_from_agent(out, user)
-      }
-      guard FileManager.default.fileExists(atPath: keyPath) else {
-        state.credentialProblem = "no ssh key: start ssh-agent with your key, or set KB_SSH_KEY to an ed25519 key file"
+      guard let source = state.sshSources().first(where: { !state.sshTried.contains($0) }) else {
+        state.credentialProblem = state.sshTried.isEmpty ? state.noSSHKey() : state.sshRefused()
         git_error_set_str(Int32(GIT_ERROR_SSH.rawValue), "no ssh key available")
         return GIT_EAUTH.rawValue
       }
-      let passphrase = state.environment["KB_SSH_PASSPHRASE"]
-      return git_credential_ssh_key_new(out, user, nil, keyPath, passphrase)
+      state.sshTried.append(source)
+      switch source {
+      case .agent:
+        return git_credential_ssh_key_from_agent(out, user)
+      case .explicitFile(let path), .defaultFile(let path):
+        return git_credential_ssh_key_new(out, user, nil, path, state.environment["KB_SSH_PASSPHRASE"])
+      }
     }
     if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
       let (tokenUser, token) = state.token()
@@ -84,6 +88,73 @@ final class CallbackState {
       return git_credential_username_new(out, user)
     }
     return GIT_PASSTHROUGH.rawValue
+  }
+
+  /// Where an ssh key may come from, in the order they are offered.
+  enum SSHKeySource: Equatable {
+    /// `KB_SSH_KEY`: the user chose this file, so nothing else is offered.
+    case explicitFile(String)
+    /// The keys held by the ssh-agent at `SSH_AUTH_SOCK` (libssh2 offers each in turn).
+    case agent
+    /// `~/.ssh/id_ed25519`.
+    case defaultFile(String)
+  }
+
+  /// `KB_SSH_KEY` if set; else the agent (when `SSH_AUTH_SOCK` accepts a connection), then
+  /// `~/.ssh/id_ed25519` if it exists.
+  func sshSources() -> [SSHKeySource] {
+    if let file = environment["KB_SSH_KEY"], !file.isEmpty {
+      return FileManager.default.fileExists(atPath: file) ? [.explicitFile(file)] : []
+    }
+    var sources: [SSHKeySource] = []
+    if let socket = environment["SSH_AUTH_SOCK"], !socket.isEmpty, Self.agentAnswers(at: socket) { sources.append(.agent) }
+    let file = (environment["HOME"] ?? NSHomeDirectory()) + "/.ssh/id_ed25519"
+    if FileManager.default.fileExists(atPath: file) { sources.append(.defaultFile(file)) }
+    return sources
+  }
+
+  /// Why no key could be offered. Names variables and the standard file, never a socket path.
+  func noSSHKey() -> String {
+    if let file = environment["KB_SSH_KEY"], !file.isEmpty {
+      return "KB_SSH_KEY names a key file that does not exist"
+    }
+    let socket = environment["SSH_AUTH_SOCK"].map { !$0.isEmpty } ?? false
+    return socket
+      ? "no ssh key: no ssh-agent answers at SSH_AUTH_SOCK and there is no ~/.ssh/id_ed25519; start ssh-agent and add your key (ssh-add), or set KB_SSH_KEY to an ed25519 key file"
+      : "no ssh key: start ssh-agent and add your key (ssh-add), or set KB_SSH_KEY to an ed25519 key file"
+  }
+
+  /// What was offered and refused.
+  func sshRefused() -> String {
+    let names = sshTried.map { source -> String in
+      switch source {
+      case .explicitFile: return "the key file in KB_SSH_KEY"
+      case .agent: return "the keys in ssh-agent (see 'ssh-add -l')"
+      case .defaultFile: return "~/.ssh/id_ed25519"
+      }
+    }
+    return "the server accepted none of the ssh keys offered: " + names.joined(separator: ", then ")
+  }
+
+  /// Whether something accepts connections on the agent's Unix socket (a stale SSH_AUTH_SOCK
+  /// would otherwise end the connection with libssh2's "failed connecting with agent").
+  static func agentAnswers(at path: String) -> Bool {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      raw.copyBytes(from: bytes)
+      raw[bytes.count] = 0
+    }
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+      }
+    }
   }
 
   /// `KB_GIT_TOKEN` (and `KB_GIT_USER`), else `token = …` / `username = …` lines in the
