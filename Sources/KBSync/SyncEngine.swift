@@ -35,7 +35,13 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
     case .unreachable(let url, let reason, let committed):
       return "Could not reach the remote \(url): \(reason).\(safe(committed))"
     case .authenticationFailed(let url, let reason, let committed):
-      return "Authentication to \(url) failed: \(reason). For ssh use an ed25519 key in ssh-agent or KB_SSH_KEY; for https set KB_GIT_TOKEN or .kb/credentials.\(safe(committed))"
+      let ssh = "kb offers KB_SSH_KEY if set, else ssh-agent's keys (SSH_AUTH_SOCK), then ~/.ssh/id_ed25519; use ed25519 keys."
+      let https = "kb takes the token from KB_GIT_TOKEN, else from 'token = …' in .kb/credentials."
+      let scpLike = !url.contains("://") && GitRemote.localPath(of: url, relativeTo: "/") == nil
+      let isSSH = scpLike || ["ssh://", "ssh+git://", "git+ssh://"].contains { url.hasPrefix($0) }
+      let hint = url.hasPrefix("https://") || url.hasPrefix("http://") ? https
+        : isSSH ? ssh : "For ssh use an ed25519 key in ssh-agent or KB_SSH_KEY; for https set KB_GIT_TOKEN or .kb/credentials."
+      return "Authentication to \(url) failed: \(reason). \(hint)\(safe(committed))"
     case .unknownHost(let host, let url, let committed):
       return "The host key of \(host) (\(url)) is not in ~/.ssh/known_hosts, so kb will not connect. Check the key with your administrator, then add it: ssh-keyscan -t ed25519 \(host) >> ~/.ssh/known_hosts.\(safe(committed))"
     case .untrustedCertificate(let host, let url, let committed):
