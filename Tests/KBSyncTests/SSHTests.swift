@@ -186,6 +186,12 @@ import Testing
     #expect(!r.stderr.contains(stale))
     outputs.append(r)
 
+    // An agent that holds no key at all.
+    #expect(try agent.removeAll().ok)
+    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    #expect(r.status == 1 && r.stderr.contains("offered: the keys in ssh-agent (see 'ssh-add -l')."), "\(r.stderr)")
+    outputs.append(r)
+
     // The agent gets the good key back: the pending edit goes out; Alice receives everything.
     #expect(try agent.add(server.goodKey).ok)
     r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
