@@ -143,11 +143,16 @@ public struct SyncEngine {
     }
   }
 
-  /// `KB_SYNC_TRACE=1`: each step's time on stderr.
+  /// `KB_SYNC_TRACE=1`: each step's time (wall since the first step, CPU since the process
+  /// started) on stderr.
   private static let traceStart: Date? = ProcessInfo.processInfo.environment["KB_SYNC_TRACE"] == nil ? nil : Date()
-  public static func trace(_ step: String) {
+  public static func trace(_ step: @autoclosure () -> String) {
     guard let start = traceStart else { return }
-    FileHandle.standardError.write(Data("kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms \(step)\n".utf8))
+    var cpu = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu)
+    let cpuMS = cpu.tv_sec * 1000 + cpu.tv_nsec / 1_000_000
+    FileHandle.standardError.write(
+      Data("kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms (cpu \(cpuMS) ms) \(step())\n".utf8))
   }
 
   private func pause(_ point: String) {
@@ -170,7 +175,8 @@ public struct SyncEngine {
 
     // 1. Make local edits durable first.
     let commitLocal = { () throws -> GitOID? in
-      try repo.stageAll(prefix: prefix)
+      let staged = try repo.stageAll(prefix: prefix)
+      Self.trace("staged (\(staged.rehashed.count) re-hashed, \(staged.added.count) new, \(staged.removed.count) gone)")
       return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
     pause("commit")
@@ -232,6 +238,7 @@ public struct SyncEngine {
             message = "kb sync: merge"
           }
           let paths = try repo.diff(fromCommit: current, toCommit: newHead).map(\.path)
+          Self.trace("diffed")
           let checkoutError = Self.attempt { () throws(GitError) in
             try repo.checkoutSafely(tree: try repo.treeID(ofCommit: newHead), paths: paths)
           }
@@ -243,6 +250,7 @@ public struct SyncEngine {
             if let c = try commitLocal() { result.committed = c.description }
             continue
           }
+          Self.trace("checked out")
           pause("merge")
           guard try repo.compareAndSwap(branch, to: newHead, from: current, message: message) else { continue }
           ours = newHead

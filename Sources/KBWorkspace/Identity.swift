@@ -1,4 +1,5 @@
 import Foundation
+import KBSync
 
 /// The agent's identity: who signs journal entries and commits.
 ///
@@ -41,26 +42,16 @@ public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
         if parts[0] == "email" { email = parts[1] }
       }
     }
-    if name == nil { name = gitConfig("user.name", root: root) }
-    if email == nil { email = gitConfig("user.email", root: root) }
+    if name == nil { name = gitConfig("user.name", root: root, environment: environment) }
+    if email == nil { email = gitConfig("user.email", root: root, environment: environment) }
     if name == nil { name = environment["GIT_AUTHOR_NAME"] }
     if email == nil { email = environment["GIT_AUTHOR_EMAIL"] }
     guard let name, !name.isEmpty else { return nil }
     return Identity(name: name, email: email)
   }
 
-  static func gitConfig(_ key: String, root: String) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git", "-C", root, "config", "--get", key]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    return value.isEmpty ? nil : value
+  static func gitConfig(_ key: String, root: String, environment: [String: String]) -> String? {
+    KBRepository.configValue(key, at: root, environment: environment)
   }
+
 }

@@ -65,9 +65,11 @@ extension Workspace {
     merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = .fromEnvironment(), lockTimeout: Double = 10,
     identity: Identity? = nil
   ) throws -> SyncReport {
+    SyncEngine.trace("workspace open")
     guard let identity = identity ?? Identity.current(in: root) else { throw SyncError.noIdentity }
     let started = Date()
     return try withSyncLock(timeout: lockTimeout) {
+      SyncEngine.trace("identity, lock")
       var options = options
       if options.credentialFile == nil { options.credentialFile = root + "/.kb/credentials" }
       let engine = SyncEngine(kbRoot: root, merger: merger, options: options)

@@ -173,39 +173,6 @@ final class GitRepository {
 
   // MARK: Index, commits
 
-  /// Stages every change under `prefix` (a folder relative to the work tree, `""` for all):
-  /// new and modified files (ignored ones skipped), and deletions. Never `.kb/`. One status scan,
-  /// then per-path index updates; the index is written only when something changed.
-  func stageAll(prefix: String) throws(GitError) {
-    var options = git_status_options()
-    git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION))
-    options.show = GIT_STATUS_SHOW_WORKDIR_ONLY
-    options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
-    let list = try withStrArray(prefix.isEmpty ? [] : [prefix]) { (array) throws(GitError) -> GitHandle in
-      if !prefix.isEmpty { options.pathspec = array.pointee }
-      return GitHandle(try make("git_status_list_new") { git_status_list_new(&$0, pointer, &options) }, free: git_status_list_free)
-    }
-    let count = git_status_list_entrycount(list.pointer)
-    guard count > 0 else { return }
-    let index = GitHandle(try make("git_repository_index") { git_repository_index(&$0, pointer) }, free: git_index_free)
-    var changed = false
-    for i in 0..<count {
-      guard let e = git_status_byindex(list.pointer, i)?.pointee, let delta = e.index_to_workdir?.pointee else { continue }
-      let flags = e.status.rawValue
-      guard let cPath = delta.new_file.path ?? delta.old_file.path else { continue }
-      let path = String(cString: cPath)
-      if path.hasPrefix(".kb/") || path.contains("/.kb/") || path.contains(".kb-tmp-") { continue }
-      if flags & GIT_STATUS_WT_DELETED.rawValue != 0 {
-        try check("git_index_remove_bypath", git_index_remove_bypath(index.pointer, path))
-        changed = true
-      } else if flags & (GIT_STATUS_WT_NEW.rawValue | GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue) != 0 {
-        try check("git_index_add_bypath", git_index_add_bypath(index.pointer, path))
-        changed = true
-      }
-    }
-    if changed { try check("git_index_write", git_index_write(index.pointer)) }
-  }
-
   /// Commits the index on HEAD (a compare-and-swap on HEAD) when its tree differs from HEAD's.
   /// Returns the new commit, or `nil` when there was nothing to commit.
   ///
@@ -262,23 +229,61 @@ final class GitRepository {
     var kind: Kind
   }
 
-  /// The paths that differ between two trees (`nil`: the empty tree).
+  /// The paths that differ between two trees (`nil`: the empty tree), sorted.
+  ///
+  /// Sub-trees with the same id on both sides are skipped without being read, so the cost follows
+  /// the size of the change, not of the knowledge base (`git_diff_tree_to_tree` walks every entry:
+  /// 9 ms for two trees of 10,000 documents that differ in ten). Renames are not detected
+  /// (a rename is a deletion and an addition), as everywhere in kb's sync.
   func diff(from old: GitOID?, to new: GitOID?) throws(GitError) -> [TreeChange] {
-    let oldTree = try old.map { (o) throws(GitError) in try tree(o) }
-    let newTree = try new.map { (o) throws(GitError) in try tree(o) }
-    let diff = GitHandle(
-      try make("git_diff_tree_to_tree") { git_diff_tree_to_tree(&$0, pointer, oldTree?.pointer, newTree?.pointer, nil) },
-      free: git_diff_free)
     var out: [TreeChange] = []
-    for i in 0..<git_diff_num_deltas(diff.pointer) {
-      guard let delta = git_diff_get_delta(diff.pointer, i)?.pointee else { continue }
-      switch delta.status {
-      case GIT_DELTA_ADDED: out.append(TreeChange(path: String(cString: delta.new_file.path), kind: .added))
-      case GIT_DELTA_DELETED: out.append(TreeChange(path: String(cString: delta.old_file.path), kind: .deleted))
-      default: out.append(TreeChange(path: String(cString: delta.new_file.path), kind: .modified))
+    try diffTrees(old, new, prefix: "", into: &out)
+    return out.sorted { $0.path < $1.path }
+  }
+
+  /// Appends the differences between two trees (`nil`: absent) under `prefix`. Entries are looked
+  /// up by name in the other tree (libgit2's binary search), so unchanged entries cost no string.
+  private func diffTrees(_ old: GitOID?, _ new: GitOID?, prefix: String, into out: inout [TreeChange]) throws(GitError) {
+    if old == new { return }
+    let a = try old.map { (o) throws(GitError) in try tree(o) }
+    let b = try new.map { (o) throws(GitError) in try tree(o) }
+    func isTree(_ e: OpaquePointer) -> Bool { git_tree_entry_type(e) == GIT_OBJECT_TREE }
+    func oid(_ e: OpaquePointer) -> GitOID { GitOID(git_tree_entry_id(e).pointee) }
+    func all(_ e: OpaquePointer, _ kind: TreeChange.Kind, _ path: String) throws(GitError) {
+      if !isTree(e) { out.append(TreeChange(path: path, kind: kind)); return }
+      try diffTrees(kind == .deleted ? oid(e) : nil, kind == .added ? oid(e) : nil, prefix: path + "/", into: &out)
+    }
+    if let a {
+      for i in 0..<git_tree_entrycount(a.pointer) {
+        guard let x = git_tree_entry_byindex(a.pointer, i) else { continue }
+        let nameC = git_tree_entry_name(x)
+        guard let y = b.flatMap({ git_tree_entry_byname($0.pointer, nameC) }) else {
+          try all(x, .deleted, prefix + String(cString: nameC!))
+          continue
+        }
+        if git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(y)) == 1,
+          git_tree_entry_filemode(x) == git_tree_entry_filemode(y)
+        {
+          continue
+        }
+        let path = prefix + String(cString: nameC!)
+        switch (isTree(x), isTree(y)) {
+        case (true, true): try diffTrees(oid(x), oid(y), prefix: path + "/", into: &out)
+        case (false, false): out.append(TreeChange(path: path, kind: .modified))
+        default:
+          try all(x, .deleted, path)
+          try all(y, .added, path)
+        }
       }
     }
-    return out
+    if let b {
+      for i in 0..<git_tree_entrycount(b.pointer) {
+        guard let y = git_tree_entry_byindex(b.pointer, i) else { continue }
+        let nameC = git_tree_entry_name(y)
+        if let a, git_tree_entry_byname(a.pointer, nameC) != nil { continue }
+        try all(y, .added, prefix + String(cString: nameC!))
+      }
+    }
   }
 
   func diff(fromCommit old: GitOID?, toCommit new: GitOID?) throws(GitError) -> [TreeChange] {
