@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import KBSync
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// kb's own staging (one lstat per file against the index) and tree diff (equal sub-trees
+/// skipped), checked against what git's command line says about the same repository.
+@Suite struct StageTests {
+  /// A repository with a first commit made by git's command line.
+  func repository(_ box: Sandbox) throws -> String {
+    let path = box.dir + "/repo"
+    try box.git(["init", "-q", "-b", "main", path], in: box.dir)
+    try box.configure(path, name: "alice")
+    try box.write("*.log\nbuild/\n", to: path + "/.gitignore")
+    for i in 0..<30 { try box.write("answer \(i)\n", to: path + "/answers/a\(i).md") }
+    try box.write("case\n", to: path + "/cases/2024/10/c1.md")
+    try box.write("old\n", to: path + "/answers/becomes-folder.md")
+    try box.write("#!/bin/sh\n", to: path + "/tool.sh")
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "first"], in: path)
+    return path
+  }
+
+  /// `git status --porcelain` lines, sorted.
+  func status(_ box: Sandbox, _ path: String) throws -> [String] {
+    try box.git(["status", "--porcelain", "--untracked-files=all"], in: path).stdout
+      .split(separator: "\n").map(String.init).sorted()
+  }
+
+  @Test func stagesExactlyWhatGitAddAllWould() throws {
+    let box = try Sandbox("stage")
+    let path = try repository(box)
+    let repo = try GitRepository(openingExactly: path)
+    #expect(try repo.stageAll(prefix: "") == GitRepository.StageReport(), "a clean tree stages nothing")
+
+    // Same size, new content, in place.
+    try "answer X\n".write(toFile: path + "/answers/a3.md", atomically: false, encoding: .utf8)
+    try FileManager.default.removeItem(atPath: path + "/answers/a4.md")
+    try box.write("new\n", to: path + "/answers/deep/er/new.md")
+    try box.write("noise\n", to: path + "/debug.log")  // ignored
+    try box.write("out\n", to: path + "/build/out.md")  // ignored folder
+    try box.write("{}", to: path + "/.kb/index.sqlite")  // kb's own folder
+    try box.write("half\n", to: path + "/answers/a5.md.kb-tmp-42")  // kb's atomic-write temporary
+    try FileManager.default.removeItem(atPath: path + "/answers/becomes-folder.md")
+    try box.write("inside\n", to: path + "/answers/becomes-folder.md/inside.md")
+    #expect(chmod(path + "/tool.sh", 0o755) == 0)
+    #expect(symlink("a1.md", path + "/answers/link.md") == 0)
+    try box.git(["init", "-q", path + "/vendor/other"], in: box.dir)  // another repository inside
+    try box.write("theirs\n", to: path + "/vendor/other/file.md")
+
+    let report = try repo.stageAll(prefix: "")
+    #expect(report.added == ["answers/becomes-folder.md/inside.md", "answers/deep/er/new.md", "answers/link.md"])
+    #expect(report.removed == ["answers/a4.md", "answers/becomes-folder.md"])
+    #expect(report.rehashed.contains("answers/a3.md"))
+    #expect(report.rehashed.contains("tool.sh"))
+
+    // git agrees: everything is staged, nothing left unstaged, nothing ignored was taken.
+    let lines = try status(box, path)
+    #expect(
+      lines == [
+        "A  answers/becomes-folder.md/inside.md", "A  answers/deep/er/new.md", "A  answers/link.md",
+        "D  answers/a4.md", "D  answers/becomes-folder.md", "M  answers/a3.md", "M  tool.sh", "?? .kb/index.sqlite",
+        "?? answers/a5.md.kb-tmp-42", "?? vendor/other/",
+      ].sorted(), "\(lines)")
+    let mode = try box.git(["ls-files", "-s", "tool.sh", "answers/link.md"], in: path).stdout
+    #expect(mode.contains("100755") && mode.contains("120000"), "\(mode)")
+  }
+
+  @Test func aCleanTreeLeavesTheIndexFileAlone() throws {
+    let box = try Sandbox("stage-clean")
+    let path = try repository(box)
+    try GitRepository(openingExactly: path).stageAll(prefix: "")  // settles racily clean entries
+    let before = try FileManager.default.attributesOfItem(atPath: path + "/.git/index")[.modificationDate] as? Date
+    let report = try GitRepository(openingExactly: path).stageAll(prefix: "")
+    #expect(report == GitRepository.StageReport())
+    let after = try FileManager.default.attributesOfItem(atPath: path + "/.git/index")[.modificationDate] as? Date
+    #expect(before == after)
+  }
+
+  @Test func onlyTheKnowledgeBaseFolderIsStaged() throws {
+    let box = try Sandbox("stage-prefix")
+    let path = try repository(box)
+    try box.write("kb edit\n", to: path + "/answers/a1.md")
+    try box.write("not ours\n", to: path + "/cases/2024/10/c1.md")
+    let report = try GitRepository(openingExactly: path).stageAll(prefix: "answers")
+    #expect(report.rehashed == ["answers/a1.md"])
+    #expect(try status(box, path) == [" M cases/2024/10/c1.md", "M  answers/a1.md"])
+  }
+
+  @Test func treeDiffMatchesGit() throws {
+    let box = try Sandbox("diff")
+    let path = try repository(box)
+    try box.write("changed\n", to: path + "/answers/a7.md")
+    try FileManager.default.removeItem(atPath: path + "/cases")
+    try box.write("n\n", to: path + "/answers/new/one.md")
+    try FileManager.default.removeItem(atPath: path + "/answers/becomes-folder.md")
+    try box.write("inside\n", to: path + "/answers/becomes-folder.md/inside.md")
+    #expect(chmod(path + "/tool.sh", 0o755) == 0)
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "second"], in: path)
+
+    let repo = try GitRepository(openingExactly: path)
+    func commit(_ rev: String) throws -> GitOID {
+      try #require(GitOID(hex: try box.git(["rev-parse", rev], in: path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+    let old = try commit("HEAD~1"), new = try commit("HEAD")
+    let ours = try repo.diff(fromCommit: old, toCommit: new).map { "\($0.kind.rawValue.prefix(1).uppercased()) \($0.path)" }
+    let git = try box.git(["diff", "--no-renames", "--name-status", "HEAD~1", "HEAD"], in: path).stdout
+      .split(separator: "\n").map { $0.replacingOccurrences(of: "\t", with: " ") }
+    #expect(ours == git.sorted { $0.dropFirst(2) < $1.dropFirst(2) }, "ours \(ours)\ngit \(git)")
+    #expect(try repo.diff(fromCommit: new, toCommit: new).isEmpty)
+    let files = try box.git(["ls-tree", "-r", "--name-only", "HEAD"], in: path).stdout.split(separator: "\n").map(String.init)
+    #expect(try repo.diff(fromCommit: nil, toCommit: new).map(\.path) == files.sorted())
+  }
+}
