@@ -14,7 +14,8 @@ let package = Package(
   ],
   targets: [
     .target(name: "KBCore", dependencies: [.product(name: "Yams", package: "Yams")]),
-    .target(name: "KBStore", dependencies: ["KBCore", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
+    .target(name: "KBStore", dependencies: ["KBCore", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
     .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
     .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
     .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore", "KBSync", .product(name: "Yams", package: "Yams")]),

@@ -1,4 +1,5 @@
 import Foundation
+import CSQLiteShim
 import GRDB
 import KBCore
 
@@ -71,6 +72,7 @@ public final class IndexStore: @unchecked Sendable {
         // WAL is persistent in the file: on an existing index this only reads the mode.
         try db.execute(sql: "PRAGMA journal_mode = WAL")
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        if let connection = db.sqliteConnection { _ = kb_sqlite_no_checkpoint_on_close(UnsafeMutableRawPointer(connection)) }
       }
       config.busyMode = .timeout(10)
       // One connection: a command is short and does its reads and writes in turn. (GRDB's

@@ -213,7 +213,10 @@ public struct SyncEngine {
       pause("fetch")
       options.progress?("Fetching from \(remote.name)…")
       state.reset()
-      if let e = Self.attempt({ () throws(GitError) in try remote.fetch(state) }) { throw networkError(e) }
+      let packFolder = String(cString: git_repository_path(repo.pointer)) + "objects/pack"
+      if let e = Self.attempt({ () throws(GitError) in try withBatchedFsync(packFolder: packFolder) { () throws(GitError) in try remote.fetch(state) } }) {
+        throw networkError(e)
+      }
       Self.trace("fetched")
       let theirs = try repo.resolve(tracking)
       var ours = try repo.resolve(branch)
@@ -335,6 +338,7 @@ public struct SyncEngine {
   static func open(_ kbRoot: String) throws -> (GitRepository, String) {
     let repo: GitRepository
     do { repo = try GitRepository(discovering: kbRoot) } catch { throw SyncError.notARepository(path: kbRoot) }
+    repo.loadRefsWithoutFsync()
     guard let workdir = repo.workdir else { throw SyncError.notARepository(path: kbRoot) }
     let real = { (p: String) in URL(fileURLWithPath: p).resolvingSymlinksInPath().path }
     let w = real(workdir), k = real(kbRoot)

@@ -84,7 +84,8 @@ extension Workspace {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       encoder.dateEncodingStrategy = .iso8601
-      try? Self.atomicWrite(try encoder.encode(state), to: syncStatePath)
+      // Derived state (kb status reads it): atomic, but not worth an fsync.
+      try? Self.atomicWrite(try encoder.encode(state), to: syncStatePath, durable: false)
       return SyncReport(
         sync: result, reindexed: report.updated + report.removed,
         seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)

@@ -286,7 +286,7 @@ public final class Workspace: @unchecked Sendable {
   }
 
   /// Writes `data` to a temporary file in the same folder, syncs it, and renames it over `path`.
-  static func atomicWrite(_ data: Data, to path: String) throws {
+  static func atomicWrite(_ data: Data, to path: String, durable: Bool = true) throws {
     let temp = path + ".kb-tmp-\(getpid())"
     let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -301,7 +301,7 @@ public final class Workspace: @unchecked Sendable {
       return true
     }
     let code = errno
-    if ok { fsync(fd) }
+    if ok, durable { fsync(fd) }
     close(fd)
     guard ok else {
       unlink(temp)

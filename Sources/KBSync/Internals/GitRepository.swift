@@ -84,6 +84,30 @@ final class GitRepository {
     return GitOID(oid)
   }
 
+  /// Loads the ref database without libgit2's fsync, which syncs each ref update's reflogs and
+  /// their folders too (six fsyncs for one ref; libgit2 fixes the choice when the database is
+  /// loaded). kb then makes durable the one ref that matters, its branch, after each move
+  /// (`syncRef`). Call it before anything reads a ref.
+  func loadRefsWithoutFsync() {
+    guard fsyncEnabled else { return }
+    kb_git_enable_fsync_gitdir(0)
+    defer { kb_git_enable_fsync_gitdir(1) }
+    var refdb: OpaquePointer?
+    if git_repository_refdb(&refdb, pointer) == 0 { git_refdb_free(refdb) }
+  }
+
+  /// fsync of a ref's file and folder (or of `packed-refs` when it is packed).
+  func syncRef(_ name: String) {
+    guard fsyncEnabled else { return }
+    let gitdir = String(cString: git_repository_path(pointer))
+    var file = gitdir + name
+    if access(file, F_OK) != 0 { file = gitdir + "packed-refs" }
+    for path in [file, (file as NSString).deletingLastPathComponent] {
+      let fd = open(path, O_RDONLY | O_CLOEXEC)
+      if fd >= 0 { fsync(fd); close(fd) }
+    }
+  }
+
   /// Moves `name` from `old` to `new` only if it still points at `old` (compare-and-swap);
   /// creates it only if it does not exist when `old` is nil. Returns false when it lost.
   func compareAndSwap(_ name: String, to new: GitOID, from old: GitOID?, message: String) throws(GitError) -> Bool {
@@ -98,6 +122,7 @@ final class GitRepository {
     if let out { git_reference_free(out) }
     if code == GitError.modified || code == GitError.locked || code == GitError.exists { return false }
     try check("git_reference_create_matching", code)
+    syncRef(name)
     return true
   }
 
@@ -218,6 +243,7 @@ final class GitRepository {
       git_commit_create(&oid, pointer, ref, sig, sig, nil, message, treeHandle.pointer, parents.count, buffer.baseAddress)
     }
     try check("git_commit_create", code)
+    if let ref { syncRef(ref == "HEAD" ? (try headBranch() ?? ref) : ref) }
     return GitOID(oid)
   }
 

@@ -42,13 +42,38 @@ let libgit2Initialized: Void = {
   git_libgit2_init()
   // KB_GIT_FSYNC=0 trades durability on power loss for speed (benchmarks against git's CLI,
   // which does not fsync loose objects by default).
-  kb_git_enable_fsync_gitdir(ProcessInfo.processInfo.environment["KB_GIT_FSYNC"] == "0" ? 0 : 1)
+  kb_git_enable_fsync_gitdir(fsyncEnabled ? 1 : 0)
   // Strict object creation makes libgit2 look up every object a new tree or commit names, one
   // by one (30 ms to write a tree of 10,000 entries); every object kb names was just read from or
   // written to this repository, so the check buys nothing. (git itself does not check either.)
   kb_git_enable_strict_object_creation(0)
   _ = sslCAFileProblem
 }()
+
+/// Whether libgit2 fsyncs what it writes (`KB_GIT_FSYNC=0` turns it off).
+let fsyncEnabled = ProcessInfo.processInfo.environment["KB_GIT_FSYNC"] != "0"
+
+/// Runs a fetch with libgit2's file-by-file fsync off (pack, index, each ref and reflog and
+/// their folders: about ten fsyncs), then makes what matters durable with three: the new pack
+/// and index files, then their folder. The branch is moved onto fetched commits only afterwards,
+/// with fsync back on. The remote-tracking ref itself may be lost in a power cut: the next
+/// fetch writes it again.
+func withBatchedFsync(packFolder: String, _ body: () throws(GitError) -> Void) throws(GitError) {
+  guard fsyncEnabled else { return try body() }
+  let before = Set((try? FileManager.default.contentsOfDirectory(atPath: packFolder)) ?? [])
+  kb_git_enable_fsync_gitdir(0)
+  defer { kb_git_enable_fsync_gitdir(1) }
+  try body()
+  let after = (try? FileManager.default.contentsOfDirectory(atPath: packFolder)) ?? []
+  let new = after.filter { !before.contains($0) && ($0.hasSuffix(".pack") || $0.hasSuffix(".idx")) }
+  guard !new.isEmpty else { return }
+  for name in new {
+    let fd = open(packFolder + "/" + name, O_RDONLY | O_CLOEXEC)
+    if fd >= 0 { fsync(fd); close(fd) }
+  }
+  let dir = open(packFolder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+  if dir >= 0 { fsync(dir); close(dir) }
+}
 
 /// Loads `KB_SSL_CA_FILE` (the CAs trusted for https instead of the system bundle) once, right
 /// after `git_libgit2_init`; why it could not be loaded, for the untrusted-certificate message.
