@@ -175,8 +175,16 @@ public struct SyncEngine {
 
     // 1. Make local edits durable first.
     let commitLocal = { () throws -> GitOID? in
+      // The last sync left the index equal to HEAD and nothing but stat data changed since:
+      // nothing to commit, and no tree of every document to write to find that out.
+      let head = try repo.resolve(branch)
+      let wasClean = head.map { repo.isIndexRecordedClean(head: $0, prefix: prefix) } ?? false
       let staged = try repo.stageAll(prefix: prefix)
-      Self.trace("staged (\(staged.rehashed.count) re-hashed, \(staged.added.count) new, \(staged.removed.count) gone)")
+      Self.trace("staged (\(staged.rehashed.count) re-hashed, \(staged.modified.count) modified, \(staged.added.count) new, \(staged.removed.count) gone)")
+      if wasClean, !staged.changesContent, let head {
+        if !staged.isEmpty { repo.recordCleanIndex(head: head, prefix: prefix) }
+        return nil
+      }
       return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
     pause("commit")
@@ -311,6 +319,7 @@ public struct SyncEngine {
     }
     Self.trace("pushed")
     let finalHead = try repo.resolve(branch)
+    if let finalHead { repo.recordCleanIndex(head: finalHead, prefix: prefix) }
     result.head = finalHead?.description
     result.pendingPush = !result.pushed && finalHead != nil
     result.changedPaths = try repo.diff(fromCommit: startHead, toCommit: finalHead).compactMap { Self.relative($0.path, prefix: prefix) }

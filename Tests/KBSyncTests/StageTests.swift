@@ -116,4 +116,21 @@ import Testing
     let files = try box.git(["ls-tree", "-r", "--name-only", "HEAD"], in: path).stdout.split(separator: "\n").map(String.init)
     #expect(try repo.diff(fromCommit: nil, toCommit: new).map(\.path) == files.sorted())
   }
+
+  /// kb skips writing a tree when the index is as the last sync left it; a change staged with
+  /// `git add` in between (work tree = index, so staging finds nothing) must still be committed.
+  @Test func aChangeStagedWithGitAddIsStillCommitted() throws {
+    let box = try Sandbox("stage-gitadd")
+    let alice = try box.makeRemote(first: "alice")
+    try box.write(box.answer(id: "printer", title: "Printer offline"), to: alice + "/answers/printer.md")
+    #expect(try box.kb(["sync"], in: alice).ok)
+    #expect(try box.kb(["sync"], in: alice).ok)  // a sync with nothing to do: the skip applies
+    try box.write(box.answer(id: "printer", title: "Printer offline again"), to: alice + "/answers/printer.md")
+    try box.git(["add", "answers/printer.md"], in: alice)
+    let r = try box.kb(["sync", "--json"], in: alice)
+    #expect(r.ok, "\(r.stderr)")
+    #expect(Sandbox.json(r)["outgoing"] as? [String] == ["answers/printer.md"])
+    let remote = try box.git(["--git-dir", box.remote, "show", "main:answers/printer.md"], in: box.dir).stdout
+    #expect(remote.contains("Printer offline again"))
+  }
 }
