@@ -221,9 +221,19 @@ public struct SyncEngine {
       pause("fetch")
       options.progress?("Fetching from \(remote.name)…")
       state.reset()
-      let packFolder = String(cString: git_repository_path(repo.pointer)) + "objects/pack"
-      if let e = Self.attempt({ () throws(GitError) in try withBatchedFsync(packFolder: packFolder) { () throws(GitError) in try remote.fetch(state) } }) {
-        throw networkError(e)
+      if let localRemotePath {
+        if let e = Self.attempt({ () throws(GitError) in
+          _ = try LocalFetch.fetch(into: repo, from: localRemotePath, branch: branch, tracking: tracking)
+        }) {
+          throw networkError(e)
+        }
+      } else {
+        let packFolder = repo.gitDirectory + "/objects/pack"
+        if let e = Self.attempt({ () throws(GitError) in
+          try withBatchedFsync(packFolder: packFolder) { () throws(GitError) in try remote.fetch(state) }
+        }) {
+          throw networkError(e)
+        }
       }
       Self.trace("fetched")
       let theirs = try repo.resolve(tracking)

@@ -272,14 +272,9 @@ enum LocalPush {
         return .rejected("the remote branch moved (non-fast-forward)")
       }
     }
-    // Pack exactly the commits the remote lacks, straight into its object store.
-    let packer = GitHandle(try make("git_packbuilder_new") { git_packbuilder_new(&$0, local.pointer) }, free: git_packbuilder_free)
-    let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, local.pointer) }, free: git_revwalk_free)
-    var newRaw = commit.raw
-    try check("git_revwalk_push", git_revwalk_push(walk.pointer, &newRaw))
-    if var oldRaw = old?.raw { try check("git_revwalk_hide", git_revwalk_hide(walk.pointer, &oldRaw)) }
-    try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(packer.pointer, walk.pointer))
-    try check("git_packbuilder_write", git_packbuilder_write(packer.pointer, remote.gitDirectory + "/objects/pack", 0, nil, nil))
+    // Pack exactly the objects the remote lacks, straight into its object store.
+    let objects = try local.newObjects(tips: [commit], hiding: old.map { [$0] } ?? [])
+    try local.writePack(of: objects, into: remote.gitDirectory + "/objects")
     pauseBeforeUpdate()
     // The objects are there; a fresh handle sees the new pack.
     let fresh = try GitRepository(openingExactly: remotePath)
