@@ -134,3 +134,56 @@ import Testing
     #expect(remote.contains("Printer offline again"))
   }
 }
+
+/// The objects kb packs for a local fetch or push are exactly enough: the receiver passes
+/// `git fsck` after the transfer.
+@Suite struct TransferTests {
+  @Test func packedObjectsCompleteTheReceiver() throws {
+    let box = try Sandbox("transfer")
+    let path = box.dir + "/repo"
+    try box.git(["init", "-q", "-b", "main", path], in: box.dir)
+    try box.configure(path, name: "alice")
+    for i in 0..<20 { try box.write("answer \(i)\n", to: path + "/answers/a\(i).md") }
+    try box.write("case\n", to: path + "/cases/2024/10/c1.md")
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "first"], in: path)
+    // The receiver has the first commit only.
+    try box.git(["clone", "-q", "--bare", path, box.dir + "/receiver.git"], in: box.dir)
+
+    // A side branch and main both change things, then merge: edits, a deletion, a new deep
+    // folder, a moved folder, a file that becomes a folder, the same content at two paths.
+    try box.git(["checkout", "-q", "-b", "side"], in: path)
+    try box.write("side edit\n", to: path + "/answers/a1.md")
+    try box.write("deep\n", to: path + "/answers/x/y/z.md")
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "side"], in: path)
+    try box.git(["checkout", "-q", "main"], in: path)
+    try FileManager.default.removeItem(atPath: path + "/answers/a2.md")
+    try FileManager.default.moveItem(atPath: path + "/cases/2024", toPath: path + "/cases/2025")
+    try FileManager.default.removeItem(atPath: path + "/answers/a3.md")
+    try box.write("now a folder\n", to: path + "/answers/a3.md/inside.md")
+    try box.write("answer 4\n", to: path + "/answers/copy-of-a4.md")
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "main"], in: path)
+    try box.git(["merge", "-q", "--no-edit", "side"], in: path)
+
+    let repo = try GitRepository(openingExactly: path)
+    let head = try #require(try repo.resolve("refs/heads/main"))
+    let first = try #require(
+      GitOID(hex: try box.git(["rev-parse", "HEAD~1~1"], in: path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    let objects = try repo.newObjects(tips: [head], hiding: [first])
+    try repo.writePack(of: objects, into: box.dir + "/receiver.git/objects")
+    try box.git(["--git-dir", box.dir + "/receiver.git", "update-ref", "refs/heads/main", head.description], in: box.dir)
+    let fsck = try box.git(["--git-dir", box.dir + "/receiver.git", "fsck", "--full", "--strict"], in: box.dir)
+    #expect(fsck.ok, "\(fsck.stdout)\(fsck.stderr)")
+    #expect(fsck.stderr.isEmpty && fsck.stdout.isEmpty, "\(fsck.stdout)\(fsck.stderr)")
+    // Not everything: the unchanged answers stay behind. (A moved folder or a copied file is sent
+    // again although the receiver has the same content at its old path.)
+    let have = try box.git(["--git-dir", box.dir + "/receiver.git", "rev-list", "--objects", first.description], in: box.dir)
+      .stdout.split(separator: "\n").compactMap { GitOID(hex: String($0.prefix(40))) }
+    let unchanged = try box.git(["rev-parse", "HEAD:answers/a10.md", "HEAD:answers/a11.md"], in: path).stdout
+      .split(separator: "\n").compactMap { GitOID(hex: String($0)) }
+    #expect(unchanged.count == 2 && Set(objects).isDisjoint(with: unchanged))
+    #expect(objects.count < have.count + 8)
+  }
+}

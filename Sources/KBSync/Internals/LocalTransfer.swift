@@ -13,7 +13,8 @@ extension GitRepository {
   ///
   /// Each new commit adds its tree's objects that differ from its first parent's tree: an object
   /// equal to the parent's is in the parent, which the receiver has (a hidden commit) or which
-  /// this walk visits too. Trees already collected are not read again.
+  /// this walk visits too. Trees already collected are not read again. Content that moved to a
+  /// new path (a renamed folder, a copied file) is sent again: more than needed, never less.
   func newObjects(tips: [GitOID], hiding: [GitOID]) throws(GitError) -> [GitOID] {
     let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, pointer) }, free: git_revwalk_free)
     for tip in tips {
