@@ -109,48 +109,27 @@ extension GitRepository {
         size: e.file_size, sec: e.mtime.seconds, nsec: e.mtime.nanoseconds, ino: e.ino, mode: e.mode, oid: e.id)
     }
 
-    // 1. List the folders (readdir only), 2. lstat the files on every core, as git's preloaded
-    // index does, 3. compare with the index.
-    var files: [String] = []
-    var stack = [prefix]
-    while let dir = stack.popLast() {
-      let full = dir.isEmpty ? workdir : workdir + "/" + dir
-      guard let handle = opendir(full) else { continue }
-      defer { closedir(handle) }
-      let fd = dirfd(handle)
-      while let entry = readdir(handle) {
-        let name: String? = withUnsafePointer(to: &entry.pointee.d_name) { p in
-          p.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { c in
-            strstr(c, ".kb-tmp-") == nil ? String(cString: c) : nil
-          }
-        }
-        guard let name, name != ".", name != "..", name != ".git", name != ".kb" else { continue }
-        let path = dir.isEmpty ? name : dir + "/" + name
-        var type = entry.pointee.d_type
-        if type == UInt8(DT_UNKNOWN) {
-          var st = stat()
-          guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-          type = st.st_mode & S_IFMT == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
-        }
-        if type == UInt8(DT_DIR) {
-          // Another repository inside this one is not ours to stage; neither is an ignored folder
-          // where nothing is tracked (build output, say).
-          if faccessat(fd, name + "/.git", F_OK, AT_SYMLINK_NOFOLLOW) == 0 { continue }
-          if !trackedFolders.contains(path), isIgnored(path + "/") { continue }
-          stack.append(path)
-        } else if type == UInt8(DT_REG) || type == UInt8(DT_LNK) {
-          files.append(path)
+    SyncEngine.trace("stage: \(cached.count) index entries")
+    // The folders of one depth are read on every core (readdir, then an lstat of each file
+    // relative to its folder), as git's preloaded index spreads its lstats; the ignore rules
+    // (libgit2, one thread) are asked between depths, for untracked folders only.
+    var files: [(path: String, stat: stat)] = []
+    var level = [prefix]
+    while !level.isEmpty {
+      let listings = Self.scanFolders(level, in: workdir)
+      level = []
+      for listing in listings {
+        files.append(contentsOf: listing.files)
+        for folder in listing.folders where trackedFolders.contains(folder) || !isIgnored(folder + "/") {
+          level.append(folder)
         }
       }
     }
-    SyncEngine.trace("stage: listed \(files.count) files")
-    let stats = Self.lstatAll(files, in: workdir)
-    SyncEngine.trace("stage: stat")
+    SyncEngine.trace("stage: listed and stat \(files.count) files")
 
     var report = StageReport()
     var toAdd: [String] = []
-    for (path, st) in zip(files, stats) {
-      guard let st else { continue }  // gone meanwhile: the index entry, if any, counts as deleted
+    for (path, st) in files {
       let type = st.st_mode & S_IFMT
       guard type == S_IFREG || type == S_IFLNK else { continue }
       guard var c = cached[path] else {
@@ -197,28 +176,56 @@ extension GitRepository {
     return report
   }
 
-  /// `lstat` of each path (relative to `root`), on every core; `nil` where it failed.
-  private static func lstatAll(_ paths: [String], in root: String) -> [stat?] {
+  /// What one folder holds: its files with their `lstat`, and its sub-folders (other
+  /// repositories inside this one left out). Paths are relative to the work tree.
+  private struct Listing: Sendable {
+    var files: [(path: String, stat: stat)] = []
+    var folders: [String] = []
+  }
+
+  /// Reads `folders` (relative to `root`) on every core.
+  private static func scanFolders(_ folders: [String], in root: String) -> [Listing] {
     final class Results: @unchecked Sendable {
-      var values: [stat?]
-      init(_ n: Int) { values = Array(repeating: nil, count: n) }
+      var values: [Listing]
+      init(_ n: Int) { values = Array(repeating: Listing(), count: n) }
     }
-    let results = Results(paths.count)
-    let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard rootFD >= 0 else { return results.values }
-    defer { close(rootFD) }
-    let chunks = paths.count < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
-    let size = (paths.count + chunks - 1) / max(chunks, 1)
+    let results = Results(folders.count)
     results.values.withUnsafeMutableBufferPointer { buffer in
       nonisolated(unsafe) let out = buffer
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        var st = stat()
-        for i in (chunk * size)..<min(paths.count, (chunk + 1) * size) where fstatat(rootFD, paths[i], &st, AT_SYMLINK_NOFOLLOW) == 0 {
-          out[i] = st
-        }
+      DispatchQueue.concurrentPerform(iterations: folders.count) { i in
+        out[i] = scanFolder(folders[i], in: root)
       }
     }
     return results.values
+  }
+
+  private static func scanFolder(_ dir: String, in root: String) -> Listing {
+    var listing = Listing()
+    guard let handle = opendir(dir.isEmpty ? root : root + "/" + dir) else { return listing }
+    defer { closedir(handle) }
+    let fd = dirfd(handle)
+    while let entry = readdir(handle) {
+      let name: String? = withUnsafePointer(to: &entry.pointee.d_name) { p in
+        p.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { c in
+          strstr(c, ".kb-tmp-") == nil ? String(cString: c) : nil
+        }
+      }
+      guard let name, name != ".", name != "..", name != ".git", name != ".kb" else { continue }
+      let path = dir.isEmpty ? name : dir + "/" + name
+      var st = stat()
+      if entry.pointee.d_type == UInt8(DT_DIR) {
+        if faccessat(fd, name + "/.git", F_OK, AT_SYMLINK_NOFOLLOW) != 0 { listing.folders.append(path) }
+        continue
+      }
+      guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // gone meanwhile
+      switch st.st_mode & S_IFMT {
+      case S_IFREG, S_IFLNK: listing.files.append((path, st))
+      case S_IFDIR:
+        if faccessat(fd, name + "/.git", F_OK, AT_SYMLINK_NOFOLLOW) != 0 { listing.folders.append(path) }
+      default: continue
+      }
+    }
+    return listing
   }
 
   private func isIgnored(_ path: String) -> Bool {
