@@ -243,7 +243,9 @@ public struct SyncEngine {
       if let theirs {
         let base = ours.flatMap { repo.mergeBase($0, theirs) }
         if let current = ours, current != theirs, !repo.isDescendant(current, of: theirs) {
+          Self.trace("graph")
           result.incoming = Self.union(result.incoming, try repo.diff(fromCommit: base, toCommit: theirs).map(\.path))
+          Self.trace("incoming diff")
           var newHead: GitOID
           var message: String
           if repo.isDescendant(theirs, of: current) {

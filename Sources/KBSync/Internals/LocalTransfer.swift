@@ -78,10 +78,13 @@ enum LocalFetch {
   static func fetch(into local: GitRepository, from remotePath: String, branch: String, tracking: String) throws(GitError) -> GitOID? {
     let remote = try GitRepository(openingExactly: remotePath)
     guard let theirs = try remote.resolve(branch) else { return nil }
+    SyncEngine.trace("fetch: remote opened")
     if !local.hasObject(theirs) {
       let known = [try local.resolve(tracking), try local.headBranch().flatMap { (b) throws(GitError) in try local.resolve(b) }]
       let objects = try remote.newObjects(tips: [theirs], hiding: known.compactMap { $0 })
+      SyncEngine.trace("fetch: \(objects.count) objects to copy")
       try remote.writePack(of: objects, into: local.gitDirectory + "/objects")
+      SyncEngine.trace("fetch: packed")
       // The branch will be moved onto these objects: check they arrived.
       guard local.hasObject(theirs) else {
         throw GitError(code: -1, function: "local fetch", message: "the fetched pack does not hold \(theirs)")

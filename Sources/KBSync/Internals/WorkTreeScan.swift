@@ -81,7 +81,6 @@ extension GitRepository {
 
     struct Cached {
       var size: UInt32; var sec: Int32; var nsec: UInt32; var ino: UInt32; var mode: UInt32; var oid: git_oid
-      var seen = false
     }
     var cached: [String: Cached] = [:]
     // The folders that hold tracked files: those are walked without asking the ignore rules.
@@ -129,15 +128,15 @@ extension GitRepository {
 
     var report = StageReport()
     var toAdd: [String] = []
+    var found = 0  // index entries found on disk: when all are, nothing was deleted
     for (path, st) in files {
       let type = st.st_mode & S_IFMT
       guard type == S_IFREG || type == S_IFLNK else { continue }
-      guard var c = cached[path] else {
+      guard let c = cached[path] else {
         if conflicted.contains(path) || !isIgnored(path) { toAdd.append(path); report.added.append(path) }
         continue
       }
-      c.seen = true
-      cached[path] = c
+      found += 1
       let mode: UInt32 = type == S_IFLNK ? 0o120000 : (st.st_mode & 0o100 != 0 ? 0o100755 : 0o100644)
       let racy = Int(c.sec) > indexTime.tv_sec
         || (Int(c.sec) == indexTime.tv_sec && Int(c.nsec) >= indexTime.tv_nsec)
@@ -150,7 +149,10 @@ extension GitRepository {
         report.rehashed.append(path)
       }
     }
-    for (path, c) in cached where !c.seen { report.removed.append(path) }
+    if found < cached.count {
+      let onDisk = Set(files.map(\.path))
+      for path in cached.keys where !onDisk.contains(path) { report.removed.append(path) }
+    }
     for path in conflicted where !toAdd.contains(path) { report.removed.append(path) }
     guard !toAdd.isEmpty || !report.removed.isEmpty else { return report }
     for path in report.removed.sorted() {
