@@ -81,6 +81,24 @@ import Testing
     #expect(before == after)
   }
 
+  /// After a restore that touches every file's modification time, the first staging hashes them
+  /// all and saves their stat data in the index; the next one hashes none.
+  @Test func aTouchedTreeIsHashedOnceNotOnEveryCall() throws {
+    let box = try Sandbox("stage-touch")
+    let path = try repository(box)
+    try GitRepository(openingExactly: path).stageAll(prefix: "")
+    let restored = Date().addingTimeInterval(-3600)
+    for file in try FileManager.default.subpathsOfDirectory(atPath: path) where !file.hasPrefix(".git/") {
+      try FileManager.default.setAttributes([.modificationDate: restored], ofItemAtPath: path + "/" + file)
+    }
+    let first = try GitRepository(openingExactly: path).stageAll(prefix: "")
+    #expect(first.rehashed.count == 34 && first.modified.isEmpty, "\(first)")
+    Thread.sleep(forTimeInterval: 0.01)
+    let second = try GitRepository(openingExactly: path).stageAll(prefix: "")
+    #expect(second.isEmpty, "\(second)")
+    #expect(try status(box, path).isEmpty)
+  }
+
   @Test func onlyTheKnowledgeBaseFolderIsStaged() throws {
     let box = try Sandbox("stage-prefix")
     let path = try repository(box)
