@@ -22,9 +22,7 @@ import Testing
   func cloneSyncWrongTokenAndNoLeak() throws {
     let box = try Sandbox("https")
     let d = box.dir
-    let alice = try box.makeRemote(first: "alice")
-    try box.write(box.answer(id: "a", title: "From Alice"), to: alice + "/answers/a.md")
-    #expect(try box.kb(["sync"], in: alice).ok)
+    let alice = try box.makeRemoteWithAnAnswer(first: "alice")
     try box.git(["--git-dir", box.remote, "config", "http.receivepack", "true"], in: d)
 
     let server = try HTTPSServer(sandbox: box, users: ["x-access-token:\(Self.token)", "tester:\(Self.token)"])
@@ -180,10 +178,6 @@ final class HTTPSServer {
   }
 
   func stop() {
-    guard process.isRunning else { return }
-    process.kill(SIGTERM)
-    for _ in 0..<40 where process.isRunning { usleep(50_000) }
-    if process.isRunning { process.kill(SIGKILL) }
-    process.wait()
+    process.terminate()
   }
 }

@@ -16,9 +16,7 @@ import Testing
   @Test(.enabled(if: available, "needs /usr/sbin/sshd and root (sshd's privilege-separation directory)"))
   func cloneSyncUnknownHostAndBadKey() throws {
     let box = try Sandbox("ssh")
-    let alice = try box.makeRemote(first: "alice")
-    try box.write(box.answer(id: "a", title: "From Alice"), to: alice + "/answers/a.md")
-    #expect(try box.kb(["sync"], in: alice).ok)
+    _ = try box.makeRemoteWithAnAnswer(first: "alice")
     let server = try SSHServer(sandbox: box)
     defer { server.stop() }
     let d = box.dir
@@ -55,18 +53,10 @@ import Testing
   /// The key comes from ssh-agent (no KB_SSH_KEY, no ~/.ssh/id_ed25519): clone, push, pull.
   @Test(.enabled(if: agentAvailable, "needs /usr/sbin/sshd, root, /usr/bin/ssh-agent and /usr/bin/ssh-add"))
   func agentCloneAndSyncBothWays() throws {
-    let box = try Sandbox("sshagent")
-    let alice = try box.makeRemote(first: "alice")
-    try box.write(box.answer(id: "a", title: "From Alice"), to: alice + "/answers/a.md")
-    #expect(try box.kb(["sync"], in: alice).ok)
-    let server = try SSHServer(sandbox: box)
-    defer { server.stop() }
-    try server.trustHostKey()
-    let agent = try SSHAgent(sandbox: box)
-    defer { agent.stop() }
-    #expect(try agent.add(server.goodKey).ok)
+    let setup = try AgentSetup(firstAnswer: true)
+    defer { setup.stop() }
+    let (box, alice, server, agent, env) = (setup.box, setup.alice, setup.server, setup.agent, setup.env)
     #expect(!FileManager.default.fileExists(atPath: box.dir + "/home/.ssh/id_ed25519"))
-    let env = ["SSH_AUTH_SOCK": agent.socket]
     let bob = box.dir + "/bob"
 
     var r = try box.kbWithin(["clone", server.url(box.remote), bob], in: box.dir, extraEnv: env)
@@ -103,15 +93,9 @@ import Testing
   /// ~/.ssh/id_ed25519; and a stale SSH_AUTH_SOCK.
   @Test(.enabled(if: agentAvailable, "needs /usr/sbin/sshd, root, /usr/bin/ssh-agent and /usr/bin/ssh-add"))
   func agentRefusedKeyAndKeyOrder() throws {
-    let box = try Sandbox("sshagent")
-    let alice = try box.makeRemote(first: "alice")
-    let server = try SSHServer(sandbox: box)
-    defer { server.stop() }
-    try server.trustHostKey()
-    let agent = try SSHAgent(sandbox: box)
-    defer { agent.stop() }
-    #expect(try agent.add(server.goodKey).ok)
-    let env = ["SSH_AUTH_SOCK": agent.socket]
+    let setup = try AgentSetup(firstAnswer: false)
+    defer { setup.stop() }
+    let (box, alice, server, agent, env) = (setup.box, setup.alice, setup.server, setup.agent, setup.env)
     let bob = box.dir + "/bob"
     var r = try box.kbWithin(["clone", server.url(box.remote), bob], in: box.dir, extraEnv: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
@@ -205,6 +189,35 @@ import Testing
 
 /// An unprivileged sshd on 127.0.0.1 (random port) with an ed25519 host key, an accepted user
 /// key (`goodKey`) and one it does not know (`otherKey`). `stop()` ends it (its pid only).
+/// Alice's remote (with a first answer or without), an sshd on loopback whose host key the
+/// sandbox HOME trusts, and an ssh-agent holding the key the server accepts.
+struct AgentSetup {
+  let box: Sandbox
+  let alice: String
+  let server: SSHServer
+  let agent: SSHAgent
+  var env: [String: String] { ["SSH_AUTH_SOCK": agent.socket] }
+
+  init(firstAnswer: Bool) throws {
+    box = try Sandbox("sshagent")
+    alice = firstAnswer ? try box.makeRemoteWithAnAnswer(first: "alice") : try box.makeRemote(first: "alice")
+    server = try SSHServer(sandbox: box)
+    do {
+      try server.trustHostKey()
+      agent = try SSHAgent(sandbox: box)
+    } catch {
+      server.stop()
+      throw error
+    }
+    #expect(try agent.add(server.goodKey).ok)
+  }
+
+  func stop() {
+    agent.stop()
+    server.stop()
+  }
+}
+
 final class SSHServer {
   let dir: String
   let port: Int
@@ -259,11 +272,7 @@ final class SSHServer {
   }
 
   func stop() {
-    guard process.isRunning else { return }
-    process.kill(SIGTERM)
-    for _ in 0..<40 where process.isRunning { usleep(50_000) }
-    if process.isRunning { process.kill(SIGKILL) }
-    process.wait()
+    process.terminate()
   }
 }
 
@@ -294,11 +303,7 @@ final class SSHAgent {
   func removeAll() throws -> Run { try add(["-q", "-D"]) }
 
   func stop() {
-    guard process.isRunning else { return }
-    process.kill(SIGTERM)
-    for _ in 0..<40 where process.isRunning { usleep(50_000) }
-    if process.isRunning { process.kill(SIGKILL) }
-    process.wait()
+    process.terminate()
   }
 }
 

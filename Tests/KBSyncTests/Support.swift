@@ -117,6 +117,14 @@ final class Sandbox: @unchecked Sendable {
     return a
   }
 
+  /// `makeRemote`, then a first answer "From Alice" (`answers/a.md`) synced to the remote.
+  func makeRemoteWithAnAnswer(first name: String) throws -> String {
+    let a = try makeRemote(first: name)
+    try write(answer(id: "a", title: "From Alice"), to: a + "/answers/a.md")
+    #expect(try kb(["sync"], in: a).ok)
+    return a
+  }
+
   func configure(_ clone: String, name: String) throws {
     try git(["config", "user.name", name.capitalized], in: clone)
     try git(["config", "user.email", "\(name)@example.com"], in: clone)
@@ -181,6 +189,15 @@ final class Child: @unchecked Sendable {
   }
 
   func kill(_ signal: Int32) { _ = Glibc.kill(pid, signal) }
+
+  /// SIGTERM, up to 2 s for it to end, then SIGKILL; reaps it. For the servers tests start.
+  func terminate() {
+    guard isRunning else { return }
+    kill(SIGTERM)
+    for _ in 0..<40 where isRunning { usleep(50_000) }
+    if isRunning { kill(SIGKILL) }
+    wait()
+  }
 }
 
 /// A `git daemon` on 127.0.0.1 serving `base` with push enabled; stopped by `stop()` (its PID only).
@@ -213,10 +230,6 @@ final class GitDaemon {
   }
 
   func stop() {
-    guard process.isRunning else { return }
-    process.kill(SIGTERM)
-    for _ in 0..<40 where process.isRunning { usleep(50_000) }
-    if process.isRunning { process.kill(SIGKILL) }
-    process.wait()
+    process.terminate()
   }
 }
