@@ -123,27 +123,16 @@ public struct ExampleModel: Sendable {
 
   /// ``classScores(for:)`` plus each class's mean cosine over all its examples.
   public func classScoresWithMean(for text: String) -> (scores: [Float], best: [Float], mean: [Float]) {
-    let counts = Self.featureCounts(text, config: config)
-    var query: [(Int32, Float)] = []
-    var norm: Float = 0
-    for (hash, count) in counts {
-      // Features no example has are left out, as a fitted tf-idf vocabulary would.
-      guard let id = features[hash] else { continue }
-      let w = count * idf[Int(id)]
-      query.append((id, w))
-      norm += w * w
-    }
+    let query = queryVector(text)
     var scores = [Float](repeating: 0, count: classCount)
     var best = [Float](repeating: 0, count: classCount)
     var mean = [Float](repeating: 0, count: classCount)
-    guard norm > 0, !query.isEmpty else { return (scores, best, mean) }
-    let inv = 1 / norm.squareRoot()
+    guard !query.isEmpty else { return (scores, best, mean) }
     var cosine = [Float](repeating: 0, count: exampleClass.count)
     postingExample.withUnsafeBufferPointer { ex in
       postingWeight.withUnsafeBufferPointer { wt in
         cosine.withUnsafeMutableBufferPointer { cos in
-          for (id, w) in query {
-            let qw = w * inv
+          for (id, qw) in query {
             let start = Int(postingStart[Int(id)])
             let end = Int(postingStart[Int(id) + 1])
             for k in start..<end { cos[Int(ex[k])] += qw * wt[k] }
@@ -193,6 +182,24 @@ public struct ExampleModel: Sendable {
       mean[cls] /= Float(examplesPerClass[cls])
     }
     return (scores, best, mean)
+  }
+
+  /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized); features
+  /// no example has are left out, as a fitted tf-idf vocabulary would.
+  func queryVector(_ text: String) -> [(Int32, Float)] {
+    let counts = Self.featureCounts(text, config: config)
+    var query: [(Int32, Float)] = []
+    var norm: Float = 0
+    for (hash, count) in counts {
+      guard let id = features[hash] else { continue }
+      let w = count * idf[Int(id)]
+      query.append((id, w))
+      norm += w * w
+    }
+    guard norm > 0 else { return [] }
+    let inv = 1 / norm.squareRoot()
+    for i in query.indices { query[i].1 *= inv }
+    return query
   }
 
   // MARK: Features

@@ -212,6 +212,7 @@ extension WordBM25 {
     terms.reserveCapacity(hashes.count)
     for (id, h) in hashes.enumerated() { terms[h] = Int32(id) }
     guard terms.count == hashes.count else { throw ModelDecodingError() }
+    self.kind = .words
     self.documentCount = documentCount
     self.terms = terms
     self.postingStart = postingStart

@@ -11,6 +11,11 @@ import Foundation
 /// bm25.scores(for: "my texts keep repeating")  // [0.9…]
 /// ```
 public struct WordBM25: Sendable {
+  /// What a term is: a stemmed word, or a character 3-gram of a word padded with spaces
+  /// (" text " → " te", "tex", "ext", "xt "), which matches misspellings and word forms.
+  public enum Terms: UInt8, Sendable { case words = 0, charTrigrams = 1 }
+
+  public let kind: Terms
   public let documentCount: Int
   let terms: [UInt64: Int32]
   let postingStart: [Int32]
@@ -22,7 +27,8 @@ public struct WordBM25: Sendable {
   let b: Float = 0.75
 
   /// Each document is a list of (text, weight) fields.
-  public init(documents: [[(text: String, weight: Double)]]) {
+  public init(documents: [[(text: String, weight: Double)]], terms kind: Terms = .words) {
+    self.kind = kind
     documentCount = documents.count
     var terms: [UInt64: Int32] = [:]
     var perDoc: [[(Int32, Float)]] = []
@@ -33,9 +39,8 @@ public struct WordBM25: Sendable {
       var tf: [Int32: Float] = [:]
       var length: Float = 0
       for (text, weight) in fields {
-        for word in ExampleModel.words(text) {
+        Self.forEachTerm(of: text, kind) { h in
           length += 1
-          let h = ExampleModel.fnv(Self.stem(word), seed: 0x5EED)
           let id: Int32
           if let known = terms[h] {
             id = known
@@ -77,9 +82,11 @@ public struct WordBM25: Sendable {
     var out = [Double](repeating: 0, count: documentCount)
     var seen: Set<UInt64> = []
     let n = Float(documentCount)
-    for word in ExampleModel.words(query) {
-      let h = ExampleModel.fnv(Self.stem(word), seed: 0x5EED)
-      guard seen.insert(h).inserted, let id = terms[h] else { continue }
+    var ids: [Int32] = []
+    Self.forEachTerm(of: query, kind) { h in
+      if seen.insert(h).inserted, let id = terms[h] { ids.append(id) }
+    }
+    for id in ids {
       let s = Int(postingStart[Int(id)])
       let e = Int(postingStart[Int(id) + 1])
       let df = Float(e - s)
@@ -92,6 +99,25 @@ public struct WordBM25: Sendable {
       }
     }
     return out
+  }
+
+  /// Calls `body` with the hash of each term of `text`, in order (repeats included).
+  @inline(__always)
+  static func forEachTerm(of text: String, _ kind: Terms, _ body: (UInt64) -> Void) {
+    switch kind {
+    case .words:
+      for word in ExampleModel.words(text) { body(ExampleModel.fnv(Self.stem(word), seed: 0x5EED)) }
+    case .charTrigrams:
+      var padded: [UInt8] = []
+      for word in ExampleModel.words(text) {
+        padded.removeAll(keepingCapacity: true)
+        padded.append(32)
+        padded.append(contentsOf: word)
+        padded.append(32)
+        guard padded.count >= 3 else { continue }
+        for start in 0...(padded.count - 3) { body(ExampleModel.fnv(padded[start..<(start + 3)], seed: 0x3C3)) }
+      }
+    }
   }
 
   /// A light English suffix stemmer: plurals, -ing, -ed and a final e, so that "texts",

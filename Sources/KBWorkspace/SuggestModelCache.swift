@@ -79,7 +79,7 @@ struct SuggestModelCache {
         cases: Int(evidenceCounts[3 * i]), held: Int(evidenceCounts[3 * i + 1]), failed: Int(evidenceCounts[3 * i + 2])))
     }
     return Suggester(
-      store: store, state: state, answers: answers, model: model, words: words,
+      store: store, state: state, answers: answers, model: model, words: words, trigrams: nil,
       classOfAnswer: classes.map(Int.init), evidence: evidence, vocabulary: Set(vocabulary))
   }
 

@@ -40,6 +40,8 @@ public final class Suggester: @unchecked Sendable {
   public let answers: [SuggestAnswer]
   let model: ExampleModel
   let words: WordBM25
+  /// bm25 over character 3-grams (nil when its fusion weight is 0).
+  let trigrams: WordBM25?
   let classOfAnswer: [Int]
   let indexOfRowid: [Int64: Int]
   let evidence: [Evidence]
@@ -59,7 +61,14 @@ public final class Suggester: @unchecked Sendable {
   /// Weight of the check-back record, (held − failed) / (held + failed + 1), in z units.
   public static let trustWeight = 0.25
   /// Demotion (in z units) of each further answer to an already listed problem (same title).
-  static let diversityPenalty = 0.5
+  /// 100 outweighs any score gap: every problem's best answer is listed before any problem's
+  /// second one (2-fold CV on the dev sets: stackfaq 0.883 → 0.897 against 0.5; see
+  /// docs/RANKING.md).
+  static let diversityPenalty = 100.0
+  /// Weight of the character-3-gram bm25's z-score (0: not built, except for `KB_RANK_DUMP`).
+  /// Under cross-validation it added nothing once the diversity step lists one answer per
+  /// problem first (docs/RANKING.md), so it is off.
+  public static let trigramWeight = 0.0
   /// Whether to add synonyms of the mention's words to the full ranker's query.
   public static let expand = true
 
@@ -112,10 +121,12 @@ public final class Suggester: @unchecked Sendable {
     config.top = Self.knnTop
     config.maxWords = Self.maxWords
     model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
-    words = WordBM25(documents: corpus.answers.map { a in
+    let fields = corpus.answers.map { a -> [(text: String, weight: Double)] in
       [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
        (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
-    })
+    }
+    words = WordBM25(documents: fields)
+    trigrams = Self.buildsTrigrams ? WordBM25(documents: fields, terms: .charTrigrams) : nil
     self.classOfAnswer = classOfAnswer
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
@@ -125,13 +136,14 @@ public final class Suggester: @unchecked Sendable {
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
     store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, words: WordBM25,
-    classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
+    trigrams: WordBM25?, classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
   ) {
     self.store = store
     self.state = state
     self.answers = answers
     self.model = model
     self.words = words
+    self.trigrams = trigrams
     self.classOfAnswer = classOfAnswer
     var indexOfRowid: [Int64: Int] = [:]
     indexOfRowid.reserveCapacity(answers.count)
@@ -179,37 +191,101 @@ public final class Suggester: @unchecked Sendable {
     return SearchQuery(terms: words.map { .word($0) }).matchPattern(.any)
   }
 
-  /// The best answers for a normalized text, best first.
-  public func rank(_ text: String, limit: Int, ranker: Ranker = .full) throws -> [Candidate] {
+  static var buildsTrigrams: Bool { trigramWeight != 0 || dumpPath != nil }
+
+  /// `KB_RANK_DUMP=FILE`: each suggestion appends its ranking components to FILE as a JSON
+  /// line (for `scripts/rank-cv`, which picks fusion constants under cross-validation).
+  static let dumpPath: String? = ProcessInfo.processInfo.environment["KB_RANK_DUMP"].flatMap { $0.isEmpty ? nil : $0 }
+
+  /// The ranking signals of the full ranker for a normalized text, one value per answer.
+  public struct Components: Sendable {
+    /// Word bm25 (in memory, light stemmer).
+    public var bm25: [Double]
+    /// Example model: top-k mean cosine + `meanWeight` × mean cosine of the answer's class.
+    public var knn: [Double]
+    /// Best example cosine of the answer's class (absolute fit).
+    public var similarity: [Double]
+    /// Character-3-gram bm25 (empty when not built).
+    public var trigrams: [Double]
+  }
+
+  public func components(for text: String) -> Components {
+    let n = answers.count
+    let bm25 = words.scores(for: text)
+    let (classScores, best, means) = model.classScoresWithMean(for: text)
+    var knn = [Double](repeating: 0, count: n)
+    var similarity = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      let c = classOfAnswer[i]
+      knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
+      similarity[i] = Double(best[c])
+    }
+    return Components(bm25: bm25, knn: knn, similarity: similarity, trigrams: trigrams?.scores(for: text) ?? [])
+  }
+
+  /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(trigram bm25) + trust.
+  func fuse(_ c: Components) -> [Double] {
+    let n = answers.count
+    let zb = Self.zscores(c.bm25)
+    let zk = Self.zscores(c.knn)
+    let zt = Self.trigramWeight != 0 && !c.trigrams.isEmpty ? Self.zscores(c.trigrams) : []
+    var score = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      let e = evidence[i]
+      let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
+      score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
+      if !zt.isEmpty { score[i] += Self.trigramWeight * zt[i] }
+    }
+    return score
+  }
+
+  /// The components as one JSON line, for `KB_RANK_DUMP`.
+  func dump(_ c: Components, id: String?) {
+    guard let path = Self.dumpPath else { return }
+    func list(_ v: [Double]) -> String { "[" + v.map { String(format: "%.6g", $0) }.joined(separator: ",") + "]" }
+    var line = "{\"id\":" + (id.map { "\"" + $0.replacingOccurrences(of: "\"", with: "") + "\"" } ?? "null")
+    Self.dumpLock.withLock {
+      if !Self.dumpedHeader {
+        Self.dumpedHeader = true
+        let ids = answers.map { "\"" + $0.id.replacingOccurrences(of: "\"", with: "") + "\"" }.joined(separator: ",")
+        let trust = evidence.map { e in e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1) }
+        let header = "{\"answers\":[\(ids)],\"classes\":[\(classOfAnswer.map(String.init).joined(separator: ","))],\"trust\":\(list(trust))}\n"
+        Self.append(header, to: path)
+      }
+    }
+    line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams))}\n"
+    Self.dumpLock.withLock { Self.append(line, to: path) }
+  }
+
+  nonisolated(unsafe) static var dumpedHeader = false
+  static let dumpLock = NSLock()
+  static func append(_ text: String, to path: String) {
+    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    guard fd >= 0 else { return }
+    _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+  }
+
+  /// The best answers for a normalized text, best first. `id` labels the `KB_RANK_DUMP` line.
+  public func rank(_ text: String, limit: Int, ranker: Ranker = .full, id: String? = nil) throws -> [Candidate] {
     guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
     let n = answers.count
     var bm25: [Double]
+    var similarity = [Double](repeating: 0, count: n)
+    var score: [Double]
     if ranker == .bm25 {
       // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
       bm25 = [Double](repeating: 0, count: n)
       for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
         if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
       }
+      score = bm25
     } else {
-      bm25 = words.scores(for: text)
-    }
-    var similarity = [Double](repeating: 0, count: n)
-    var score = bm25
-    if ranker == .full {
-      let (classScores, best, means) = model.classScoresWithMean(for: text)
-      var knn = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        let c = classOfAnswer[i]
-        knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
-        similarity[i] = Double(best[classOfAnswer[i]])
-      }
-      let zb = Self.zscores(bm25)
-      let zk = Self.zscores(knn)
-      for i in 0..<n {
-        let e = evidence[i]
-        let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
-        score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
-      }
+      let c = components(for: text)
+      if Self.dumpPath != nil { dump(c, id: id) }
+      bm25 = c.bm25
+      similarity = c.similarity
+      score = fuse(c)
     }
     // The best few, by insertion into a short sorted list (no sort of every answer).
     let keep = max(50, limit * 3)
