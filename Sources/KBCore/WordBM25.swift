@@ -17,7 +17,8 @@ public struct WordBM25: Sendable {
 
   public let kind: Terms
   public let documentCount: Int
-  let terms: [UInt64: Int32]
+  /// The terms' 32-bit keys (folded hashes), sorted: a term's id is its position.
+  let keys: [UInt32]
   let postingStart: [Int32]
   let postingDoc: [Int32]
   let postingTF: [Float]
@@ -30,7 +31,7 @@ public struct WordBM25: Sendable {
   public init(documents: [[(text: String, weight: Double)]], terms kind: Terms = .words) {
     self.kind = kind
     documentCount = documents.count
-    var terms: [UInt64: Int32] = [:]
+    var terms: [UInt32: Int32] = [:]
     var perDoc: [[(Int32, Float)]] = []
     perDoc.reserveCapacity(documents.count)
     var lengths: [Float] = []
@@ -39,8 +40,9 @@ public struct WordBM25: Sendable {
       var tf: [Int32: Float] = [:]
       var length: Float = 0
       for (text, weight) in fields {
-        Self.forEachTerm(of: text, kind) { h in
+        Self.forEachTerm(of: text, kind) { hash in
           length += 1
+          let h = ExampleModel.key(hash)
           let id: Int32
           if let known = terms[h] {
             id = known
@@ -56,20 +58,27 @@ public struct WordBM25: Sendable {
       perDoc.append(tf.map { ($0.key, $0.value) })
       lengths.append(length)
     }
+    // Term ids in key order, so that the sorted keys alone say which id each has.
+    let sortedKeys = terms.keys.sorted()
+    var newID = [Int32](repeating: 0, count: df.count)
+    for (position, key) in sortedKeys.enumerated() { newID[Int(terms[key]!)] = Int32(position) }
+    var sortedDF = [Int32](repeating: 0, count: df.count)
+    for (old, count) in df.enumerated() { sortedDF[Int(newID[old])] = count }
     var start = [Int32](repeating: 0, count: df.count + 1)
-    for (i, d) in df.enumerated() { start[i + 1] = start[i] + d }
+    for (i, d) in sortedDF.enumerated() { start[i + 1] = start[i] + d }
     var fill = start
     var postingDoc = [Int32](repeating: 0, count: Int(start.last ?? 0))
     var postingTF = [Float](repeating: 0, count: postingDoc.count)
     for (doc, list) in perDoc.enumerated() {
-      for (id, tf) in list {
-        let at = Int(fill[Int(id)])
+      for (old, tf) in list {
+        let id = Int(newID[Int(old)])
+        let at = Int(fill[id])
         postingDoc[at] = Int32(doc)
         postingTF[at] = tf
-        fill[Int(id)] += 1
+        fill[id] += 1
       }
     }
-    self.terms = terms
+    keys = sortedKeys
     postingStart = start
     self.postingDoc = postingDoc
     self.postingTF = postingTF
@@ -80,11 +89,12 @@ public struct WordBM25: Sendable {
   /// bm25 of every document for the query's distinct words (0 when none matches).
   public func scores(for query: String) -> [Double] {
     var out = [Double](repeating: 0, count: documentCount)
-    var seen: Set<UInt64> = []
+    var seen: Set<UInt32> = []
     let n = Float(documentCount)
     var ids: [Int32] = []
-    Self.forEachTerm(of: query, kind) { h in
-      if seen.insert(h).inserted, let id = terms[h] { ids.append(id) }
+    Self.forEachTerm(of: query, kind) { hash in
+      let h = ExampleModel.key(hash)
+      if seen.insert(h).inserted, let id = termID(h) { ids.append(id) }
     }
     for id in ids {
       let s = Int(postingStart[Int(id)])
@@ -99,6 +109,17 @@ public struct WordBM25: Sendable {
       }
     }
     return out
+  }
+
+  /// The id of a term key, by binary search over the sorted keys.
+  func termID(_ key: UInt32) -> Int32? {
+    var lo = 0
+    var hi = keys.count
+    while lo < hi {
+      let mid = (lo + hi) >> 1
+      if keys[mid] < key { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < keys.count && keys[lo] == key ? Int32(lo) : nil
   }
 
   /// Calls `body` with the hash of each term of `text`, in order (repeats included).

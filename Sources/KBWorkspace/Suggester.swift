@@ -37,7 +37,12 @@ public final class Suggester: @unchecked Sendable {
   }
 
   public let state: String
-  public let answers: [SuggestAnswer]
+  /// The answers, in index order; their bodies are empty when the suggester was read from the
+  /// cache file (``answer(_:)`` fills them in from the index).
+  let answers: [SuggestAnswer]
+  let bodiesInline: Bool
+  private let bodyLock = NSLock()
+  private var bodies: [Int: String] = [:]
   let model: ExampleModel
   let words: WordBM25
   /// bm25 over character 3-grams (nil when its fusion weight is 0).
@@ -131,6 +136,7 @@ public final class Suggester: @unchecked Sendable {
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
     self.vocabulary = vocabulary
+    bodiesInline = true
   }
 
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
@@ -151,7 +157,26 @@ public final class Suggester: @unchecked Sendable {
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
     self.vocabulary = vocabulary
+    bodiesInline = false
   }
+
+  /// The answer at `index` with its body (read from the index on first use when the suggester
+  /// came from the cache file, which leaves bodies out: the index has them).
+  public func answer(_ index: Int) -> SuggestAnswer {
+    var a = answers[index]
+    guard !bodiesInline else { return a }
+    if let body = bodyLock.withLock({ bodies[index] }) {
+      a.body = body
+      return a
+    }
+    let body = (try? store.answerBody(rowid: a.rowid)) ?? nil ?? ""
+    bodyLock.withLock { bodies[index] = body }
+    a.body = body
+    return a
+  }
+
+  /// How many answers the suggester ranks.
+  public var answerCount: Int { answers.count }
 
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
   static func bodyExample(_ body: String) -> String {
@@ -318,7 +343,7 @@ public final class Suggester: @unchecked Sendable {
       order = picked
     }
     return order.prefix(limit).map {
-      Candidate(answer: answers[$0], index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+      Candidate(answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
     }
   }
 
@@ -337,7 +362,7 @@ public final class Suggester: @unchecked Sendable {
 
   func details(_ index: Int) -> Details {
     if let d = detailsLock.withLock({ detailsCache[index] }) { return d }
-    let a = answers[index]
+    let a = answer(index)
     var stems: Set<[UInt8]> = []
     for text in [a.title, a.symptoms.joined(separator: " "), a.tags, a.body] {
       for w in ExampleModel.words(text) { stems.insert(WordBM25.stem(w)) }
