@@ -180,9 +180,15 @@ extension ExampleModel {
     // The count of every posting, if every weight is reproducible from it.
     var counts = [UInt32](repeating: 0, count: postingWeight.count)
     var reproducible = true
+    let one = Self.sublinear(1)
     for f in 0..<keys.count where reproducible {
       for k in Int(postingStart[f])..<Int(postingStart[f + 1]) {
         let e = Int(postingExample[k])
+        // Most n-grams occur once in an example: try that before estimating the count.
+        if (one * idf[f]) * inverseNorm[e] == postingWeight[k] {
+          counts[k] = 1
+          continue
+        }
         let tf = postingWeight[k] / inverseNorm[e] / idf[f]
         let estimate = (tf - 1).isFinite ? Float(exp(Double(tf - 1))).rounded() : 0
         guard estimate >= 1, estimate < 16_777_216,
