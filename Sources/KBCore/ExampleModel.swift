@@ -28,7 +28,8 @@ public struct ExampleModel: Sendable {
   public let config: Config
   public let classCount: Int
   /// The features' 32-bit keys (folded n-gram hashes), sorted: a feature's id is its position.
-  let keys: [UInt32]
+  let index: SortedKeys
+  var keys: [UInt32] { index.keys }
   let idf: [Float]
   let postingStart: [Int32]
   let postingExample: [Int32]
@@ -120,7 +121,7 @@ public struct ExampleModel: Sendable {
         fill[Int(id)] += 1
       }
     }
-    self.keys = sortedKeys
+    index = SortedKeys(sortedKeys)
     self.inverseNorm = inverseNorm
     self.idf = idf
     self.postingStart = postingCount
@@ -136,17 +137,9 @@ public struct ExampleModel: Sendable {
     return df.map { log((n + 1) / (Float($0) + 1)) + 1 }
   }
 
-  /// The id of a feature key, by binary search over the sorted keys.
+  /// The id of a key (its position among the sorted keys).
   @inline(__always)
-  func featureID(_ key: UInt32) -> Int32? {
-    var lo = 0
-    var hi = keys.count
-    while lo < hi {
-      let mid = (lo + hi) >> 1
-      if keys[mid] < key { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < keys.count && keys[lo] == key ? Int32(lo) : nil
-  }
+  func featureID(_ key: UInt32) -> Int32? { index.position(of: key) }
 
   /// Cosine similarity of the query with every example, then per class the mean of its best
   /// `config.top` cosines. Also returns each class's single best cosine (an absolute measure

@@ -334,7 +334,7 @@ extension ExampleModel {
     }
     self.config = config
     self.classCount = classCount
-    self.keys = keys
+    self.index = SortedKeys(keys)
     self.idf = idf
     self.postingStart = postingStart
     self.postingExample = postingExample
@@ -426,7 +426,7 @@ extension WordBM25 {
     let averageLength = try r.readFloat()
     self.kind = kind
     self.documentCount = documentCount
-    self.keys = keys
+    self.index = SortedKeys(keys)
     self.postingStart = postingStart
     self.postingDoc = postingDoc
     self.postingTF = postingTF

@@ -18,7 +18,8 @@ public struct WordBM25: Sendable {
   public let kind: Terms
   public let documentCount: Int
   /// The terms' 32-bit keys (folded hashes), sorted: a term's id is its position.
-  let keys: [UInt32]
+  let index: SortedKeys
+  var keys: [UInt32] { index.keys }
   let postingStart: [Int32]
   let postingDoc: [Int32]
   let postingTF: [Float]
@@ -78,7 +79,7 @@ public struct WordBM25: Sendable {
         fill[id] += 1
       }
     }
-    keys = sortedKeys
+    index = SortedKeys(sortedKeys)
     postingStart = start
     self.postingDoc = postingDoc
     self.postingTF = postingTF
@@ -111,16 +112,9 @@ public struct WordBM25: Sendable {
     return out
   }
 
-  /// The id of a term key, by binary search over the sorted keys.
-  func termID(_ key: UInt32) -> Int32? {
-    var lo = 0
-    var hi = keys.count
-    while lo < hi {
-      let mid = (lo + hi) >> 1
-      if keys[mid] < key { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < keys.count && keys[lo] == key ? Int32(lo) : nil
-  }
+  /// The id of a key (its position among the sorted keys).
+  @inline(__always)
+  func termID(_ key: UInt32) -> Int32? { index.position(of: key) }
 
   /// Calls `body` with the hash of each term of `text`, in order (repeats included).
   @inline(__always)

@@ -115,7 +115,8 @@ extension IndexStore {
   /// An answer's body as indexed (what ``suggestCorpus()`` reads), by row id; nil if gone.
   public func answerBody(rowid: Int64) throws(IndexError) -> String? {
     try read { db in
-      try String?.fetchOne(db, sql: "SELECT body FROM document_fts WHERE rowid = ?", arguments: [rowid]) ?? nil
+      let statement = try db.cachedStatement(sql: "SELECT body FROM document_fts WHERE rowid = ?")
+      return try String?.fetchOne(statement, arguments: [rowid]) ?? nil
     }
   }
 }

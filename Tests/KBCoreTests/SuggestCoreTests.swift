@@ -304,3 +304,21 @@ import Testing
     #expect(endThrows)
   }
 }
+
+@Suite struct SortedKeysTests {
+  @Test func findsEveryKeyAndNoOther() {
+    var rng = SystemRandomNumberGenerator()
+    for size in [0, 1, 2, 17, 5_000] {
+      let keys = Array(Set((0..<size).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })).sorted()
+      let index = SortedKeys(keys)
+      for (i, k) in keys.enumerated() { #expect(index.position(of: k) == Int32(i)) }
+      let present = Set(keys)
+      for _ in 0..<200 {
+        let k = UInt32.random(in: 0...UInt32.max, using: &rng)
+        if !present.contains(k) { #expect(index.position(of: k) == nil) }
+      }
+      #expect(index.position(of: 0) == (present.contains(0) ? 0 : nil))
+      #expect(index.position(of: .max) == (present.contains(.max) ? Int32(keys.count - 1) : nil))
+    }
+  }
+}
