@@ -27,8 +27,9 @@ public struct ExampleModel: Sendable {
 
   public let config: Config
   public let classCount: Int
-  /// The features' 32-bit keys (folded n-gram hashes), sorted: a feature's id is its position.
-  let index: SortedKeys
+  /// The features' 32-bit keys (folded n-gram hashes) in id (first-seen) order, and the table
+  /// from key to id.
+  let index: KeyTable
   var keys: [UInt32] { index.keys }
   let idf: [Float]
   let postingStart: [Int32]
@@ -82,16 +83,8 @@ public struct ExampleModel: Sendable {
       vectors.append(vector)
       exampleClass.append(Int32(cls))
     }
-    // Feature ids in key order, so that the keys alone (sorted) say which id each has.
-    let sortedKeys = features.keys.sorted()
-    var newID = [Int32](repeating: 0, count: df.count)
-    for (position, key) in sortedKeys.enumerated() { newID[Int(features[key]!)] = Int32(position) }
-    var sortedDF = [Int32](repeating: 0, count: df.count)
-    for (old, count) in df.enumerated() { sortedDF[Int(newID[old])] = count }
-    df = sortedDF
-    for i in vectors.indices {
-      for j in vectors[i].indices { vectors[i][j].0 = newID[Int(vectors[i][j].0)] }
-    }
+    var keysByID = [UInt32](repeating: 0, count: df.count)
+    for (key, id) in features { keysByID[Int(id)] = key }
     let idf = Self.idf(df: df, examples: vectors.count)
     // Weights: sublinear tf × idf, L2-normalized; then an inverted index (CSR).
     var postingCount = [Int32](repeating: 0, count: df.count + 1)
@@ -121,7 +114,7 @@ public struct ExampleModel: Sendable {
         fill[Int(id)] += 1
       }
     }
-    index = SortedKeys(sortedKeys)
+    index = KeyTable(keysByID)!  // Distinct: they are a dictionary's keys.
     self.inverseNorm = inverseNorm
     self.idf = idf
     self.postingStart = postingCount
@@ -139,7 +132,7 @@ public struct ExampleModel: Sendable {
 
   /// The id of a key (its position among the sorted keys).
   @inline(__always)
-  func featureID(_ key: UInt32) -> Int32? { index.position(of: key) }
+  func featureID(_ key: UInt32) -> Int32? { index.id(of: key) }
 
   /// Cosine similarity of the query with every example, then per class the mean of its best
   /// `config.top` cosines. Also returns each class's single best cosine (an absolute measure

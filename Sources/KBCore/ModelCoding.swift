@@ -155,7 +155,7 @@ public struct ModelDecodingError: Error, CustomStringConvertible {
 }
 
 extension ExampleModel {
-  /// Writes the built model for ``init(reading:)``, compactly: feature keys as sorted deltas,
+  /// Writes the built model for ``init(reading:)``, compactly: feature keys (4 bytes each),
   /// document frequencies instead of idf, and each posting as a varint gap between example ids
   /// plus the n-gram's count in the example (1 in most postings, one bit) instead of its
   /// weight. The reader recomputes idf and weights with the same expressions as the build, so
@@ -168,12 +168,7 @@ extension ExampleModel {
     w.append(Int64(config.maxWords))
     w.append(Int64(classCount))
     w.append(varint: UInt64(exampleCount))
-    w.append(varint: UInt64(keys.count))
-    var previousKey: UInt32 = 0
-    for k in keys {
-      w.append(varint: UInt64(k - previousKey))
-      previousKey = k
-    }
+    w.append(array: keys)
     for f in 0..<keys.count { w.append(varint: UInt64(postingStart[f + 1] - postingStart[f])) }
     for c in exampleClass { w.append(varint: UInt64(c)) }
     w.append(array: inverseNorm)
@@ -227,16 +222,9 @@ extension ExampleModel {
       throw ModelDecodingError()
     }
     let exampleCount = try r.readVarint(below: Int(Int32.max))
-    let featureCount = try r.readVarint(below: min(Int(Int32.max), r.remaining + 1))
-    var keys = [UInt32](repeating: 0, count: featureCount)
-    var key: UInt64 = 0
-    for f in 0..<featureCount {
-      let delta = try r.readVarint()
-      key += delta
-      // Strictly increasing (binary search needs it), within 32 bits.
-      guard (f == 0 || delta > 0), key <= UInt64(UInt32.max) else { throw ModelDecodingError() }
-      keys[f] = UInt32(key)
-    }
+    let keys: [UInt32] = try r.readArray()
+    guard keys.count < Int(Int32.max), let index = KeyTable(keys) else { throw ModelDecodingError() }
+    let featureCount = keys.count
     var postingStart = [Int32](repeating: 0, count: featureCount + 1)
     var df = [Int32](repeating: 0, count: featureCount)
     for f in 0..<featureCount {
@@ -334,7 +322,7 @@ extension ExampleModel {
     }
     self.config = config
     self.classCount = classCount
-    self.index = SortedKeys(keys)
+    self.index = index
     self.idf = idf
     self.postingStart = postingStart
     self.postingExample = postingExample

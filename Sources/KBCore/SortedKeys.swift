@@ -41,3 +41,48 @@ public struct SortedKeys: Sendable, Equatable {
     return lo < Int(start[p + 1]) && keys[lo] == key ? Int32(lo) : nil
   }
 }
+
+/// Keys in id order (a key's id is its position) with an open-addressing hash table from key
+/// to id. The example model keeps its features in first-seen order, which puts the character
+/// n-grams of one word next to each other, so that a query's posting lists are read from
+/// neighbouring memory (key order cost 4% more CPU per suggestion at 10k documents).
+public struct KeyTable: Sendable {
+  public let keys: [UInt32]
+  /// `key << 32 | (id + 1)`, 0 for an empty slot; a power of two ≥ 2 × keys.
+  let slots: [UInt64]
+  let mask: Int
+
+  /// Nil when a key is repeated.
+  public init?(_ keys: [UInt32]) {
+    self.keys = keys
+    var size = 16
+    while size < 2 * keys.count { size <<= 1 }
+    mask = size - 1
+    var slots = [UInt64](repeating: 0, count: size)
+    for (id, key) in keys.enumerated() {
+      var at = Self.slot(key, mask)
+      while slots[at] != 0 {
+        if UInt32(truncatingIfNeeded: slots[at] >> 32) == key { return nil }
+        at = (at + 1) & mask
+      }
+      slots[at] = UInt64(key) << 32 | UInt64(id + 1)
+    }
+    self.slots = slots
+  }
+
+  @inline(__always)
+  static func slot(_ key: UInt32, _ mask: Int) -> Int { Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask }
+
+  public var count: Int { keys.count }
+
+  @inline(__always)
+  public func id(of key: UInt32) -> Int32? {
+    var at = Self.slot(key, mask)
+    while true {
+      let s = slots[at]
+      if s == 0 { return nil }
+      if UInt32(truncatingIfNeeded: s >> 32) == key { return Int32(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1 }
+      at = (at + 1) & mask
+    }
+  }
+}

@@ -322,3 +322,23 @@ import Testing
     }
   }
 }
+
+@Suite struct KeyTableTests {
+  @Test func findsEveryKeyAndRefusesRepeats() {
+    var rng = SystemRandomNumberGenerator()
+    for size in [0, 1, 3, 1_000, 20_000] {
+      let keys = Array(Set((0..<size).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) }))
+      guard let table = KeyTable(keys) else {
+        Issue.record("distinct keys refused")
+        continue
+      }
+      for (i, k) in keys.enumerated() { #expect(table.id(of: k) == Int32(i)) }
+      let present = Set(keys)
+      for _ in 0..<200 {
+        let k = UInt32.random(in: 0...UInt32.max, using: &rng)
+        if !present.contains(k) { #expect(table.id(of: k) == nil) }
+      }
+    }
+    #expect(KeyTable([5, 9, 5]) == nil)
+  }
+}
