@@ -175,9 +175,6 @@ public final class Suggester: @unchecked Sendable {
     return a
   }
 
-  /// How many answers the suggester ranks.
-  public var answerCount: Int { answers.count }
-
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
   static func bodyExample(_ body: String) -> String {
     var out = ""
