@@ -27,12 +27,18 @@ public struct ExampleModel: Sendable {
 
   public let config: Config
   public let classCount: Int
-  let features: [UInt64: Int32]
+  /// The features' 32-bit keys (folded n-gram hashes) in id (first-seen) order, and the table
+  /// from key to id.
+  let index: KeyTable
+  var keys: [UInt32] { index.keys }
   let idf: [Float]
   let postingStart: [Int32]
   let postingExample: [Int32]
   let postingWeight: [Float]
   let exampleClass: [Int32]
+  /// 1 / the L2 norm of each example's tf-idf vector (a posting's weight is
+  /// tf × idf × this), kept so that the cache file can store counts instead of weights.
+  let inverseNorm: [Float]
 
   public var exampleCount: Int { exampleClass.count }
 
@@ -40,14 +46,14 @@ public struct ExampleModel: Sendable {
   public init(examples: [(classIndex: Int, text: String)], classCount: Int, config: Config = Config()) {
     self.config = config
     self.classCount = classCount
-    var features: [UInt64: Int32] = [:]
+    var features: [UInt32: Int32] = [:]
     var df: [Int32] = []
     var vectors: [[(Int32, Float)]] = []
     vectors.reserveCapacity(examples.count)
     var exampleClass: [Int32] = []
     exampleClass.reserveCapacity(examples.count)
     // Feature counting is the costly part and independent per example: spread it over the cores.
-    let allCounts = ParallelSlots<[UInt64: Float]>(count: examples.count)
+    let allCounts = ParallelSlots<[UInt32: Float]>(count: examples.count)
     let texts = examples.map(\.text)
     let chunks = max(1, min(8, texts.count / 256))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
@@ -77,10 +83,12 @@ public struct ExampleModel: Sendable {
       vectors.append(vector)
       exampleClass.append(Int32(cls))
     }
-    let n = Float(vectors.count)
-    let idf = df.map { log((n + 1) / (Float($0) + 1)) + 1 }
+    var keysByID = [UInt32](repeating: 0, count: df.count)
+    for (key, id) in features { keysByID[Int(id)] = key }
+    let idf = Self.idf(df: df, examples: vectors.count)
     // Weights: sublinear tf × idf, L2-normalized; then an inverted index (CSR).
     var postingCount = [Int32](repeating: 0, count: df.count + 1)
+    var inverseNorm = [Float](repeating: 0, count: vectors.count)
     for i in vectors.indices {
       var norm: Float = 0
       for j in vectors[i].indices {
@@ -91,6 +99,7 @@ public struct ExampleModel: Sendable {
         postingCount[Int(id) + 1] += 1
       }
       let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+      inverseNorm[i] = inv
       for j in vectors[i].indices { vectors[i][j].1 *= inv }
     }
     for i in 1..<postingCount.count { postingCount[i] += postingCount[i - 1] }
@@ -105,13 +114,25 @@ public struct ExampleModel: Sendable {
         fill[Int(id)] += 1
       }
     }
-    self.features = features
+    index = KeyTable(keysByID)!  // Distinct: they are a dictionary's keys.
+    self.inverseNorm = inverseNorm
     self.idf = idf
     self.postingStart = postingCount
     self.postingExample = postingExample
     self.postingWeight = postingWeight
     self.exampleClass = exampleClass
   }
+
+  /// A feature's idf from its document frequency (the same expression wherever it is computed:
+  /// the cache file stores frequencies, not idf).
+  static func idf(df: [Int32], examples: Int) -> [Float] {
+    let n = Float(examples)
+    return df.map { log((n + 1) / (Float($0) + 1)) + 1 }
+  }
+
+  /// The id of a key (its position among the sorted keys).
+  @inline(__always)
+  func featureID(_ key: UInt32) -> Int32? { index.id(of: key) }
 
   /// Cosine similarity of the query with every example, then per class the mean of its best
   /// `config.top` cosines. Also returns each class's single best cosine (an absolute measure
@@ -123,27 +144,16 @@ public struct ExampleModel: Sendable {
 
   /// ``classScores(for:)`` plus each class's mean cosine over all its examples.
   public func classScoresWithMean(for text: String) -> (scores: [Float], best: [Float], mean: [Float]) {
-    let counts = Self.featureCounts(text, config: config)
-    var query: [(Int32, Float)] = []
-    var norm: Float = 0
-    for (hash, count) in counts {
-      // Features no example has are left out, as a fitted tf-idf vocabulary would.
-      guard let id = features[hash] else { continue }
-      let w = count * idf[Int(id)]
-      query.append((id, w))
-      norm += w * w
-    }
+    let query = queryVector(text)
     var scores = [Float](repeating: 0, count: classCount)
     var best = [Float](repeating: 0, count: classCount)
     var mean = [Float](repeating: 0, count: classCount)
-    guard norm > 0, !query.isEmpty else { return (scores, best, mean) }
-    let inv = 1 / norm.squareRoot()
+    guard !query.isEmpty else { return (scores, best, mean) }
     var cosine = [Float](repeating: 0, count: exampleClass.count)
     postingExample.withUnsafeBufferPointer { ex in
       postingWeight.withUnsafeBufferPointer { wt in
         cosine.withUnsafeMutableBufferPointer { cos in
-          for (id, w) in query {
-            let qw = w * inv
+          for (id, qw) in query {
             let start = Int(postingStart[Int(id)])
             let end = Int(postingStart[Int(id) + 1])
             for k in start..<end { cos[Int(ex[k])] += qw * wt[k] }
@@ -195,6 +205,24 @@ public struct ExampleModel: Sendable {
     return (scores, best, mean)
   }
 
+  /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized); features
+  /// no example has are left out, as a fitted tf-idf vocabulary would.
+  func queryVector(_ text: String) -> [(Int32, Float)] {
+    let counts = Self.featureCounts(text, config: config)
+    var query: [(Int32, Float)] = []
+    var norm: Float = 0
+    for (key, count) in counts {
+      guard let id = featureID(key) else { continue }
+      let w = count * idf[Int(id)]
+      query.append((id, w))
+      norm += w * w
+    }
+    guard norm > 0 else { return [] }
+    let inv = 1 / norm.squareRoot()
+    for i in query.indices { query[i].1 *= inv }
+    return query
+  }
+
   // MARK: Features
 
   /// Lower-case words of letters and digits (apostrophes dropped inside words: don't → dont).
@@ -243,16 +271,20 @@ public struct ExampleModel: Sendable {
     return out
   }
 
-  static func featureCounts(_ text: String, config: Config) -> [UInt64: Float] {
+  /// A 64-bit n-gram hash folded to the 32-bit key features are stored under.
+  @inline(__always)
+  static func key(_ h: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: h ^ (h >> 32)) }
+
+  static func featureCounts(_ text: String, config: Config) -> [UInt32: Float] {
     var words = Self.words(text)
     if words.count > config.maxWords { words.removeLast(words.count - config.maxWords) }
-    var raw: [UInt64: Float] = [:]
+    var raw: [UInt32: Float] = [:]
     raw.reserveCapacity(words.count * 12)
     var previous: UInt64?
     for word in words {
       let h = fnv(word, seed: 0x77)
-      raw[h, default: 0] += 1
-      if let previous { raw[previous &* 31 &+ h ^ 0xB16A, default: 0] += 1 }
+      raw[key(h), default: 0] += 1
+      if let previous { raw[key(previous &* 31 &+ h ^ 0xB16A), default: 0] += 1 }
       previous = h
       // Character n-grams of " word ", n = 3…5.
       var padded: [UInt8] = [32]
@@ -260,22 +292,22 @@ public struct ExampleModel: Sendable {
       padded.append(32)
       for n in 3...5 where padded.count >= n {
         for start in 0...(padded.count - n) {
-          raw[fnv(padded[start..<(start + n)], seed: UInt64(n)), default: 0] += 1
+          raw[key(fnv(padded[start..<(start + n)], seed: UInt64(n))), default: 0] += 1
         }
       }
     }
-    var out: [UInt64: Float] = [:]
+    var out: [UInt32: Float] = [:]
     out.reserveCapacity(raw.count)
-    for (k, v) in raw { out[k] = 1 + log(v) }
+    for (k, v) in raw { out[k] = Self.sublinear(v) }
     if config.wordWeight != 1 || config.charWeight != 1 {
       // Recompute with kind weights (kept simple: word features are tagged by their seed).
-      var weighted: [UInt64: Float] = [:]
+      var weighted: [UInt32: Float] = [:]
       var previousWord: UInt64?
       for word in words {
         let h = fnv(word, seed: 0x77)
-        weighted[h] = (out[h] ?? 0) * config.wordWeight
+        weighted[key(h)] = (out[key(h)] ?? 0) * config.wordWeight
         if let previousWord {
-          let b = previousWord &* 31 &+ h ^ 0xB16A
+          let b = key(previousWord &* 31 &+ h ^ 0xB16A)
           weighted[b] = (out[b] ?? 0) * config.wordWeight
         }
         previousWord = h
@@ -285,6 +317,10 @@ public struct ExampleModel: Sendable {
     }
     return out
   }
+
+  /// Sublinear term frequency, 1 + ln(count).
+  @inline(__always)
+  static func sublinear(_ count: Float) -> Float { 1 + log(count) }
 
   @inline(__always)
   static func fnv<C: Collection>(_ bytes: C, seed: UInt64) -> UInt64 where C.Element == UInt8 {

@@ -26,6 +26,16 @@ public struct ByteWriter: Sendable {
     array.withUnsafeBytes { bytes.append(contentsOf: $0) }
   }
 
+  /// An unsigned integer in LEB128 (7 bits a byte, low first): small numbers take one byte.
+  public mutating func append(varint value: UInt64) {
+    var v = value
+    while v >= 0x80 {
+      bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+      v >>= 7
+    }
+    bytes.append(UInt8(v))
+  }
+
   public mutating func append(strings: [String]) {
     append(UInt64(strings.count))
     for s in strings { append(s) }
@@ -46,6 +56,12 @@ public struct ByteReader: ~Copyable {
 
   public var remaining: Int { base.count - offset }
 
+  /// The bytes not read yet (valid while the reader's bytes are), for a decoder's tight loop;
+  /// follow with ``skip(_:)`` by what it consumed.
+  public var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: base[offset...]) }
+
+  public mutating func skip(_ n: Int) throws(Truncated) { _ = try take(n) }
+
   public mutating func take(_ n: Int) throws(Truncated) -> UnsafeRawBufferPointer {
     guard n >= 0, n <= remaining else { throw Truncated() }
     let slice = UnsafeRawBufferPointer(rebasing: base[offset..<(offset + n)])
@@ -58,6 +74,29 @@ public struct ByteReader: ~Copyable {
     var value: T = 0
     withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: raw) }
     return T(littleEndian: value)
+  }
+
+  /// An integer written by ``ByteWriter/append(varint:)``.
+  @inline(__always)
+  public mutating func readVarint() throws(Truncated) -> UInt64 {
+    var result: UInt64 = 0
+    var shift: UInt64 = 0
+    while true {
+      guard offset < base.count, shift < 64 else { throw Truncated() }
+      let b = base[offset]
+      offset += 1
+      result |= UInt64(b & 0x7F) << shift
+      if b < 0x80 { return result }
+      shift += 7
+    }
+  }
+
+  /// A varint that must fit an Int32 and be below `limit`.
+  @inline(__always)
+  public mutating func readVarint(below limit: Int) throws(Truncated) -> Int {
+    let v = try readVarint()
+    guard v < UInt64(limit) else { throw Truncated() }
+    return Int(v)
   }
 
   public mutating func readFloat() throws(Truncated) -> Float { Float(bitPattern: try read(UInt32.self)) }
@@ -116,25 +155,62 @@ public struct ModelDecodingError: Error, CustomStringConvertible {
 }
 
 extension ExampleModel {
-  /// Writes the built model (features, idf, postings) for ``init(reading:)``.
+  /// Writes the built model for ``init(reading:)``, compactly: feature keys (4 bytes each),
+  /// document frequencies instead of idf, and each posting as a varint gap between example ids
+  /// plus the n-gram's count in the example (1 in most postings, one bit) instead of its
+  /// weight. The reader recomputes idf and weights with the same expressions as the build, so
+  /// the model it returns is the same, bit for bit. Should a weight not be reproducible that
+  /// way (non-default feature weights), the weights are written as they are.
   public func write(to w: inout ByteWriter) {
     w.append(Int64(config.top))
     w.append(config.wordWeight)
     w.append(config.charWeight)
     w.append(Int64(config.maxWords))
     w.append(Int64(classCount))
-    // Feature hashes ordered by id, so the id is the position.
-    var hashes = [UInt64](repeating: 0, count: idf.count)
-    for (h, id) in features { hashes[Int(id)] = h }
-    w.append(array: hashes)
-    w.append(array: idf)
-    w.append(array: postingStart)
-    w.append(array: postingExample)
-    w.append(array: postingWeight)
-    w.append(array: exampleClass)
+    w.append(varint: UInt64(exampleCount))
+    w.append(array: keys)
+    for f in 0..<keys.count { w.append(varint: UInt64(postingStart[f + 1] - postingStart[f])) }
+    for c in exampleClass { w.append(varint: UInt64(c)) }
+    w.append(array: inverseNorm)
+    // The count of every posting, if every weight is reproducible from it.
+    var counts = [UInt32](repeating: 0, count: postingWeight.count)
+    var reproducible = true
+    let one = Self.sublinear(1)
+    for f in 0..<keys.count where reproducible {
+      for k in Int(postingStart[f])..<Int(postingStart[f + 1]) {
+        let e = Int(postingExample[k])
+        // Most n-grams occur once in an example: try that before estimating the count.
+        if (one * idf[f]) * inverseNorm[e] == postingWeight[k] {
+          counts[k] = 1
+          continue
+        }
+        let tf = postingWeight[k] / inverseNorm[e] / idf[f]
+        let estimate = (tf - 1).isFinite ? Float(exp(Double(tf - 1))).rounded() : 0
+        guard estimate >= 1, estimate < 16_777_216,
+          (Self.sublinear(estimate) * idf[f]) * inverseNorm[e] == postingWeight[k]
+        else { reproducible = false; break }
+        counts[k] = UInt32(estimate)
+      }
+    }
+    w.append(UInt8(reproducible ? 1 : 0))
+    for f in 0..<keys.count {
+      var previous: Int32 = -1
+      for k in Int(postingStart[f])..<Int(postingStart[f + 1]) {
+        let gap = UInt64(postingExample[k] - previous - 1)
+        previous = postingExample[k]
+        if reproducible {
+          let count = counts[k]
+          w.append(varint: gap << 1 | (count > 1 ? 1 : 0))
+          if count > 1 { w.append(varint: UInt64(count - 2)) }
+        } else {
+          w.append(varint: gap)
+        }
+      }
+    }
+    if !reproducible { w.append(array: postingWeight) }
   }
 
-  /// Reads a model written by ``write(to:)``, checking that every index is in range.
+  /// Reads a model written by ``write(to:)``, checking every index and order it relies on.
   public init(reading r: inout ByteReader) throws {
     var config = Config()
     config.top = Int(try r.read(Int64.self))
@@ -142,78 +218,203 @@ extension ExampleModel {
     config.charWeight = try r.readFloat()
     config.maxWords = Int(try r.read(Int64.self))
     let classCount = Int(try r.read(Int64.self))
-    let hashes: [UInt64] = try r.readArray()
-    let idf: [Float] = try r.readArray()
-    let postingStart: [Int32] = try r.readArray()
-    let postingExample: [Int32] = try r.readArray()
-    let postingWeight: [Float] = try r.readArray()
-    let exampleClass: [Int32] = try r.readArray()
-    guard config.top >= 0, config.top < 1 << 20, classCount >= 0, classCount < 1 << 31,
-      hashes.count == idf.count, postingStart.count == idf.count + 1,
-      postingExample.count == postingWeight.count, postingStart.first == 0,
-      Int(postingStart.last ?? -1) == postingExample.count
-    else { throw ModelDecodingError() }
-    var previous: Int32 = 0
-    for s in postingStart {
-      guard s >= previous else { throw ModelDecodingError() }
-      previous = s
+    guard config.top >= 0, config.top < 1 << 20, classCount >= 0, classCount < 1 << 31 else {
+      throw ModelDecodingError()
     }
-    let examples = Int32(exampleClass.count)
-    for e in postingExample where e < 0 || e >= examples { throw ModelDecodingError() }
-    for c in exampleClass where c < 0 || Int(c) >= classCount { throw ModelDecodingError() }
-    var features: [UInt64: Int32] = [:]
-    features.reserveCapacity(hashes.count)
-    for (id, h) in hashes.enumerated() { features[h] = Int32(id) }
-    guard features.count == hashes.count else { throw ModelDecodingError() }
+    let exampleCount = try r.readVarint(below: Int(Int32.max))
+    let keys: [UInt32] = try r.readArray()
+    guard keys.count < Int(Int32.max), let index = KeyTable(keys) else { throw ModelDecodingError() }
+    let featureCount = keys.count
+    var postingStart = [Int32](repeating: 0, count: featureCount + 1)
+    var df = [Int32](repeating: 0, count: featureCount)
+    for f in 0..<featureCount {
+      let n = try r.readVarint(below: exampleCount + 1)
+      df[f] = Int32(n)
+      let end = Int(postingStart[f]) + n
+      guard end < Int(Int32.max) else { throw ModelDecodingError() }
+      postingStart[f + 1] = Int32(end)
+    }
+    var exampleClass = [Int32](repeating: 0, count: exampleCount)
+    for e in 0..<exampleCount { exampleClass[e] = Int32(try r.readVarint(below: classCount)) }
+    let inverseNorm: [Float] = try r.readArray()
+    guard inverseNorm.count == exampleCount else { throw ModelDecodingError() }
+    let reproducible = try r.read(UInt8.self)
+    guard reproducible <= 1 else { throw ModelDecodingError() }
+    let idf = Self.idf(df: df, examples: exampleCount)
+    let total = Int(postingStart[featureCount])
+    guard total <= r.remaining else { throw ModelDecodingError() }  // ≥ 1 byte a posting.
+    var postingExample = [Int32](repeating: 0, count: total)
+    var postingWeight = [Float](repeating: 0, count: reproducible == 1 ? total : 0)
+    // 1 + ln(count) for the usual small counts, computed as the build computes it.
+    let table = (0..<64).map { Self.sublinear(Float(max(1, $0))) }
+    // The hot loop (millions of postings): raw buffers, one bounds check per byte.
+    let bytes = r.rest
+    var at = 0
+    var failed = false
+    let small = table.count
+    let isCounts = reproducible == 1
+    postingExample.withUnsafeMutableBufferPointer { examples in
+      postingWeight.withUnsafeMutableBufferPointer { weights in
+        table.withUnsafeBufferPointer { table in
+          inverseNorm.withUnsafeBufferPointer { inverseNorm in
+            let end = bytes.count
+            var k = 0
+            for f in 0..<featureCount {
+              var previous = -1
+              let weightOfFeature = idf[f]
+              let stop = Int(postingStart[f + 1])
+              while k < stop {
+                // A varint, inline: most are one byte.
+                guard at < end else { failed = true; return }
+                var code = UInt64(bytes[at])
+                at += 1
+                if code >= 0x80 {
+                  code &= 0x7F
+                  var shift: UInt64 = 7
+                  while true {
+                    guard at < end, shift < 64 else { failed = true; return }
+                    let b = bytes[at]
+                    at += 1
+                    code |= UInt64(b & 0x7F) << shift
+                    if b < 0x80 { break }
+                    shift += 7
+                  }
+                }
+                var count = 1
+                var gap = code
+                if isCounts {
+                  gap = code >> 1
+                  if code & 1 == 1 {
+                    var extra: UInt64 = 0
+                    var shift: UInt64 = 0
+                    while true {
+                      guard at < end, shift < 64 else { failed = true; return }
+                      let b = bytes[at]
+                      at += 1
+                      extra |= UInt64(b & 0x7F) << shift
+                      if b < 0x80 { break }
+                      shift += 7
+                    }
+                    guard extra < 1 << 24 else { failed = true; return }
+                    count = Int(extra) + 2
+                  }
+                }
+                guard gap < UInt64(exampleCount), previous + 1 + Int(gap) < exampleCount else { failed = true; return }
+                let e = previous + 1 + Int(gap)
+                previous = e
+                examples[k] = Int32(e)
+                if isCounts {
+                  let tf = count < small ? table[count] : Self.sublinear(Float(count))
+                  weights[k] = (tf * weightOfFeature) * inverseNorm[e]
+                }
+                k += 1
+              }
+            }
+          }
+        }
+      }
+    }
+    guard !failed else { throw ModelDecodingError() }
+    try r.skip(at)
+    if reproducible == 0 {
+      postingWeight = try r.readArray()
+      guard postingWeight.count == total else { throw ModelDecodingError() }
+    }
     self.config = config
     self.classCount = classCount
-    self.features = features
+    self.index = index
     self.idf = idf
     self.postingStart = postingStart
     self.postingExample = postingExample
     self.postingWeight = postingWeight
     self.exampleClass = exampleClass
+    self.inverseNorm = inverseNorm
   }
 }
 
 extension WordBM25 {
-  /// Writes the tables for ``init(reading:)``.
+  /// Writes the tables for ``init(reading:)``: term keys as sorted deltas, each posting as a
+  /// varint gap between document numbers and its weighted term frequency as a varint (the field
+  /// weights are whole numbers), document lengths as varints; floats as they are otherwise.
   public func write(to w: inout ByteWriter) {
-    w.append(Int64(documentCount))
-    var hashes = [UInt64](repeating: 0, count: max(0, postingStart.count - 1))
-    for (h, id) in terms { hashes[Int(id)] = h }
-    w.append(array: hashes)
-    w.append(array: postingStart)
-    w.append(array: postingDoc)
-    w.append(array: postingTF)
-    w.append(array: documentLength)
+    w.append(kind.rawValue)
+    w.append(varint: UInt64(documentCount))
+    w.append(varint: UInt64(keys.count))
+    var previousKey: UInt32 = 0
+    for k in keys {
+      w.append(varint: UInt64(k - previousKey))
+      previousKey = k
+    }
+    for t in 0..<keys.count { w.append(varint: UInt64(postingStart[t + 1] - postingStart[t])) }
+    func whole(_ x: Float) -> Bool { x >= 0 && x < 16_777_216 && x == x.rounded() }
+    let integral = postingTF.allSatisfy(whole) && documentLength.allSatisfy(whole)
+    w.append(UInt8(integral ? 1 : 0))
+    for t in 0..<keys.count {
+      var previous: Int32 = -1
+      for k in Int(postingStart[t])..<Int(postingStart[t + 1]) {
+        w.append(varint: UInt64(postingDoc[k] - previous - 1))
+        previous = postingDoc[k]
+        if integral { w.append(varint: UInt64(postingTF[k])) }
+      }
+    }
+    if integral {
+      for l in documentLength { w.append(varint: UInt64(l)) }
+    } else {
+      w.append(array: postingTF)
+      w.append(array: documentLength)
+    }
     w.append(averageLength)
   }
 
-  /// Reads tables written by ``write(to:)``, checking that every index is in range.
+  /// Reads tables written by ``write(to:)``, checking every index and order they rely on.
   public init(reading r: inout ByteReader) throws {
-    let documentCount = Int(try r.read(Int64.self))
-    let hashes: [UInt64] = try r.readArray()
-    let postingStart: [Int32] = try r.readArray()
-    let postingDoc: [Int32] = try r.readArray()
-    let postingTF: [Float] = try r.readArray()
-    let documentLength: [Float] = try r.readArray()
-    let averageLength = try r.readFloat()
-    guard documentCount >= 0, documentLength.count == documentCount, postingStart.count == hashes.count + 1,
-      postingDoc.count == postingTF.count, postingStart.first == 0, Int(postingStart.last ?? -1) == postingDoc.count
-    else { throw ModelDecodingError() }
-    var previous: Int32 = 0
-    for s in postingStart {
-      guard s >= previous else { throw ModelDecodingError() }
-      previous = s
+    guard let kind = Terms(rawValue: try r.read(UInt8.self)) else { throw ModelDecodingError() }
+    let documentCount = try r.readVarint(below: Int(Int32.max))
+    let termCount = try r.readVarint(below: min(Int(Int32.max), r.remaining + 1))
+    var keys = [UInt32](repeating: 0, count: termCount)
+    var key: UInt64 = 0
+    for t in 0..<termCount {
+      let delta = try r.readVarint()
+      key += delta
+      guard (t == 0 || delta > 0), key <= UInt64(UInt32.max) else { throw ModelDecodingError() }
+      keys[t] = UInt32(key)
     }
-    for d in postingDoc where d < 0 || Int(d) >= documentCount { throw ModelDecodingError() }
-    var terms: [UInt64: Int32] = [:]
-    terms.reserveCapacity(hashes.count)
-    for (id, h) in hashes.enumerated() { terms[h] = Int32(id) }
-    guard terms.count == hashes.count else { throw ModelDecodingError() }
+    var postingStart = [Int32](repeating: 0, count: termCount + 1)
+    for t in 0..<termCount {
+      let end = Int(postingStart[t]) + (try r.readVarint(below: documentCount + 1))
+      guard end < Int(Int32.max) else { throw ModelDecodingError() }
+      postingStart[t + 1] = Int32(end)
+    }
+    let integral = try r.read(UInt8.self)
+    guard integral <= 1 else { throw ModelDecodingError() }
+    let total = Int(postingStart[termCount])
+    guard total <= r.remaining else { throw ModelDecodingError() }
+    var postingDoc = [Int32](repeating: 0, count: total)
+    var postingTF = [Float](repeating: 0, count: integral == 1 ? total : 0)
+    for t in 0..<termCount {
+      var previous = -1
+      for k in Int(postingStart[t])..<Int(postingStart[t + 1]) {
+        let d = previous + 1 + (try r.readVarint(below: documentCount))
+        guard d < documentCount else { throw ModelDecodingError() }
+        previous = d
+        postingDoc[k] = Int32(d)
+        if integral == 1 { postingTF[k] = Float(try r.readVarint(below: 1 << 24)) }
+      }
+    }
+    var documentLength: [Float]
+    if integral == 1 {
+      documentLength = []
+      documentLength.reserveCapacity(documentCount)
+      for _ in 0..<documentCount { documentLength.append(Float(try r.readVarint(below: 1 << 24))) }
+    } else {
+      postingTF = try r.readArray()
+      documentLength = try r.readArray()
+      guard postingTF.count == total, documentLength.count == documentCount else { throw ModelDecodingError() }
+    }
+    let averageLength = try r.readFloat()
+    self.kind = kind
     self.documentCount = documentCount
-    self.terms = terms
+    self.index = SortedKeys(keys)
     self.postingStart = postingStart
     self.postingDoc = postingDoc
     self.postingTF = postingTF

@@ -11,8 +11,15 @@ import Foundation
 /// bm25.scores(for: "my texts keep repeating")  // [0.9…]
 /// ```
 public struct WordBM25: Sendable {
+  /// What a term is: a stemmed word, or a character 3-gram of a word padded with spaces
+  /// (" text " → " te", "tex", "ext", "xt "), which matches misspellings and word forms.
+  public enum Terms: UInt8, Sendable { case words = 0, charTrigrams = 1 }
+
+  public let kind: Terms
   public let documentCount: Int
-  let terms: [UInt64: Int32]
+  /// The terms' 32-bit keys (folded hashes), sorted: a term's id is its position.
+  let index: SortedKeys
+  var keys: [UInt32] { index.keys }
   let postingStart: [Int32]
   let postingDoc: [Int32]
   let postingTF: [Float]
@@ -22,9 +29,10 @@ public struct WordBM25: Sendable {
   let b: Float = 0.75
 
   /// Each document is a list of (text, weight) fields.
-  public init(documents: [[(text: String, weight: Double)]]) {
+  public init(documents: [[(text: String, weight: Double)]], terms kind: Terms = .words) {
+    self.kind = kind
     documentCount = documents.count
-    var terms: [UInt64: Int32] = [:]
+    var terms: [UInt32: Int32] = [:]
     var perDoc: [[(Int32, Float)]] = []
     perDoc.reserveCapacity(documents.count)
     var lengths: [Float] = []
@@ -33,9 +41,9 @@ public struct WordBM25: Sendable {
       var tf: [Int32: Float] = [:]
       var length: Float = 0
       for (text, weight) in fields {
-        for word in ExampleModel.words(text) {
+        Self.forEachTerm(of: text, kind) { hash in
           length += 1
-          let h = ExampleModel.fnv(Self.stem(word), seed: 0x5EED)
+          let h = ExampleModel.key(hash)
           let id: Int32
           if let known = terms[h] {
             id = known
@@ -51,20 +59,27 @@ public struct WordBM25: Sendable {
       perDoc.append(tf.map { ($0.key, $0.value) })
       lengths.append(length)
     }
+    // Term ids in key order, so that the sorted keys alone say which id each has.
+    let sortedKeys = terms.keys.sorted()
+    var newID = [Int32](repeating: 0, count: df.count)
+    for (position, key) in sortedKeys.enumerated() { newID[Int(terms[key]!)] = Int32(position) }
+    var sortedDF = [Int32](repeating: 0, count: df.count)
+    for (old, count) in df.enumerated() { sortedDF[Int(newID[old])] = count }
     var start = [Int32](repeating: 0, count: df.count + 1)
-    for (i, d) in df.enumerated() { start[i + 1] = start[i] + d }
+    for (i, d) in sortedDF.enumerated() { start[i + 1] = start[i] + d }
     var fill = start
     var postingDoc = [Int32](repeating: 0, count: Int(start.last ?? 0))
     var postingTF = [Float](repeating: 0, count: postingDoc.count)
     for (doc, list) in perDoc.enumerated() {
-      for (id, tf) in list {
-        let at = Int(fill[Int(id)])
+      for (old, tf) in list {
+        let id = Int(newID[Int(old)])
+        let at = Int(fill[id])
         postingDoc[at] = Int32(doc)
         postingTF[at] = tf
-        fill[Int(id)] += 1
+        fill[id] += 1
       }
     }
-    self.terms = terms
+    index = SortedKeys(sortedKeys)
     postingStart = start
     self.postingDoc = postingDoc
     self.postingTF = postingTF
@@ -75,11 +90,14 @@ public struct WordBM25: Sendable {
   /// bm25 of every document for the query's distinct words (0 when none matches).
   public func scores(for query: String) -> [Double] {
     var out = [Double](repeating: 0, count: documentCount)
-    var seen: Set<UInt64> = []
+    var seen: Set<UInt32> = []
     let n = Float(documentCount)
-    for word in ExampleModel.words(query) {
-      let h = ExampleModel.fnv(Self.stem(word), seed: 0x5EED)
-      guard seen.insert(h).inserted, let id = terms[h] else { continue }
+    var ids: [Int32] = []
+    Self.forEachTerm(of: query, kind) { hash in
+      let h = ExampleModel.key(hash)
+      if seen.insert(h).inserted, let id = termID(h) { ids.append(id) }
+    }
+    for id in ids {
       let s = Int(postingStart[Int(id)])
       let e = Int(postingStart[Int(id) + 1])
       let df = Float(e - s)
@@ -92,6 +110,29 @@ public struct WordBM25: Sendable {
       }
     }
     return out
+  }
+
+  /// The id of a key (its position among the sorted keys).
+  @inline(__always)
+  func termID(_ key: UInt32) -> Int32? { index.position(of: key) }
+
+  /// Calls `body` with the hash of each term of `text`, in order (repeats included).
+  @inline(__always)
+  static func forEachTerm(of text: String, _ kind: Terms, _ body: (UInt64) -> Void) {
+    switch kind {
+    case .words:
+      for word in ExampleModel.words(text) { body(ExampleModel.fnv(Self.stem(word), seed: 0x5EED)) }
+    case .charTrigrams:
+      var padded: [UInt8] = []
+      for word in ExampleModel.words(text) {
+        padded.removeAll(keepingCapacity: true)
+        padded.append(32)
+        padded.append(contentsOf: word)
+        padded.append(32)
+        guard padded.count >= 3 else { continue }
+        for start in 0...(padded.count - 3) { body(ExampleModel.fnv(padded[start..<(start + 3)], seed: 0x3C3)) }
+      }
+    }
   }
 
   /// A light English suffix stemmer: plurals, -ing, -ed and a final e, so that "texts",

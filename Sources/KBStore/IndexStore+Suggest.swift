@@ -111,4 +111,12 @@ extension IndexStore {
       try Row.fetchAll(db, sql: sql, arguments: [pattern, limit]).map { ($0[0], $0[1]) }
     }
   }
+
+  /// An answer's body as indexed (what ``suggestCorpus()`` reads), by row id; nil if gone.
+  public func answerBody(rowid: Int64) throws(IndexError) -> String? {
+    try read { db in
+      let statement = try db.cachedStatement(sql: "SELECT body FROM document_fts WHERE rowid = ?")
+      return try String?.fetchOne(statement, arguments: [rowid]) ?? nil
+    }
+  }
 }

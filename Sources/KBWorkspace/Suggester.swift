@@ -37,9 +37,16 @@ public final class Suggester: @unchecked Sendable {
   }
 
   public let state: String
-  public let answers: [SuggestAnswer]
+  /// The answers, in index order; their bodies are empty when the suggester was read from the
+  /// cache file (``answer(_:)`` fills them in from the index).
+  let answers: [SuggestAnswer]
+  let bodiesInline: Bool
+  private let bodyLock = NSLock()
+  private var bodies: [Int: String] = [:]
   let model: ExampleModel
   let words: WordBM25
+  /// bm25 over character 3-grams (nil when its fusion weight is 0).
+  let trigrams: WordBM25?
   let classOfAnswer: [Int]
   let indexOfRowid: [Int64: Int]
   let evidence: [Evidence]
@@ -59,7 +66,14 @@ public final class Suggester: @unchecked Sendable {
   /// Weight of the check-back record, (held − failed) / (held + failed + 1), in z units.
   public static let trustWeight = 0.25
   /// Demotion (in z units) of each further answer to an already listed problem (same title).
-  static let diversityPenalty = 0.5
+  /// 100 outweighs any score gap: every problem's best answer is listed before any problem's
+  /// second one (2-fold CV on the dev sets: stackfaq 0.883 → 0.897 against 0.5; see
+  /// docs/RANKING.md).
+  static let diversityPenalty = 100.0
+  /// Weight of the character-3-gram bm25's z-score (0: not built, except for `KB_RANK_DUMP`).
+  /// Under cross-validation it added nothing once the diversity step lists one answer per
+  /// problem first (docs/RANKING.md), so it is off.
+  public static let trigramWeight = 0.0
   /// Whether to add synonyms of the mention's words to the full ranker's query.
   public static let expand = true
 
@@ -112,26 +126,30 @@ public final class Suggester: @unchecked Sendable {
     config.top = Self.knnTop
     config.maxWords = Self.maxWords
     model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
-    words = WordBM25(documents: corpus.answers.map { a in
+    let fields = corpus.answers.map { a -> [(text: String, weight: Double)] in
       [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
        (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
-    })
+    }
+    words = WordBM25(documents: fields)
+    trigrams = Self.buildsTrigrams ? WordBM25(documents: fields, terms: .charTrigrams) : nil
     self.classOfAnswer = classOfAnswer
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
     self.vocabulary = vocabulary
+    bodiesInline = true
   }
 
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
     store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, words: WordBM25,
-    classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
+    trigrams: WordBM25?, classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
   ) {
     self.store = store
     self.state = state
     self.answers = answers
     self.model = model
     self.words = words
+    self.trigrams = trigrams
     self.classOfAnswer = classOfAnswer
     var indexOfRowid: [Int64: Int] = [:]
     indexOfRowid.reserveCapacity(answers.count)
@@ -139,6 +157,22 @@ public final class Suggester: @unchecked Sendable {
     self.indexOfRowid = indexOfRowid
     self.evidence = evidence
     self.vocabulary = vocabulary
+    bodiesInline = false
+  }
+
+  /// The answer at `index` with its body (read from the index on first use when the suggester
+  /// came from the cache file, which leaves bodies out: the index has them).
+  public func answer(_ index: Int) -> SuggestAnswer {
+    var a = answers[index]
+    guard !bodiesInline else { return a }
+    if let body = bodyLock.withLock({ bodies[index] }) {
+      a.body = body
+      return a
+    }
+    let body = (try? store.answerBody(rowid: a.rowid)) ?? nil ?? ""
+    bodyLock.withLock { bodies[index] = body }
+    a.body = body
+    return a
   }
 
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
@@ -179,37 +213,101 @@ public final class Suggester: @unchecked Sendable {
     return SearchQuery(terms: words.map { .word($0) }).matchPattern(.any)
   }
 
-  /// The best answers for a normalized text, best first.
-  public func rank(_ text: String, limit: Int, ranker: Ranker = .full) throws -> [Candidate] {
+  static var buildsTrigrams: Bool { trigramWeight != 0 || dumpPath != nil }
+
+  /// `KB_RANK_DUMP=FILE`: each suggestion appends its ranking components to FILE as a JSON
+  /// line (for `scripts/rank-cv`, which picks fusion constants under cross-validation).
+  static let dumpPath: String? = ProcessInfo.processInfo.environment["KB_RANK_DUMP"].flatMap { $0.isEmpty ? nil : $0 }
+
+  /// The ranking signals of the full ranker for a normalized text, one value per answer.
+  public struct Components: Sendable {
+    /// Word bm25 (in memory, light stemmer).
+    public var bm25: [Double]
+    /// Example model: top-k mean cosine + `meanWeight` × mean cosine of the answer's class.
+    public var knn: [Double]
+    /// Best example cosine of the answer's class (absolute fit).
+    public var similarity: [Double]
+    /// Character-3-gram bm25 (empty when not built).
+    public var trigrams: [Double]
+  }
+
+  public func components(for text: String) -> Components {
+    let n = answers.count
+    let bm25 = words.scores(for: text)
+    let (classScores, best, means) = model.classScoresWithMean(for: text)
+    var knn = [Double](repeating: 0, count: n)
+    var similarity = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      let c = classOfAnswer[i]
+      knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
+      similarity[i] = Double(best[c])
+    }
+    return Components(bm25: bm25, knn: knn, similarity: similarity, trigrams: trigrams?.scores(for: text) ?? [])
+  }
+
+  /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(trigram bm25) + trust.
+  func fuse(_ c: Components) -> [Double] {
+    let n = answers.count
+    let zb = Self.zscores(c.bm25)
+    let zk = Self.zscores(c.knn)
+    let zt = Self.trigramWeight != 0 && !c.trigrams.isEmpty ? Self.zscores(c.trigrams) : []
+    var score = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      let e = evidence[i]
+      let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
+      score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
+      if !zt.isEmpty { score[i] += Self.trigramWeight * zt[i] }
+    }
+    return score
+  }
+
+  /// The components as one JSON line, for `KB_RANK_DUMP`.
+  func dump(_ c: Components, id: String?) {
+    guard let path = Self.dumpPath else { return }
+    func list(_ v: [Double]) -> String { "[" + v.map { String(format: "%.6g", $0) }.joined(separator: ",") + "]" }
+    var line = "{\"id\":" + (id.map { "\"" + $0.replacingOccurrences(of: "\"", with: "") + "\"" } ?? "null")
+    Self.dumpLock.withLock {
+      if !Self.dumpedHeader {
+        Self.dumpedHeader = true
+        let ids = answers.map { "\"" + $0.id.replacingOccurrences(of: "\"", with: "") + "\"" }.joined(separator: ",")
+        let trust = evidence.map { e in e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1) }
+        let header = "{\"answers\":[\(ids)],\"classes\":[\(classOfAnswer.map(String.init).joined(separator: ","))],\"trust\":\(list(trust))}\n"
+        Self.append(header, to: path)
+      }
+    }
+    line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams))}\n"
+    Self.dumpLock.withLock { Self.append(line, to: path) }
+  }
+
+  nonisolated(unsafe) static var dumpedHeader = false
+  static let dumpLock = NSLock()
+  static func append(_ text: String, to path: String) {
+    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    guard fd >= 0 else { return }
+    _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+  }
+
+  /// The best answers for a normalized text, best first. `id` labels the `KB_RANK_DUMP` line.
+  public func rank(_ text: String, limit: Int, ranker: Ranker = .full, id: String? = nil) throws -> [Candidate] {
     guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
     let n = answers.count
     var bm25: [Double]
+    var similarity = [Double](repeating: 0, count: n)
+    var score: [Double]
     if ranker == .bm25 {
       // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
       bm25 = [Double](repeating: 0, count: n)
       for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
         if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
       }
+      score = bm25
     } else {
-      bm25 = words.scores(for: text)
-    }
-    var similarity = [Double](repeating: 0, count: n)
-    var score = bm25
-    if ranker == .full {
-      let (classScores, best, means) = model.classScoresWithMean(for: text)
-      var knn = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        let c = classOfAnswer[i]
-        knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
-        similarity[i] = Double(best[classOfAnswer[i]])
-      }
-      let zb = Self.zscores(bm25)
-      let zk = Self.zscores(knn)
-      for i in 0..<n {
-        let e = evidence[i]
-        let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
-        score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
-      }
+      let c = components(for: text)
+      if Self.dumpPath != nil { dump(c, id: id) }
+      bm25 = c.bm25
+      similarity = c.similarity
+      score = fuse(c)
     }
     // The best few, by insertion into a short sorted list (no sort of every answer).
     let keep = max(50, limit * 3)
@@ -242,7 +340,7 @@ public final class Suggester: @unchecked Sendable {
       order = picked
     }
     return order.prefix(limit).map {
-      Candidate(answer: answers[$0], index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+      Candidate(answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
     }
   }
 
@@ -261,7 +359,7 @@ public final class Suggester: @unchecked Sendable {
 
   func details(_ index: Int) -> Details {
     if let d = detailsLock.withLock({ detailsCache[index] }) { return d }
-    let a = answers[index]
+    let a = answer(index)
     var stems: Set<[UInt8]> = []
     for text in [a.title, a.symptoms.joined(separator: " "), a.tags, a.body] {
       for w in ExampleModel.words(text) { stems.insert(WordBM25.stem(w)) }
@@ -307,9 +405,21 @@ public final class Suggester: @unchecked Sendable {
 extension Workspace {
   private static let suggesterCache = SuggesterCache()
 
+  /// Each suggestion allocates and frees score arrays of tens of kilobytes per answer set. By
+  /// default glibc returns freed memory at the top of the heap to the system (trim threshold
+  /// 128 KiB), so the next suggestion page-faults it back in and the kernel zeroes it again:
+  /// 4% of the CPU of a `--jsonl` stream at 10k documents. Keeping up to 64 MiB of freed
+  /// memory avoids that (set once, on first use of the ranker).
+  private static let keepFreedMemory: Void = {
+    #if os(Linux)
+    _ = glibcMallopt(-1, 64 << 20)  // M_TRIM_THRESHOLD (malloc.h), not in Swift's Glibc module
+    #endif
+  }()
+
   /// The ranker for this knowledge base's current index, built on first use and kept while the
   /// index does not change.
   public func suggester() throws -> Suggester {
+    _ = Self.keepFreedMemory
     let state = try store.contentState()
     let key = indexPath
     if let cached = Self.suggesterCache.get(key), cached.state == state { return cached }
@@ -327,6 +437,11 @@ extension Workspace {
     return suggester
   }
 }
+
+#if os(Linux)
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
 
 final class SuggesterCache: @unchecked Sendable {
   private let lock = NSLock()

@@ -89,7 +89,7 @@ extension Workspace {
     let suggester = try suggester ?? self.suggester()
     let text = MentionText(normalizing: mention.text, vocabulary: suggester.vocabulary)
     let query = options.ranker == .full && Suggester.expand ? ([text.text] + text.expansions).joined(separator: " ") : text.text
-    let ranked = try suggester.rank(query, limit: options.limit, ranker: options.ranker)
+    let ranked = try suggester.rank(query, limit: options.limit, ranker: options.ranker, id: mention.id)
     let terms = text.terms
     var suggestions: [SuggestionResult.Suggestion] = []
     for (rank, c) in ranked.enumerated() {

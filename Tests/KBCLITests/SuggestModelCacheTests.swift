@@ -139,6 +139,11 @@ private final class CacheKB {
     #expect(built == cold)
     #expect(loaded == cold)
     #expect(try kb.firstIDs(loaded).first == "iphone-sms-repeats")
+    // Bodies are not in the file: the loaded ranker reads a shown answer's body (its fix
+    // steps) from the index.
+    #expect(loaded.contains("Turn iMessage off and on."))
+    let file = try #require(bytes)
+    #expect(file.range(of: Data("Turn iMessage off and on".utf8)) == nil)
   }
 
   @Test func changingAnAnswerInvalidatesTheCache() throws {

@@ -198,3 +198,147 @@ import Testing
     #expect(WordBM25.stem(word) == stem)
   }
 }
+
+@Suite struct RankingModelCodingTests {
+  static let texts = [
+    (0, "same text message keeps repeating"), (0, "texts arrive twice, three times, again and again"),
+    (1, "battery drains fast overnight"), (1, "phone dies by noon even at 100%"),
+    (2, "router light blinking orange"), (2, "no internet light, orange blinking after the move"),
+  ]
+
+  func roundTrip(_ model: ExampleModel) throws -> ExampleModel {
+    var w = ByteWriter()
+    model.write(to: &w)
+    return try w.bytes.withUnsafeBytes { raw in
+      var r = ByteReader(raw)
+      let back = try ExampleModel(reading: &r)
+      #expect(r.remaining == 0)
+      return back
+    }
+  }
+
+  @Test func exampleModelRoundTripIsBitIdentical() throws {
+    let model = ExampleModel(examples: Self.texts, classCount: 3)
+    let back = try roundTrip(model)
+    #expect(back.keys == model.keys)
+    #expect(back.postingStart == model.postingStart)
+    #expect(back.postingExample == model.postingExample)
+    #expect(back.exampleClass == model.exampleClass)
+    #expect(back.idf.map(\.bitPattern) == model.idf.map(\.bitPattern))
+    #expect(back.postingWeight.map(\.bitPattern) == model.postingWeight.map(\.bitPattern))
+    let query = "my txt messages keep repeating"
+    #expect(back.classScoresWithMean(for: query).scores == model.classScoresWithMean(for: query).scores)
+  }
+
+  @Test func weightsThatCountsCannotReproduceAreStoredAsTheyAre() throws {
+    var config = ExampleModel.Config()
+    config.wordWeight = 0.7  // weights are no longer (1 + ln count) × idf × norm
+    let model = ExampleModel(examples: Self.texts, classCount: 3, config: config)
+    let back = try roundTrip(model)
+    #expect(back.postingWeight.map(\.bitPattern) == model.postingWeight.map(\.bitPattern))
+  }
+
+  @Test func compactCodingIsSmallerThanRawArrays() {
+    let model = ExampleModel(examples: Self.texts, classCount: 3)
+    var w = ByteWriter()
+    model.write(to: &w)
+    // Raw: 8-byte hash, 4-byte idf and start per feature; 4-byte id and weight per posting.
+    let raw = model.keys.count * 16 + model.postingExample.count * 8
+    #expect(w.bytes.count * 3 < raw)
+  }
+
+  @Test func truncatedOrDamagedBytesThrow() {
+    let model = ExampleModel(examples: Self.texts, classCount: 3)
+    var w = ByteWriter()
+    model.write(to: &w)
+    let bytes = w.bytes
+    for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+      let short = Array(bytes[..<cut])
+      let threw = short.withUnsafeBytes { raw -> Bool in
+        var r = ByteReader(raw)
+        return (try? ExampleModel(reading: &r)) == nil
+      }
+      #expect(threw, "cut at \(cut) of \(bytes.count)")
+    }
+  }
+
+  @Test func wordBM25RoundTripIsIdentical() throws {
+    for kind in [WordBM25.Terms.words, .charTrigrams] {
+      let bm25 = WordBM25(documents: [
+        [("Router light", 3), ("orange light", 2), ("", 1), ("Check the cable.", 1)],
+        [("Billing", 3), ("", 2), ("", 1), ("The router light on your bill.", 1)],
+      ], terms: kind)
+      var w = ByteWriter()
+      bm25.write(to: &w)
+      let back = try w.bytes.withUnsafeBytes { raw in
+        var r = ByteReader(raw)
+        return try WordBM25(reading: &r)
+      }
+      #expect(back.kind == kind)
+      #expect(back.scores(for: "routr light blinking") == bm25.scores(for: "routr light blinking"))
+    }
+  }
+
+  @Test func characterTrigramBM25MatchesAMisspelling() {
+    let bm25 = WordBM25(documents: [
+      [("Router light blinking", 3), ("", 2), ("", 1), ("", 1)],
+      [("Battery drains", 3), ("", 2), ("", 1), ("", 1)],
+    ], terms: .charTrigrams)
+    let s = bm25.scores(for: "routr blinkin")
+    #expect(s[0] > 0 && s[1] == 0)
+  }
+
+  @Test func varintsRoundTrip() {
+    let values: [UInt64] = [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 35, .max]
+    var w = ByteWriter()
+    for v in values { w.append(varint: v) }
+    #expect(w.bytes.count == 1 + 1 + 1 + 2 + 2 + 2 + 3 + 6 + 10)
+    let (read, endThrows) = w.bytes.withUnsafeBytes { raw -> ([UInt64], Bool) in
+      var r = ByteReader(raw)
+      var read: [UInt64] = []
+      for _ in values { if let v = try? r.readVarint() { read.append(v) } }
+      let endThrows = (try? r.readVarint()) == nil
+      return (read, endThrows)
+    }
+    #expect(read == values)
+    #expect(endThrows)
+  }
+}
+
+@Suite struct SortedKeysTests {
+  @Test func findsEveryKeyAndNoOther() {
+    var rng = SystemRandomNumberGenerator()
+    for size in [0, 1, 2, 17, 5_000] {
+      let keys = Array(Set((0..<size).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })).sorted()
+      let index = SortedKeys(keys)
+      for (i, k) in keys.enumerated() { #expect(index.position(of: k) == Int32(i)) }
+      let present = Set(keys)
+      for _ in 0..<200 {
+        let k = UInt32.random(in: 0...UInt32.max, using: &rng)
+        if !present.contains(k) { #expect(index.position(of: k) == nil) }
+      }
+      #expect(index.position(of: 0) == (present.contains(0) ? 0 : nil))
+      #expect(index.position(of: .max) == (present.contains(.max) ? Int32(keys.count - 1) : nil))
+    }
+  }
+}
+
+@Suite struct KeyTableTests {
+  @Test func findsEveryKeyAndRefusesRepeats() {
+    var rng = SystemRandomNumberGenerator()
+    for size in [0, 1, 3, 1_000, 20_000] {
+      let keys = Array(Set((0..<size).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) }))
+      guard let table = KeyTable(keys) else {
+        Issue.record("distinct keys refused")
+        continue
+      }
+      for (i, k) in keys.enumerated() { #expect(table.id(of: k) == Int32(i)) }
+      let present = Set(keys)
+      for _ in 0..<200 {
+        let k = UInt32.random(in: 0...UInt32.max, using: &rng)
+        if !present.contains(k) { #expect(table.id(of: k) == nil) }
+      }
+    }
+    #expect(KeyTable([5, 9, 5]) == nil)
+  }
+}
