@@ -4,7 +4,12 @@ import PackageDescription
 let package = Package(
   name: "kb",
   platforms: [.macOS(.v13)],
-  products: [.executable(name: "kb", targets: ["kb"])],
+  products: [
+    .executable(name: "kb", targets: ["kb"]),
+    // The MCP server, which `kb mcp` runs in its place: the MCP SDK (and libcurl, through its
+    // FoundationNetworking) stays out of `kb`'s start-up.
+    .executable(name: "kb-mcp", targets: ["kb-mcp"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -31,12 +36,12 @@ let package = Package(
       name: "KBCLI",
       dependencies: [
         "KBWorkspace",
-        "KBMCP",
         "KBSync",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
     .executableTarget(name: "kb", dependencies: ["KBCLI"]),
+    .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
     .testTarget(name: "KBCoreTests", dependencies: ["KBCore"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),

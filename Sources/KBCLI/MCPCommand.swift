@@ -1,10 +1,46 @@
 import ArgumentParser
 import Foundation
-import KBMCP
 import KBWorkspace
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The options of `kb mcp`, shared by the `kb mcp` command (which checks them) and the `kb-mcp`
+/// executable (which serves).
+public struct MCPOptions: ParsableArguments {
+  @OptionGroup public var global: GlobalOptions
+  @Option(
+    name: .customLong("as"),
+    help: ArgumentHelp("The agent's identity for writes, such as \"Support bot <bot@example.com>\".", valueName: "identity"))
+  public var identity: String?
+  @Flag(name: .shortAndLong, help: "Log every call on standard error.") public var verbose = false
+
+  public init() {}
+
+  public func validate() throws {
+    if let identity {
+      guard let parsed = Identity(parsing: identity) else {
+        throw ValidationError("'--as \(identity)' is not an identity; use \"Name <email>\" or a name.")
+      }
+      guard !parsed.name.contains("·"), !parsed.name.contains("\n") else {
+        throw ValidationError("'--as': the name cannot contain '·' or a line break (journal lines use them).")
+      }
+    }
+  }
+
+  /// The identity for writes: `--as`, else `.kb/identity` or git config.
+  public func who(in workspace: Workspace) -> Identity? {
+    identity.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)
+  }
+}
+
 extension KBCommand {
-  struct ServeMCP: AsyncParsableCommand {
+  /// `kb mcp` runs the `kb-mcp` executable beside `kb` in its place (same process, same standard
+  /// input and output): the MCP SDK and the networking libraries it links (libcurl and some
+  /// twenty libraries behind it) stay out of `kb`, whose every command would otherwise pay to
+  /// load them at start-up.
+  struct ServeMCP: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "mcp",
       abstract: "Serve the knowledge base to AI agents over the Model Context Protocol (stdio).",
@@ -15,35 +51,35 @@ extension KBCommand {
         docs/MCP.md). Journal entries and sync commits written through MCP are signed \
         '<name> (via MCP)', where <name> comes from --as, else from .kb/identity or git config \
         user.name. Register it with a client as: command "kb", args ["mcp", "--kb", "<folder>", \
-        "--as", "Support bot <bot@example.com>"].
+        "--as", "Support bot <bot@example.com>"]. The server is the kb-mcp executable installed \
+        beside kb.
         """)
 
-    @OptionGroup var global: GlobalOptions
-    @Option(
-      name: .customLong("as"),
-      help: ArgumentHelp("The agent's identity for writes, such as \"Support bot <bot@example.com>\".", valueName: "identity"))
-    var identity: String?
-    @Flag(name: .shortAndLong, help: "Log every call on standard error.") var verbose = false
+    @OptionGroup var options: MCPOptions
 
-    func validate() throws {
-      if let identity {
-        guard let parsed = Identity(parsing: identity) else {
-          throw ValidationError("'--as \(identity)' is not an identity; use \"Name <email>\" or a name.")
-        }
-        guard !parsed.name.contains("·"), !parsed.name.contains("\n") else {
-          throw ValidationError("'--as': the name cannot contain '·' or a line break (journal lines use them).")
-        }
+    func run() throws {
+      let server = Self.serverPath()
+      guard FileManager.default.isExecutableFile(atPath: server) else {
+        throw KBFailure(
+          "kb mcp needs the kb-mcp executable beside kb (\(server)); build it with 'swift build --product kb-mcp' (add -c release for a release build).")
       }
+      // Everything after `mcp`, as given: kb-mcp parses the same options.
+      let args = CommandLine.arguments
+      let rest = args.firstIndex(of: "mcp").map { Array(args[($0 + 1)...]) } ?? []
+      let argv = ([server] + rest).map { strdup($0) } + [nil]
+      execv(server, argv)
+      throw KBFailure("kb mcp could not start \(server): \(String(cString: strerror(errno)))")
     }
 
-    func run() async throws {
-      let workspace = try global.open()
-      let who = identity.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)
-      if who == nil {
-        Output.warn("warning: no identity for writes (pass --as \"Name <email>\"); write tools will refuse.")
-      }
-      let server = KBMCPServer(workspace: workspace, identity: who, logLevel: verbose ? .info : .warning)
-      try await server.run()
+    static func serverPath() -> String {
+      let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+      return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("kb-mcp").path
     }
   }
+}
+
+/// A command's failure for people (exit status 1).
+struct KBFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
 }

@@ -122,6 +122,35 @@ private final class TempDir {
     #expect(!r.stderr.contains("fts5"), "\(r.stderr)")
   }
 
+  /// `kb mcp` runs `kb-mcp` from beside `kb`; without it, a clear message and exit 1 (a copy of
+  /// `kb` alone in a folder). `kb` itself links no MCP SDK and no libcurl.
+  @Test func mcpNeedsKBMCPBesideKB() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kb-alone-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try FileManager.default.copyItem(atPath: BuiltKB.path, toPath: dir + "/kb")  // a copy, without kb-mcp beside it
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: dir + "/kb")
+    process.arguments = ["mcp", "--kb", dir]
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 1)
+    #expect(message.contains("kb mcp needs the kb-mcp executable beside kb"), "\(message)")
+    let ldd = Process()
+    ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+    ldd.arguments = [BuiltKB.path]
+    let out = Pipe()
+    ldd.standardOutput = out
+    try ldd.run()
+    let libraries = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    ldd.waitUntilExit()
+    #expect(!libraries.contains("libcurl"), "\(libraries)")
+  }
+
   @Test func usageErrorsExit64AndOutputHasNoColorWhenPiped() throws {
     let tmp = try TempDir()
     try KB.run(["init", tmp.path])
