@@ -79,36 +79,31 @@ extension GitRepository {
     let indexFile = String(cString: git_repository_path(pointer)) + "index"
     let indexTime = lstat(indexFile, &indexStat) == 0 ? indexStat.st_mtim : timespec(tv_sec: Int.max, tv_nsec: 0)
 
-    struct Cached {
-      var size: UInt32; var sec: Int32; var nsec: UInt32; var ino: UInt32; var mode: UInt32; var oid: git_oid
-    }
-    var cached: [String: Cached] = [:]
-    // The folders that hold tracked files: those are walked without asking the ignore rules.
-    var trackedFolders: Set<String> = []
-    var lastFolder = ""
-    var conflicted: Set<String> = []
+    // The entries are looked up in libgit2's own index (a hash map by path) as files are found;
+    // here they are only counted, without making a string of each, to know afterwards whether
+    // any is missing from the disk.
     let scope = prefix.isEmpty ? "" : prefix + "/"
-    let count = git_index_entrycount(index.pointer)
-    cached.reserveCapacity(count)
-    for i in 0..<count {
-      guard let e = git_index_get_byindex(index.pointer, i)?.pointee, let p = e.path else { continue }
-      let path = String(cString: p)
-      guard scope.isEmpty || path.hasPrefix(scope) else { continue }
-      if (e.flags >> 12) & 0x3 != 0 { conflicted.insert(path); continue }
-      if e.mode == 0o160000 { continue }  // a submodule: not ours to stage
-      // Entries come sorted, so a folder's files are consecutive: one set insertion per folder.
-      if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), path[..<slash] != lastFolder {
-        lastFolder = String(path[..<slash])
-        var folder = lastFolder[...]
-        while trackedFolders.insert(String(folder)).inserted, let up = folder.utf8.lastIndex(of: UInt8(ascii: "/")) {
-          folder = folder[..<up]
-        }
-      }
-      cached[path] = Cached(
-        size: e.file_size, sec: e.mtime.seconds, nsec: e.mtime.nanoseconds, ino: e.ino, mode: e.mode, oid: e.id)
+    var inScope = 0
+    var conflicted: Set<String> = []
+    for i in 0..<git_index_entrycount(index.pointer) {
+      guard let e = git_index_get_byindex(index.pointer, i), let p = e.pointee.path else { continue }
+      guard scope.isEmpty || strncmp(p, scope, scope.utf8.count) == 0 else { continue }
+      if (e.pointee.flags >> 12) & 0x3 != 0 { conflicted.insert(String(cString: p)); continue }
+      if e.pointee.mode == 0o160000 { continue }  // a submodule: not ours to stage
+      inScope += 1
+    }
+    /// The stage-0 entry for `path`, if the index has one (and it is not a submodule).
+    func entry(_ path: String) -> git_index_entry? {
+      guard let e = git_index_get_bypath(index.pointer, path, 0)?.pointee, e.mode != 0o160000 else { return nil }
+      return e
+    }
+    /// Whether the index tracks anything under `folder`.
+    func tracks(_ folder: String) -> Bool {
+      var position = 0
+      return git_index_find_prefix(&position, index.pointer, folder + "/") == 0
     }
 
-    SyncEngine.trace("stage: \(cached.count) index entries")
+    SyncEngine.trace("stage: \(inScope) index entries")
     // The folders of one depth are read on every core (readdir, then an lstat of each file
     // relative to its folder), as git's preloaded index spreads its lstats; the ignore rules
     // (libgit2, one thread) are asked between depths, for untracked folders only.
@@ -119,7 +114,7 @@ extension GitRepository {
       level = []
       for listing in listings {
         files.append(contentsOf: listing.files)
-        for folder in listing.folders where trackedFolders.contains(folder) || !isIgnored(folder + "/") {
+        for folder in listing.folders where tracks(folder) || !isIgnored(folder + "/") {
           level.append(folder)
         }
       }
@@ -129,29 +124,37 @@ extension GitRepository {
     var report = StageReport()
     var toAdd: [String] = []
     var found = 0  // index entries found on disk: when all are, nothing was deleted
+    var before: [String: (oid: git_oid, mode: UInt32)] = [:]  // of the files to hash again
     for (path, st) in files {
       let type = st.st_mode & S_IFMT
       guard type == S_IFREG || type == S_IFLNK else { continue }
-      guard let c = cached[path] else {
+      guard let c = entry(path) else {
         if conflicted.contains(path) || !isIgnored(path) { toAdd.append(path); report.added.append(path) }
         continue
       }
       found += 1
       let mode: UInt32 = type == S_IFLNK ? 0o120000 : (st.st_mode & 0o100 != 0 ? 0o100755 : 0o100644)
-      let racy = Int(c.sec) > indexTime.tv_sec
-        || (Int(c.sec) == indexTime.tv_sec && Int(c.nsec) >= indexTime.tv_nsec)
-      if racy || c.mode != mode || c.size != UInt32(truncatingIfNeeded: st.st_size)
-        || c.sec != Int32(truncatingIfNeeded: st.st_mtim.tv_sec)
-        || c.nsec != UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec)
+      let racy = Int(c.mtime.seconds) > indexTime.tv_sec
+        || (Int(c.mtime.seconds) == indexTime.tv_sec && Int(c.mtime.nanoseconds) >= indexTime.tv_nsec)
+      if racy || c.mode != mode || c.file_size != UInt32(truncatingIfNeeded: st.st_size)
+        || c.mtime.seconds != Int32(truncatingIfNeeded: st.st_mtim.tv_sec)
+        || c.mtime.nanoseconds != UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec)
         || c.ino != UInt32(truncatingIfNeeded: st.st_ino)
       {
         toAdd.append(path)
         report.rehashed.append(path)
+        before[path] = (c.id, c.mode)
       }
     }
-    if found < cached.count {
+    if found < inScope {
       let onDisk = Set(files.map(\.path))
-      for path in cached.keys where !onDisk.contains(path) { report.removed.append(path) }
+      for i in 0..<git_index_entrycount(index.pointer) {
+        guard let e = git_index_get_byindex(index.pointer, i)?.pointee, let p = e.path,
+          (e.flags >> 12) & 0x3 == 0, e.mode != 0o160000
+        else { continue }
+        let path = String(cString: p)
+        if (scope.isEmpty || path.hasPrefix(scope)), !onDisk.contains(path) { report.removed.append(path) }
+      }
     }
     for path in conflicted where !toAdd.contains(path) { report.removed.append(path) }
     guard !toAdd.isEmpty || !report.removed.isEmpty else { return report }
@@ -160,8 +163,8 @@ extension GitRepository {
     }
     for path in toAdd.sorted() {
       try check("git_index_add_bypath", git_index_add_bypath(index.pointer, path))
-      if var before = cached[path], var after = git_index_get_bypath(index.pointer, path, 0)?.pointee {
-        if git_oid_equal(&before.oid, &after.id) == 0 || before.mode != after.mode { report.modified.append(path) }
+      if var old = before[path], var after = git_index_get_bypath(index.pointer, path, 0)?.pointee {
+        if git_oid_equal(&old.oid, &after.id) == 0 || old.mode != after.mode { report.modified.append(path) }
       }
     }
     report.modified.sort()
