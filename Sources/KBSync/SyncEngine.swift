@@ -187,10 +187,40 @@ public struct SyncEngine {
       }
       return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
+    let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
+    /// One fetch into `handle`: in process from a path or `file://` remote, else libgit2's
+    /// (with its per-file fsyncs batched, which changes a global libgit2 option, so only when
+    /// nothing runs beside it).
+    func fetch(into handle: GitRepository, batchFsync: Bool) throws(GitError) {
+      if let localRemotePath {
+        _ = try LocalFetch.fetch(into: handle, from: localRemotePath, branch: branch, tracking: tracking)
+        return
+      }
+      let remote = try GitRemote(handle, name: options.remoteName)
+      guard batchFsync else { return try remote.fetch(state) }
+      try withBatchedFsync(packFolder: handle.gitDirectory + "/objects/pack") { () throws(GitError) in try remote.fetch(state) }
+    }
+
     pause("commit")
     // HEAD before the local commit: the re-index covers local edits made outside kb too.
     let startHead = try repo.resolve(branch)
-    if let c = try commitLocal() { result.committed = c.description }
+    // The first fetch runs beside the local commit: it only adds objects and moves
+    // refs/remotes/<remote>/<branch>, which the commit does not touch, and both end before the
+    // merge. It has its own handle on the repository (a libgit2 handle must not be shared between
+    // threads), opened here, before the thread starts, like this handle's object database, so that
+    // no global libgit2 option changes while the two run.
+    let fetchHandle = try Self.open(kbRoot).0
+    repo.loadObjectDatabase()
+    options.progress?("Fetching from \(remote.name)…")
+    state.reset()
+    let firstFetch = BackgroundTask { () throws(GitError) in
+      pause("fetch")
+      try fetch(into: fetchHandle, batchFsync: false)
+      Self.trace("fetched (beside the commit)")
+    }
+    let committed = Result { try commitLocal() }
+    let firstFetchError = firstFetch.wait()
+    if let c = try committed.get() { result.committed = c.description }
     Self.trace("committed")
 
     func networkError(_ e: GitError) -> SyncError {
@@ -213,29 +243,19 @@ public struct SyncEngine {
       return .unreachable(url: remote.url, reason: e.message, committed: result.committed)
     }
 
-    let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
     var blocked = 0
     for attempt in 1...options.maxAttempts {
       result.attempts = attempt
-      // 2. Fetch.
-      pause("fetch")
-      options.progress?("Fetching from \(remote.name)…")
-      state.reset()
-      if let localRemotePath {
-        if let e = Self.attempt({ () throws(GitError) in
-          _ = try LocalFetch.fetch(into: repo, from: localRemotePath, branch: branch, tracking: tracking)
-        }) {
-          throw networkError(e)
-        }
+      // 2. Fetch (the first one ran beside the commit).
+      if attempt == 1 {
+        if let e = firstFetchError { throw networkError(e) }
       } else {
-        let packFolder = repo.gitDirectory + "/objects/pack"
-        if let e = Self.attempt({ () throws(GitError) in
-          try withBatchedFsync(packFolder: packFolder) { () throws(GitError) in try remote.fetch(state) }
-        }) {
-          throw networkError(e)
-        }
+        pause("fetch")
+        options.progress?("Fetching from \(remote.name)…")
+        state.reset()
+        if let e = Self.attempt({ () throws(GitError) in try fetch(into: repo, batchFsync: true) }) { throw networkError(e) }
+        Self.trace("fetched")
       }
-      Self.trace("fetched")
       let theirs = try repo.resolve(tracking)
       var ours = try repo.resolve(branch)
 
@@ -378,5 +398,31 @@ public struct SyncEngine {
   static func mergeSummary(_ files: [MergedFile]) -> String {
     files.map { "- \($0.outcome) \($0.path)" + ($0.details.isEmpty ? "" : ": " + $0.details.joined(separator: "; ")) }
       .joined(separator: "\n") + "\n"
+  }
+}
+
+/// Runs `body` on a thread of its own; `wait()` returns its error.
+final class BackgroundTask: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var error: GitError?
+
+  init(_ body: @escaping () throws(GitError) -> Void) {
+    final class Body: @unchecked Sendable {
+      let run: () throws(GitError) -> Void
+      init(_ run: @escaping () throws(GitError) -> Void) { self.run = run }
+    }
+    let work = Body(body)
+    let thread = Thread { [self] in
+      self.error = SyncEngine.attempt(work.run)
+      self.done.signal()
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
+  /// Waits for the end of `body` (once).
+  func wait() -> GitError? {
+    done.wait()
+    return error
   }
 }

@@ -96,6 +96,12 @@ final class GitRepository {
     if git_repository_refdb(&refdb, pointer) == 0 { git_refdb_free(refdb) }
   }
 
+  /// Opens the object database now (libgit2 fixes its fsync choice when it opens it).
+  func loadObjectDatabase() {
+    var odb: OpaquePointer?
+    if git_repository_odb(&odb, pointer) == 0 { git_odb_free(odb) }
+  }
+
   /// fsync of a ref's file and folder (or of `packed-refs` when it is packed).
   func syncRef(_ name: String) {
     guard fsyncEnabled else { return }
