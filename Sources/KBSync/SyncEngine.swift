@@ -187,6 +187,16 @@ public struct SyncEngine {
       }
       return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
     }
+    // The same pair of commits is often diffed twice or three times (a fast-forward's incoming
+    // paths, its checkout, the re-index list): once is enough.
+    var diffs: [[GitOID?]: [String]] = [:]
+    func changedPaths(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [String] {
+      if let known = diffs[[old, new]] { return known }
+      let paths = try repo.diff(fromCommit: old, toCommit: new).map(\.path)
+      diffs[[old, new]] = paths
+      return paths
+    }
+
     let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
     /// One fetch into `handle`: in process from a path or `file://` remote, else libgit2's
     /// (with its per-file fsyncs batched, which changes a global libgit2 option, so only when
@@ -264,7 +274,7 @@ public struct SyncEngine {
         let base = ours.flatMap { repo.mergeBase($0, theirs) }
         if let current = ours, current != theirs, !repo.isDescendant(current, of: theirs) {
           Self.trace("graph")
-          result.incoming = Self.union(result.incoming, try repo.diff(fromCommit: base, toCommit: theirs).map(\.path))
+          result.incoming = Self.union(result.incoming, try changedPaths(base, theirs))
           Self.trace("incoming diff")
           var newHead: GitOID
           var message: String
@@ -280,7 +290,7 @@ public struct SyncEngine {
               tree: merge.tree, parents: [current, theirs], author: author)
             message = "kb sync: merge"
           }
-          let paths = try repo.diff(fromCommit: current, toCommit: newHead).map(\.path)
+          let paths = try changedPaths(current, newHead)
           Self.trace("diffed")
           let checkoutError = Self.attempt { () throws(GitError) in
             try repo.checkoutSafely(tree: try repo.treeID(ofCommit: newHead), paths: paths)
@@ -304,7 +314,7 @@ public struct SyncEngine {
       guard let head = ours else {
         // Unborn here, a branch there: take theirs.
         guard let theirs else { break }
-        let paths = try repo.diff(fromCommit: nil, toCommit: theirs).map(\.path)
+        let paths = try changedPaths(nil, theirs)
         result.incoming = Self.union(result.incoming, paths)
         try repo.checkoutSafely(tree: try repo.treeID(ofCommit: theirs), paths: paths)
         _ = try repo.compareAndSwap(branch, to: theirs, from: nil, message: "kb sync: first fetch")
@@ -312,7 +322,7 @@ public struct SyncEngine {
       }
       let base = theirs.flatMap { repo.mergeBase(head, $0) }
       Self.trace("merged")
-      result.outgoing = Self.union(result.outgoing, try repo.diff(fromCommit: base, toCommit: head).map(\.path))
+      result.outgoing = Self.union(result.outgoing, try changedPaths(base, head))
       if head == theirs { result.pushed = true; break }  // nothing to push
 
       // 4. Push, never forced.
@@ -354,7 +364,7 @@ public struct SyncEngine {
     if let finalHead { repo.recordCleanIndex(head: finalHead, prefix: prefix) }
     result.head = finalHead?.description
     result.pendingPush = !result.pushed && finalHead != nil
-    result.changedPaths = try repo.diff(fromCommit: startHead, toCommit: finalHead).compactMap { Self.relative($0.path, prefix: prefix) }
+    result.changedPaths = try changedPaths(startHead, finalHead).compactMap { Self.relative($0, prefix: prefix) }
     result.incoming = result.incoming.compactMap { Self.relative($0, prefix: prefix) }
     result.outgoing = result.outgoing.compactMap { Self.relative($0, prefix: prefix) }
     result.merged = result.merged.compactMap { f in Self.relative(f.path, prefix: prefix).map { var g = f; g.path = $0; return g } }
