@@ -36,6 +36,7 @@ extension KBCommand {
     @Option(help: "Seconds to wait for another kb sync on this knowledge base.") var wait: Double = 10
 
     func run() async throws {
+      KBRepository.warmUp()  // libgit2 starts up while the index opens
       let workspace = try global.open(refresh: false)
       var options = SyncOptions.fromEnvironment()
       options.progress = progressPrinter(enabled: !global.json)

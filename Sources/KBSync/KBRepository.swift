@@ -8,6 +8,12 @@ public enum KBRepository {
   public static let mergeDriverCommand = "kb merge-driver %O %A %B %P"
   public static let attributesLine = "*.md merge=kb"
 
+  /// Initialises libgit2 on a background thread (it reads the system's CA certificates, about
+  /// 5 ms), so that it overlaps with other start-up work; the first libgit2 call waits for it.
+  public static func warmUp() {
+    Thread.detachNewThread { _ = libgit2Initialized }
+  }
+
   /// Whether `path` is inside a git work tree.
   public static func isInsideRepository(_ path: String) -> Bool {
     (try? GitRepository(discovering: path)) != nil
