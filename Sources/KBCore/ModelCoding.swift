@@ -264,38 +264,13 @@ extension ExampleModel {
               let weightOfFeature = idf[f]
               let stop = Int(postingStart[f + 1])
               while k < stop {
-                // A varint, inline: most are one byte.
-                guard at < end else { failed = true; return }
-                var code = UInt64(bytes[at])
-                at += 1
-                if code >= 0x80 {
-                  code &= 0x7F
-                  var shift: UInt64 = 7
-                  while true {
-                    guard at < end, shift < 64 else { failed = true; return }
-                    let b = bytes[at]
-                    at += 1
-                    code |= UInt64(b & 0x7F) << shift
-                    if b < 0x80 { break }
-                    shift += 7
-                  }
-                }
+                guard let code = Self.varint(bytes, &at, end) else { failed = true; return }
                 var count = 1
                 var gap = code
                 if isCounts {
                   gap = code >> 1
                   if code & 1 == 1 {
-                    var extra: UInt64 = 0
-                    var shift: UInt64 = 0
-                    while true {
-                      guard at < end, shift < 64 else { failed = true; return }
-                      let b = bytes[at]
-                      at += 1
-                      extra |= UInt64(b & 0x7F) << shift
-                      if b < 0x80 { break }
-                      shift += 7
-                    }
-                    guard extra < 1 << 24 else { failed = true; return }
+                    guard let extra = Self.varint(bytes, &at, end), extra < 1 << 24 else { failed = true; return }
                     count = Int(extra) + 2
                   }
                 }
@@ -329,6 +304,26 @@ extension ExampleModel {
     self.postingWeight = postingWeight
     self.exampleClass = exampleClass
     self.inverseNorm = inverseNorm
+  }
+
+  /// A varint at `at` (advanced past it), `nil` when it runs past `end` or past 64 bits. Inlined
+  /// into the decoding loop: most varints there are one byte.
+  @inline(__always)
+  private static func varint(_ bytes: UnsafeRawBufferPointer, _ at: inout Int, _ end: Int) -> UInt64? {
+    guard at < end else { return nil }
+    var value = UInt64(bytes[at])
+    at += 1
+    guard value >= 0x80 else { return value }
+    value &= 0x7F
+    var shift: UInt64 = 7
+    while true {
+      guard at < end, shift < 64 else { return nil }
+      let b = bytes[at]
+      at += 1
+      value |= UInt64(b & 0x7F) << shift
+      if b < 0x80 { return value }
+      shift += 7
+    }
   }
 }
 
