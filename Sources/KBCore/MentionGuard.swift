@@ -46,7 +46,7 @@ public struct MentionGuard: Codable, Equatable, Sendable {
       if containsSequence(m.words, words) { return true }
       let squashed = words.joined()
       return m.handles.contains { $0.lowercased().dropFirst().hasPrefix(squashed) }
-        || m.hashtags.contains { $0.lowercased().contains(squashed) }
+        || m.hashtags.contains { $0.lowercased().containsBytes(squashed) }
     }
 
     // Self-harm, threats and abuse come first: they change everything else.
@@ -91,7 +91,7 @@ public struct MentionGuard: Codable, Equatable, Sendable {
 
     // Venting with no question.
     let negative = m.emojiSentiment < 0 || !phrases(in: padded, ventingPhrases).isEmpty || !abuse.isEmpty
-      || lowerOriginal.contains("!!") || m.original.filter(\.isUppercase).count > max(12, m.original.count / 2)
+      || lowerOriginal.containsBytes("!!") || m.original.filter(\.isUppercase).count > max(12, m.original.count / 2)
     if negative, !m.asksQuestion {
       out.append(MentionGuard(
         kind: .venting, advice: "Venting, no question asked: listen and acknowledge first; offer help, do not push a fix.",
@@ -164,7 +164,7 @@ public struct MentionGuard: Codable, Equatable, Sendable {
       out.append("e-mail address")
     }
     let lower = text.lowercased()
-    if lower.contains("my password is") || lower.contains("password:") || lower.contains("pin is") {
+    if lower.containsBytes("my password is") || lower.containsBytes("password:") || lower.containsBytes("pin is") {
       out.append("password or PIN")
     }
     return out

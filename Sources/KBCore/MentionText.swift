@@ -275,7 +275,7 @@ public struct MentionText: Equatable, Sendable {
     ]
     let first = tokens(text).first ?? ""
     let questionStarts: Set<String> = ["how", "what", "why", "when", "where", "which", "who", "can", "could", "is", "are", "does", "do", "should", "will", "would", "help"]
-    return questionStarts.contains(first) || openings.contains { lower.contains($0) }
+    return questionStarts.contains(first) || openings.contains { lower.containsBytes($0) }
   }
 
   // MARK: Emoji

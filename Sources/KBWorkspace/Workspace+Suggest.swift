@@ -177,7 +177,7 @@ extension Workspace {
     if !tags.isDisjoint(with: ["private", "account", "billing", "needs-details", "personal"]) { return true }
     let body = a.body.lowercased()
     return ["account number", "order number", "dm us", "direct message", "send us a dm", "billing address", "date of birth", "last four"]
-      .contains { body.contains($0) }
+      .contains { body.containsBytes($0) }
   }
 
   /// The sentence of the answer (body, then symptoms) with the most matched terms, those terms
