@@ -1,5 +1,6 @@
 #include <git2.h>
 #include <git2/sys/merge.h>
+#include <git2/sys/repository.h>
 
 // git_libgit2_opts is variadic, which Swift cannot call: one helper per option used.
 static inline int kb_git_enable_fsync_gitdir(int enabled) {

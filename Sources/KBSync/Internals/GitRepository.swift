@@ -333,7 +333,10 @@ final class GitRepository {
     let treeHandle = try self.tree(tree)
     var options = git_checkout_options()
     git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION))
+    // NO_REFRESH: libgit2 would otherwise read the whole index from disk again (the one this
+    // sync staged moments ago, under kb's lock): 90 ms at 100,000 documents.
     options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+      | GIT_CHECKOUT_NO_REFRESH.rawValue
     try withStrArray(paths) { (array) throws(GitError) in
       options.paths = array.pointee
       try check("git_checkout_tree", git_checkout_tree(pointer, treeHandle.pointer, &options))
