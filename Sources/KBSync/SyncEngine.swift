@@ -223,13 +223,25 @@ public struct SyncEngine {
     repo.loadObjectDatabase()
     options.progress?("Fetching from \(remote.name)…")
     state.reset()
+    // Beside the commit too: what came in relative to HEAD, which is also what a fast-forward
+    // checks out and re-indexes when there was nothing to commit (20 ms at 100k documents).
+    final class Incoming: @unchecked Sendable { var diff: (GitOID, GitOID, [String])? }
+    let incoming = Incoming()
     let firstFetch = BackgroundTask { () throws(GitError) in
       pause("fetch")
       try fetch(into: fetchHandle, batchFsync: false)
       Self.trace("fetched (beside the commit)")
+      // Best effort: the merge step computes it again if this did not work out.
+      if let startHead, let theirs = try? fetchHandle.resolve(tracking), theirs != startHead,
+        let changes = try? fetchHandle.diff(fromCommit: startHead, toCommit: theirs)
+      {
+        incoming.diff = (startHead, theirs, changes.map(\.path))
+        Self.trace("incoming diff (beside the commit)")
+      }
     }
     let committed = Result { try commitLocal() }
     let firstFetchError = firstFetch.wait()
+    if let (old, new, paths) = incoming.diff { diffs[[old, new]] = paths }
     if let c = try committed.get() { result.committed = c.description }
     Self.trace("committed")
 
