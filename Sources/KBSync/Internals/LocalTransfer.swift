@@ -59,14 +59,14 @@ extension GitRepository {
   }
 
   /// Packs `objects` (of this repository) into the object store at `objectsFolder` (another
-  /// repository's `objects`). libgit2 syncs the pack and its index when fsync is on.
+  /// repository's `objects`), without libgit2's delta search (`kb_write_pack` in the C shim says
+  /// why). libgit2's indexer checks each object on the way in and syncs the pack and its index
+  /// when fsync is on.
   func writePack(of objects: [GitOID], into objectsFolder: String) throws(GitError) {
-    let packer = GitHandle(try make("git_packbuilder_new") { git_packbuilder_new(&$0, pointer) }, free: git_packbuilder_free)
-    for object in objects {
-      var raw = object.raw
-      try check("git_packbuilder_insert", git_packbuilder_insert(packer.pointer, &raw, nil))
-    }
-    try check("git_packbuilder_write", git_packbuilder_write(packer.pointer, objectsFolder + "/pack", 0, nil, nil))
+    guard !objects.isEmpty else { return }
+    let odb = GitHandle(try make("git_repository_odb") { git_repository_odb(&$0, pointer) }, free: git_odb_free)
+    let ids = objects.map(\.raw)
+    try check("kb_write_pack", ids.withUnsafeBufferPointer { kb_write_pack(odb.pointer, $0.baseAddress, $0.count, objectsFolder + "/pack") })
   }
 }
 
