@@ -117,6 +117,8 @@ import Testing
     try box.write("n\n", to: path + "/answers/new/one.md")
     try FileManager.default.removeItem(atPath: path + "/answers/becomes-folder.md")
     try box.write("inside\n", to: path + "/answers/becomes-folder.md/inside.md")
+    // git sorts a folder's name as if it ended in "/": after this file, not before it.
+    try box.write("bak\n", to: path + "/answers/becomes-folder.md.bak")
     #expect(chmod(path + "/tool.sh", 0o755) == 0)
     try box.git(["add", "-A"], in: path)
     try box.git(["commit", "-qm", "second"], in: path)

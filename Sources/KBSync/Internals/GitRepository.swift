@@ -269,53 +269,35 @@ final class GitRepository {
   /// (a rename is a deletion and an addition), as everywhere in kb's sync.
   func diff(from old: GitOID?, to new: GitOID?) throws(GitError) -> [TreeChange] {
     var out: [TreeChange] = []
-    try diffTrees(old, new, prefix: "", into: &out)
+    let odb = try objectDatabase()
+    try diffTrees(old, new, prefix: "", odb: odb.pointer, into: &out)
     return out.sorted { $0.path < $1.path }
   }
 
-  /// Appends the differences between two trees (`nil`: absent) under `prefix`. Entries are looked
-  /// up by name in the other tree (libgit2's binary search), so unchanged entries cost no string.
-  private func diffTrees(_ old: GitOID?, _ new: GitOID?, prefix: String, into out: inout [TreeChange]) throws(GitError) {
+  /// Appends the differences between two trees (`nil`: absent) under `prefix`, walking their raw
+  /// entries side by side (`RawTree`), so unchanged entries cost no string.
+  private func diffTrees(
+    _ old: GitOID?, _ new: GitOID?, prefix: String, odb: OpaquePointer, into out: inout [TreeChange]
+  ) throws(GitError) {
     if old == new { return }
-    let a = try old.map { (o) throws(GitError) in try tree(o) }
-    let b = try new.map { (o) throws(GitError) in try tree(o) }
-    func isTree(_ e: OpaquePointer) -> Bool { git_tree_entry_type(e) == GIT_OBJECT_TREE }
-    func oid(_ e: OpaquePointer) -> GitOID { GitOID(git_tree_entry_id(e).pointee) }
-    func all(_ e: OpaquePointer, _ kind: TreeChange.Kind, _ path: String) throws(GitError) {
-      if !isTree(e) { out.append(TreeChange(path: path, kind: kind)); return }
-      try diffTrees(kind == .deleted ? oid(e) : nil, kind == .added ? oid(e) : nil, prefix: path + "/", into: &out)
-    }
-    if let a {
-      for i in 0..<git_tree_entrycount(a.pointer) {
-        guard let x = git_tree_entry_byindex(a.pointer, i) else { continue }
-        let nameC = git_tree_entry_name(x)
-        guard let y = b.flatMap({ git_tree_entry_byname($0.pointer, nameC) }) else {
-          try all(x, .deleted, prefix + String(cString: nameC!))
-          continue
-        }
-        if git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(y)) == 1,
-          git_tree_entry_filemode(x) == git_tree_entry_filemode(y)
-        {
-          continue
-        }
-        let path = prefix + String(cString: nameC!)
-        switch (isTree(x), isTree(y)) {
-        case (true, true): try diffTrees(oid(x), oid(y), prefix: path + "/", into: &out)
-        case (false, false): out.append(TreeChange(path: path, kind: .modified))
-        default:
-          try all(x, .deleted, path)
-          try all(y, .added, path)
-        }
+    let a = try old.map { (o) throws(GitError) in try RawTree(o, in: odb) }
+    let b = try new.map { (o) throws(GitError) in try RawTree(o, in: odb) }
+    try RawTree.differences(a, b) { (x, y) throws(GitError) in
+      let path = prefix + (x ?? y)!.nameString
+      switch (x, y) {
+      case (let x?, let y?) where x.isTree: try diffTrees(x.oid, y.oid, prefix: path + "/", odb: odb, into: &out)
+      case (_?, _?): out.append(TreeChange(path: path, kind: .modified))
+      case (let x?, nil) where x.isTree: try diffTrees(x.oid, nil, prefix: path + "/", odb: odb, into: &out)
+      case (_?, nil): out.append(TreeChange(path: path, kind: .deleted))
+      case (nil, let y?) where y.isTree: try diffTrees(nil, y.oid, prefix: path + "/", odb: odb, into: &out)
+      default: out.append(TreeChange(path: path, kind: .added))
       }
     }
-    if let b {
-      for i in 0..<git_tree_entrycount(b.pointer) {
-        guard let y = git_tree_entry_byindex(b.pointer, i) else { continue }
-        let nameC = git_tree_entry_name(y)
-        if let a, git_tree_entry_byname(a.pointer, nameC) != nil { continue }
-        try all(y, .added, prefix + String(cString: nameC!))
-      }
-    }
+  }
+
+  /// This repository's object database (a new reference to it).
+  func objectDatabase() throws(GitError) -> GitHandle {
+    GitHandle(try make("git_repository_odb") { git_repository_odb(&$0, pointer) }, free: git_odb_free)
   }
 
   func diff(fromCommit old: GitOID?, toCommit new: GitOID?) throws(GitError) -> [TreeChange] {

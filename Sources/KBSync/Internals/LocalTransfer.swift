@@ -26,6 +26,7 @@ extension GitRepository {
       try check("git_revwalk_hide", git_revwalk_hide(walk.pointer, &raw))
     }
     var objects = Set<GitOID>()
+    let odb = try objectDatabase()
     var raw = git_oid()
     while git_revwalk_next(&raw, walk.pointer) == 0 {
       let id = GitOID(raw)
@@ -34,26 +35,21 @@ extension GitRepository {
       let tree = GitOID(git_commit_tree_id(c.pointer).pointee)
       let parentTree = try git_commit_parentcount(c.pointer) > 0
         ? treeID(ofCommit: GitOID(git_commit_parent_id(c.pointer, 0).pointee)) : nil
-      try collectNewObjects(old: parentTree, new: tree, into: &objects)
+      try collectNewObjects(old: parentTree, new: tree, odb: odb.pointer, into: &objects)
     }
     return Array(objects)
   }
 
-  private func collectNewObjects(old: GitOID?, new: GitOID, into objects: inout Set<GitOID>) throws(GitError) {
+  private func collectNewObjects(old: GitOID?, new: GitOID, odb: OpaquePointer, into objects: inout Set<GitOID>) throws(GitError) {
     guard old != new, objects.insert(new).inserted else { return }
-    let b = try tree(new)
-    let a = try old.map { (o) throws(GitError) in try tree(o) }
-    for i in 0..<git_tree_entrycount(b.pointer) {
-      guard let y = git_tree_entry_byindex(b.pointer, i) else { continue }
-      let x = a.flatMap { git_tree_entry_byname($0.pointer, git_tree_entry_name(y)) }
-      if let x, git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(y)) == 1 { continue }
-      let id = GitOID(git_tree_entry_id(y).pointee)
-      switch git_tree_entry_type(y) {
-      case GIT_OBJECT_TREE:
-        let before = x.flatMap { git_tree_entry_type($0) == GIT_OBJECT_TREE ? GitOID(git_tree_entry_id($0).pointee) : nil }
-        try collectNewObjects(old: before, new: id, into: &objects)
-      case GIT_OBJECT_BLOB: objects.insert(id)
-      default: continue  // a submodule's commit lives in another repository
+    let b = try RawTree(new, in: odb)
+    let a = try old.map { (o) throws(GitError) in try RawTree(o, in: odb) }
+    try RawTree.differences(a, b) { (x, y) throws(GitError) in
+      guard let y else { return }  // only in the old tree
+      if y.isTree {
+        try collectNewObjects(old: x?.oid, new: y.oid, odb: odb, into: &objects)
+      } else if y.mode & 0o170000 != 0o160000 {  // a submodule's commit lives in another repository
+        objects.insert(y.oid)
       }
     }
   }
@@ -64,7 +60,7 @@ extension GitRepository {
   /// when fsync is on.
   func writePack(of objects: [GitOID], into objectsFolder: String) throws(GitError) {
     guard !objects.isEmpty else { return }
-    let odb = GitHandle(try make("git_repository_odb") { git_repository_odb(&$0, pointer) }, free: git_odb_free)
+    let odb = try objectDatabase()
     let ids = objects.map(\.raw)
     try check("kb_write_pack", ids.withUnsafeBufferPointer { kb_write_pack(odb.pointer, $0.baseAddress, $0.count, objectsFolder + "/pack") })
   }
