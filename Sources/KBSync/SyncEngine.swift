@@ -372,6 +372,12 @@ public struct SyncEngine {
       break
     }
     Self.trace("pushed")
+    // git's `gc --auto`, in the background, once packs pile up (here, and in a remote on a path
+    // this sync wrote a pack into).
+    Housekeeping.collectIfNeeded(repo)
+    if let localRemotePath, result.pushed, !result.outgoing.isEmpty, let remote = try? GitRepository(openingExactly: localRemotePath) {
+      Housekeeping.collectIfNeeded(remote)
+    }
     let finalHead = try repo.resolve(branch)
     if let finalHead { repo.recordCleanIndex(head: finalHead, prefix: prefix) }
     result.head = finalHead?.description

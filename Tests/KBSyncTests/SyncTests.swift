@@ -172,4 +172,43 @@ import Testing
     let clean = gitTextMerge("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n")
     #expect(clean.clean && clean.text == "A\nb\nC\n")
   }
+
+  /// Every sync adds a pack (fetched here, pushed into a remote on a path). Past git's
+  /// `gc.autoPackLimit` kb starts `git gc --auto`, which packs them into one in the background;
+  /// nothing is lost on the way.
+  @Test func packsArePackedTogetherPastGitsLimit() throws {
+    let box = try Sandbox("gc")
+    let alice = try box.makeRemote(first: "alice")
+    let bob = try box.clone("bob")
+    try box.git(["config", "gc.autoPackLimit", "3"], in: bob)
+    try box.git(["--git-dir", box.remote, "config", "gc.autoPackLimit", "3"], in: box.dir)
+    func packs(_ objects: String) -> Int {
+      ((try? FileManager.default.contentsOfDirectory(atPath: objects + "/pack")) ?? []).filter { $0.hasSuffix(".pack") }.count
+    }
+    for i in 0..<5 {
+      try box.write(box.answer(id: "a\(i)", title: "Alice \(i)"), to: alice + "/answers/a\(i).md")
+      #expect(try box.kb(["sync"], in: alice).ok)
+      try box.write(box.answer(id: "b\(i)", title: "Bob \(i)"), to: bob + "/answers/b\(i).md")
+      #expect(try box.kb(["sync"], in: bob).ok)
+    }
+    let deadline = Date().addingTimeInterval(30)
+    func settled() -> Bool {
+      packs(bob + "/.git/objects") <= 3 && packs(box.remote + "/objects") <= 3
+        && !FileManager.default.fileExists(atPath: bob + "/.git/gc.pid")
+        && !FileManager.default.fileExists(atPath: box.remote + "/gc.pid")
+    }
+    while !settled(), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+    #expect(packs(bob + "/.git/objects") <= 3, "\(packs(bob + "/.git/objects")) packs in the clone")
+    #expect(packs(box.remote + "/objects") <= 3, "\(packs(box.remote + "/objects")) packs in the remote")
+    for gitDir in [bob + "/.git", box.remote] {
+      let fsck = try box.git(["--git-dir", gitDir, "fsck", "--full", "--strict", "--no-dangling"], in: box.dir)
+      #expect(fsck.ok && fsck.stderr.isEmpty, "\(gitDir): \(fsck.stdout)\(fsck.stderr)")
+    }
+    #expect(try box.kb(["sync"], in: bob).ok)
+    for i in 0..<5 {
+      #expect(box.read(bob + "/answers/a\(i).md")?.contains("Alice \(i)") == true)
+      #expect(try box.remoteFile("answers/b\(i).md")?.contains("Bob \(i)") == true)
+    }
+    #expect(try box.git(["status", "--porcelain"], in: bob).stdout.isEmpty)
+  }
 }
