@@ -143,16 +143,20 @@ public struct SyncEngine {
     }
   }
 
-  /// `KB_SYNC_TRACE=1`: each step's time (wall since the first step, CPU since the process
-  /// started) on stderr.
+  /// `KB_SYNC_TRACE=1`: each step's time (wall since the first step; CPU of the process and of
+  /// the thread that took the step, since they started) on stderr.
   private static let traceStart: Date? = ProcessInfo.processInfo.environment["KB_SYNC_TRACE"] == nil ? nil : Date()
   public static func trace(_ step: @autoclosure () -> String) {
     guard let start = traceStart else { return }
-    var cpu = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu)
-    let cpuMS = cpu.tv_sec * 1000 + cpu.tv_nsec / 1_000_000
+    func ms(_ clock: clockid_t) -> Int {
+      var t = timespec()
+      clock_gettime(clock, &t)
+      return t.tv_sec * 1000 + t.tv_nsec / 1_000_000
+    }
     FileHandle.standardError.write(
-      Data("kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms (cpu \(cpuMS) ms) \(step())\n".utf8))
+      Data(
+        "kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms (cpu \(ms(CLOCK_PROCESS_CPUTIME_ID)) ms, this thread \(ms(CLOCK_THREAD_CPUTIME_ID)) ms) \(step())\n"
+          .utf8))
   }
 
   private func pause(_ point: String) {
@@ -189,13 +193,14 @@ public struct SyncEngine {
     }
     // The same pair of commits is often diffed twice or three times (a fast-forward's incoming
     // paths, its checkout, the re-index list): once is enough.
-    var diffs: [[GitOID?]: [String]] = [:]
-    func changedPaths(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [String] {
+    var diffs: [[GitOID?]: [GitRepository.TreeChange]] = [:]
+    func changes(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [GitRepository.TreeChange] {
       if let known = diffs[[old, new]] { return known }
-      let paths = try repo.diff(fromCommit: old, toCommit: new).map(\.path)
-      diffs[[old, new]] = paths
-      return paths
+      let changes = try repo.diff(fromCommit: old, toCommit: new)
+      diffs[[old, new]] = changes
+      return changes
     }
+    func changedPaths(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [String] { try changes(old, new).map(\.path) }
 
     let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
     /// One fetch into `handle`: in process from a path or `file://` remote, else libgit2's
@@ -225,7 +230,7 @@ public struct SyncEngine {
     state.reset()
     // Beside the commit too: what came in relative to HEAD, which is also what a fast-forward
     // checks out and re-indexes when there was nothing to commit (20 ms at 100k documents).
-    final class Incoming: @unchecked Sendable { var diff: (GitOID, GitOID, [String])? }
+    final class Incoming: @unchecked Sendable { var diff: (GitOID, GitOID, [GitRepository.TreeChange])? }
     let incoming = Incoming()
     let firstFetch = BackgroundTask { () throws(GitError) in
       pause("fetch")
@@ -235,13 +240,13 @@ public struct SyncEngine {
       if let startHead, let theirs = try? fetchHandle.resolve(tracking), theirs != startHead,
         let changes = try? fetchHandle.diff(fromCommit: startHead, toCommit: theirs)
       {
-        incoming.diff = (startHead, theirs, changes.map(\.path))
+        incoming.diff = (startHead, theirs, changes)
         Self.trace("incoming diff (beside the commit)")
       }
     }
     let committed = Result { try commitLocal() }
     let firstFetchError = firstFetch.wait()
-    if let (old, new, paths) = incoming.diff { diffs[[old, new]] = paths }
+    if let (old, new, changes) = incoming.diff { diffs[[old, new]] = changes }
     if let c = try committed.get() { result.committed = c.description }
     Self.trace("committed")
 
@@ -302,10 +307,13 @@ public struct SyncEngine {
               tree: merge.tree, parents: [current, theirs], author: author)
             message = "kb sync: merge"
           }
-          let paths = try changedPaths(current, newHead)
+          let update = try changes(current, newHead)
           Self.trace("diffed")
           let checkoutError = Self.attempt { () throws(GitError) in
-            try repo.checkoutSafely(tree: try repo.treeID(ofCommit: newHead), paths: paths)
+            // File by file when it can be done safely that way, else libgit2's safe checkout.
+            if try !repo.checkoutChanges(update) {
+              try repo.checkoutSafely(tree: try repo.treeID(ofCommit: newHead), paths: update.map(\.path))
+            }
           }
           if let checkoutError {
             guard checkoutError.code == GitError.conflict else { throw checkoutError }

@@ -137,6 +137,69 @@ import Testing
     #expect(try repo.diff(fromCommit: nil, toCommit: new).map(\.path) == files.sorted())
   }
 
+  /// A second commit on top of `repository`'s: an edit, a deletion, new files in a new folder, a
+  /// file that becomes a folder, an exec bit. Returns the two commits; the work tree is left at
+  /// the first one.
+  func twoCommits(_ box: Sandbox, _ path: String) throws -> (GitOID, GitOID) {
+    try box.write("changed\n", to: path + "/answers/a7.md")
+    try FileManager.default.removeItem(atPath: path + "/answers/a8.md")
+    try box.write("n\n", to: path + "/answers/new/deeper/one.md")
+    try FileManager.default.removeItem(atPath: path + "/answers/becomes-folder.md")
+    try box.write("inside\n", to: path + "/answers/becomes-folder.md/inside.md")
+    #expect(chmod(path + "/tool.sh", 0o755) == 0)
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "second"], in: path)
+    func commit(_ rev: String) throws -> GitOID {
+      try #require(GitOID(hex: try box.git(["rev-parse", rev], in: path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+    let old = try commit("HEAD~1"), new = try commit("HEAD")
+    try box.git(["reset", "-q", "--hard", "HEAD~1"], in: path)
+    return (old, new)
+  }
+
+  /// The file-by-file checkout of a sync leaves the work tree and the index exactly as git's own
+  /// checkout would: nothing to commit, nothing modified, the stat cache up to date.
+  @Test func checkoutOfChangesMatchesGit() throws {
+    let box = try Sandbox("checkout")
+    let path = try repository(box)
+    let (old, new) = try twoCommits(box, path)
+    let repo = try GitRepository(openingExactly: path)
+    #expect(try repo.checkoutChanges(repo.diff(fromCommit: old, toCommit: new)))
+    try box.git(["reset", "-q", "--soft", new.description], in: path)
+    #expect(try status(box, path).isEmpty)
+    #expect(box.read(path + "/answers/a7.md") == "changed\n")
+    #expect(!FileManager.default.fileExists(atPath: path + "/answers/a8.md"))
+    #expect(box.read(path + "/answers/becomes-folder.md/inside.md") == "inside\n")
+    #expect(box.read(path + "/answers/new/deeper/one.md") == "n\n")
+    var st = stat()
+    #expect(stat(path + "/tool.sh", &st) == 0 && st.st_mode & 0o100 != 0)
+    // git agrees without re-hashing anything: its stat cache is already right.
+    #expect(try box.git(["diff-files", "--quiet"], in: path).ok)
+    #expect(try GitRepository(openingExactly: path).stageAll(prefix: "").isEmpty)
+  }
+
+  /// A file changed in the work tree since the index was written is never overwritten: the
+  /// file-by-file checkout refuses as a whole and changes nothing (the sync then commits the
+  /// edit and merges).
+  @Test func checkoutOfChangesRefusesOverALocalEdit() throws {
+    let box = try Sandbox("checkout-edit")
+    let path = try repository(box)
+    let (old, new) = try twoCommits(box, path)
+    try box.write("my local edit\n", to: path + "/answers/a7.md")
+    let before = try status(box, path)
+    let repo = try GitRepository(openingExactly: path)
+    #expect(try !repo.checkoutChanges(repo.diff(fromCommit: old, toCommit: new)))
+    #expect(box.read(path + "/answers/a7.md") == "my local edit\n")
+    #expect(try status(box, path) == before)
+    #expect(box.read(path + "/answers/becomes-folder.md") == "old\n")
+    // An untracked file where a new one would go: refused too.
+    try box.write("mine\n", to: path + "/answers/a7.md")
+    try box.git(["checkout", "-q", "--", "answers/a7.md"], in: path)
+    try box.write("untracked\n", to: path + "/answers/new/deeper/one.md")
+    #expect(try !repo.checkoutChanges(repo.diff(fromCommit: old, toCommit: new)))
+    #expect(box.read(path + "/answers/new/deeper/one.md") == "untracked\n")
+  }
+
   /// kb skips writing a tree when the index is as the last sync left it; a change staged with
   /// `git add` in between (work tree = index, so staging finds nothing) must still be committed.
   @Test func aChangeStagedWithGitAddIsStillCommitted() throws {

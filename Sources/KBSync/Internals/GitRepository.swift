@@ -259,6 +259,15 @@ final class GitRepository {
     enum Kind: String { case added, modified, deleted }
     var path: String
     var kind: Kind
+    /// The file on each side (`nil` where it is absent).
+    var old: TreeFile? = nil
+    var new: TreeFile? = nil
+  }
+
+  /// A file of a tree: its mode (0o100644, 0o100755, 0o120000 or 0o160000) and object.
+  struct TreeFile: Equatable {
+    var mode: UInt32
+    var id: GitOID
   }
 
   /// The paths that differ between two trees (`nil`: the empty tree), sorted.
@@ -284,13 +293,14 @@ final class GitRepository {
     let b = try new.map { (o) throws(GitError) in try RawTree(o, in: odb) }
     try RawTree.differences(a, b) { (x, y) throws(GitError) in
       let path = prefix + (x ?? y)!.nameString
+      let old = x.map { TreeFile(mode: $0.mode, id: $0.oid) }, new = y.map { TreeFile(mode: $0.mode, id: $0.oid) }
       switch (x, y) {
       case (let x?, let y?) where x.isTree: try diffTrees(x.oid, y.oid, prefix: path + "/", odb: odb, into: &out)
-      case (_?, _?): out.append(TreeChange(path: path, kind: .modified))
+      case (_?, _?): out.append(TreeChange(path: path, kind: .modified, old: old, new: new))
       case (let x?, nil) where x.isTree: try diffTrees(x.oid, nil, prefix: path + "/", odb: odb, into: &out)
-      case (_?, nil): out.append(TreeChange(path: path, kind: .deleted))
+      case (_?, nil): out.append(TreeChange(path: path, kind: .deleted, old: old))
       case (nil, let y?) where y.isTree: try diffTrees(nil, y.oid, prefix: path + "/", odb: odb, into: &out)
-      default: out.append(TreeChange(path: path, kind: .added))
+      default: out.append(TreeChange(path: path, kind: .added, new: new))
       }
     }
   }
