@@ -206,14 +206,16 @@ public struct SyncEngine {
     /// One fetch into `handle`: in process from a path or `file://` remote, else libgit2's
     /// (with its per-file fsyncs batched, which changes a global libgit2 option, so only when
     /// nothing runs beside it).
-    func fetch(into handle: GitRepository, batchFsync: Bool) throws(GitError) {
+    /// Returns, when a local fetch brought one commit on top of `base`, the files it changes.
+    @discardableResult
+    func fetch(into handle: GitRepository, batchFsync: Bool, base: GitOID? = nil) throws(GitError) -> [GitRepository.TreeChange]? {
       if let localRemotePath {
-        _ = try LocalFetch.fetch(into: handle, from: localRemotePath, branch: branch, tracking: tracking)
-        return
+        return try LocalFetch.fetch(into: handle, from: localRemotePath, branch: branch, tracking: tracking, base: base).changes
       }
       let remote = try GitRemote(handle, name: options.remoteName)
-      guard batchFsync else { return try remote.fetch(state) }
+      guard batchFsync else { try remote.fetch(state); return nil }
       try withBatchedFsync(packFolder: handle.gitDirectory + "/objects/pack") { () throws(GitError) in try remote.fetch(state) }
+      return nil
     }
 
     pause("commit")
@@ -234,11 +236,11 @@ public struct SyncEngine {
     let incoming = Incoming()
     let firstFetch = BackgroundTask { () throws(GitError) in
       pause("fetch")
-      try fetch(into: fetchHandle, batchFsync: false)
+      let walked = try fetch(into: fetchHandle, batchFsync: false, base: startHead)
       Self.trace("fetched (beside the commit)")
       // Best effort: the merge step computes it again if this did not work out.
       if let startHead, let theirs = try? fetchHandle.resolve(tracking), theirs != startHead,
-        let changes = try? fetchHandle.diff(fromCommit: startHead, toCommit: theirs)
+        let changes = walked ?? (try? fetchHandle.diff(fromCommit: startHead, toCommit: theirs))
       {
         incoming.diff = (startHead, theirs, changes)
         Self.trace("incoming diff (beside the commit)")

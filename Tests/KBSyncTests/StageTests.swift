@@ -178,6 +178,20 @@ import Testing
     #expect(try GitRepository(openingExactly: path).stageAll(prefix: "").isEmpty)
   }
 
+  /// A fetch of one commit on top of HEAD lists the files it changes on its walk of the new
+  /// objects, exactly as the tree diff does (the fast-forward then reads no tree again).
+  @Test func theTransferWalkListsTheChangesOfOneCommit() throws {
+    let box = try Sandbox("walk")
+    let path = try repository(box)
+    let (old, new) = try twoCommits(box, path)
+    let repo = try GitRepository(openingExactly: path)
+    let walked = try repo.newObjects(tips: [new], hiding: [old], changesFrom: old)
+    #expect(walked.changes == (try repo.diff(fromCommit: old, toCommit: new)))
+    #expect(walked.objects.count == (try repo.newObjects(tips: [new], hiding: [old])).count)
+    // Not a child of the base given: no list.
+    #expect(try repo.newObjects(tips: [new], hiding: [], changesFrom: old).changes == nil)
+  }
+
   /// A file changed in the work tree since the index was written is never overwritten: the
   /// file-by-file checkout refuses as a whole and changes nothing (the sync then commits the
   /// edit and merges).

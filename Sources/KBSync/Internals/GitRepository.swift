@@ -285,7 +285,7 @@ final class GitRepository {
 
   /// Appends the differences between two trees (`nil`: absent) under `prefix`, walking their raw
   /// entries side by side (`RawTree`), so unchanged entries cost no string.
-  private func diffTrees(
+  func diffTrees(
     _ old: GitOID?, _ new: GitOID?, prefix: String, odb: OpaquePointer, into out: inout [TreeChange]
   ) throws(GitError) {
     if old == new { return }

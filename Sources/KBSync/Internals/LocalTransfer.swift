@@ -16,6 +16,15 @@ extension GitRepository {
   /// this walk visits too. Trees already collected are not read again. Content that moved to a
   /// new path (a renamed folder, a copied file) is sent again: more than needed, never less.
   func newObjects(tips: [GitOID], hiding: [GitOID]) throws(GitError) -> [GitOID] {
+    try newObjects(tips: tips, hiding: hiding, changesFrom: nil).objects
+  }
+
+  /// `newObjects`, and when the only new commit is a child of `base`, the files it changes
+  /// (what `diff(fromCommit: base, toCommit:)` returns), found on the same walk of its trees: a
+  /// fast-forward checks them out and re-indexes them without reading the trees again.
+  func newObjects(
+    tips: [GitOID], hiding: [GitOID], changesFrom base: GitOID?
+  ) throws(GitError) -> (objects: [GitOID], changes: [TreeChange]?) {
     let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, pointer) }, free: git_revwalk_free)
     for tip in tips {
       var raw = tip.raw
@@ -27,30 +36,56 @@ extension GitRepository {
     }
     var objects = Set<GitOID>()
     let odb = try objectDatabase()
+    var commits = 0
+    var changes: ChangeList?
     var raw = git_oid()
     while git_revwalk_next(&raw, walk.pointer) == 0 {
       let id = GitOID(raw)
       objects.insert(id)
+      commits += 1
       let c = try commit(id)
       let tree = GitOID(git_commit_tree_id(c.pointer).pointee)
-      let parentTree = try git_commit_parentcount(c.pointer) > 0
-        ? treeID(ofCommit: GitOID(git_commit_parent_id(c.pointer, 0).pointee)) : nil
-      try collectNewObjects(old: parentTree, new: tree, odb: odb.pointer, into: &objects)
+      let parent = git_commit_parentcount(c.pointer) > 0 ? GitOID(git_commit_parent_id(c.pointer, 0).pointee) : nil
+      let parentTree = try parent.map { (p) throws(GitError) in try treeID(ofCommit: p) }
+      let recording = base != nil && parent == base ? ChangeList() : nil
+      try collectNewObjects(old: parentTree, new: tree, prefix: "", odb: odb.pointer, into: &objects, recording: recording)
+      if recording != nil { changes = recording }
     }
-    return Array(objects)
+    return (Array(objects), commits == 1 ? changes?.changes.sorted { $0.path < $1.path } : nil)
   }
 
-  private func collectNewObjects(old: GitOID?, new: GitOID, odb: OpaquePointer, into objects: inout Set<GitOID>) throws(GitError) {
-    guard old != new, objects.insert(new).inserted else { return }
+  /// The changes one walk finds (a class, so that the recursion can share it optionally).
+  private final class ChangeList {
+    var changes: [TreeChange] = []
+  }
+
+  private func collectNewObjects(
+    old: GitOID?, new: GitOID, prefix: String, odb: OpaquePointer, into objects: inout Set<GitOID>, recording: ChangeList?
+  ) throws(GitError) {
+    guard old != new else { return }
+    // A tree already collected holds nothing new (unless its changes are being listed).
+    guard objects.insert(new).inserted || recording != nil else { return }
     let b = try RawTree(new, in: odb)
     let a = try old.map { (o) throws(GitError) in try RawTree(o, in: odb) }
     try RawTree.differences(a, b) { (x, y) throws(GitError) in
-      guard let y else { return }  // only in the old tree
-      if y.isTree {
-        try collectNewObjects(old: x?.oid, new: y.oid, odb: odb, into: &objects)
-      } else if y.mode & 0o170000 != 0o160000 {  // a submodule's commit lives in another repository
-        objects.insert(y.oid)
+      let path = recording == nil ? "" : prefix + (x ?? y)!.nameString
+      let before = x.map { TreeFile(mode: $0.mode, id: $0.oid) }
+      guard let y else {  // only in the old tree: nothing to send
+        guard let recording, let x else { return }
+        if x.isTree {
+          try diffTrees(x.oid, nil, prefix: path + "/", odb: odb, into: &recording.changes)
+        } else {
+          recording.changes.append(TreeChange(path: path, kind: .deleted, old: before))
+        }
+        return
       }
+      if y.isTree {
+        try collectNewObjects(old: x?.oid, new: y.oid, prefix: path + "/", odb: odb, into: &objects, recording: recording)
+        return
+      }
+      if y.mode & 0o170000 != 0o160000 { objects.insert(y.oid) }  // a submodule's commit lives elsewhere
+      recording?.changes.append(
+        TreeChange(path: path, kind: x == nil ? .added : .modified, old: before, new: TreeFile(mode: y.mode, id: y.oid)))
     }
   }
 
@@ -71,13 +106,19 @@ extension GitRepository {
 /// clone's object store, then the remote-tracking ref is set.
 enum LocalFetch {
   /// Returns the remote branch's commit, `nil` when the remote has no such branch (yet).
-  static func fetch(into local: GitRepository, from remotePath: String, branch: String, tracking: String) throws(GitError) -> GitOID? {
+  /// `changes`: when what came in is one commit on top of `base`, the files it changes.
+  static func fetch(
+    into local: GitRepository, from remotePath: String, branch: String, tracking: String, base: GitOID? = nil
+  ) throws(GitError) -> (tip: GitOID?, changes: [GitRepository.TreeChange]?) {
     let remote = try GitRepository(openingExactly: remotePath)
-    guard let theirs = try remote.resolve(branch) else { return nil }
+    guard let theirs = try remote.resolve(branch) else { return (nil, nil) }
     SyncEngine.trace("fetch: remote opened")
+    var changes: [GitRepository.TreeChange]?
     if !local.hasObject(theirs) {
       let known = [try local.resolve(tracking), try local.headBranch().flatMap { (b) throws(GitError) in try local.resolve(b) }]
-      let objects = try remote.newObjects(tips: [theirs], hiding: known.compactMap { $0 })
+      let found = try remote.newObjects(tips: [theirs], hiding: known.compactMap { $0 }, changesFrom: base)
+      let objects = found.objects
+      changes = found.changes
       SyncEngine.trace("fetch: \(objects.count) objects to copy")
       try remote.writePack(of: objects, into: local.gitDirectory + "/objects")
       SyncEngine.trace("fetch: packed")
@@ -87,6 +128,6 @@ enum LocalFetch {
       }
     }
     try local.setReference(tracking, to: theirs, message: "fetch (kb sync)")
-    return theirs
+    return (theirs, changes)
   }
 }

@@ -42,7 +42,7 @@ struct RawTree {
   }
 
   /// Parses the entry at `at` and moves `at` past it; `nil` when the bytes are malformed.
-  func entry(at at: inout Int) -> Entry? {
+  func entry(at: inout Int) -> Entry? {
     guard let base = bytes.baseAddress else { return nil }
     var mode: UInt32 = 0
     var i = at
