@@ -269,7 +269,13 @@ import Testing
     let first = try #require(
       GitOID(hex: try box.git(["rev-parse", "HEAD~1~1"], in: path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
     let objects = try repo.newObjects(tips: [head], hiding: [first])
-    try repo.writePack(of: objects, into: box.dir + "/receiver.git/objects")
+    try repo.writePack(of: objects, into: box.dir + "/receiver.git/objects", durable: true)
+    // kb writes the pack's index itself: git reads it and checks every object in it.
+    let packs = try FileManager.default.contentsOfDirectory(atPath: box.dir + "/receiver.git/objects/pack")
+    let index = try #require(packs.first { $0.hasSuffix(".idx") })
+    let verify = try box.git(["verify-pack", "-v", box.dir + "/receiver.git/objects/pack/" + index], in: box.dir)
+    #expect(verify.ok && verify.stdout.contains("non delta: \(objects.count) objects"), "\(verify.stdout)\(verify.stderr)")
+    #expect(!packs.contains { $0.hasPrefix("tmp_") }, "\(packs)")
     try box.git(["--git-dir", box.dir + "/receiver.git", "update-ref", "refs/heads/main", head.description], in: box.dir)
     let fsck = try box.git(["--git-dir", box.dir + "/receiver.git", "fsck", "--full", "--strict"], in: box.dir)
     #expect(fsck.ok, "\(fsck.stdout)\(fsck.stderr)")

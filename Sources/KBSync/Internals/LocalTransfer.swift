@@ -90,14 +90,14 @@ extension GitRepository {
   }
 
   /// Packs `objects` (of this repository) into the object store at `objectsFolder` (another
-  /// repository's `objects`), without libgit2's delta search (`kb_write_pack` in the C shim says
-  /// why). libgit2's indexer checks each object on the way in and syncs the pack and its index
-  /// when fsync is on.
-  func writePack(of objects: [GitOID], into objectsFolder: String) throws(GitError) {
+  /// repository's `objects`), without libgit2's delta search and with kb's own pack index
+  /// (`kb_write_pack` in the C shim says why), synced when `durable`.
+  func writePack(of objects: [GitOID], into objectsFolder: String, durable: Bool) throws(GitError) {
     guard !objects.isEmpty else { return }
     let odb = try objectDatabase()
     let ids = objects.map(\.raw)
-    try check("kb_write_pack", ids.withUnsafeBufferPointer { kb_write_pack(odb.pointer, $0.baseAddress, $0.count, objectsFolder + "/pack") })
+    let folder = objectsFolder + "/pack"
+    try check("kb_write_pack", ids.withUnsafeBufferPointer { kb_write_pack(odb.pointer, $0.baseAddress, $0.count, folder, durable ? 1 : 0) })
   }
 }
 
@@ -120,7 +120,7 @@ enum LocalFetch {
       let objects = found.objects
       changes = found.changes
       SyncEngine.trace("fetch: \(objects.count) objects to copy")
-      try remote.writePack(of: objects, into: local.gitDirectory + "/objects")
+      try remote.writePack(of: objects, into: local.gitDirectory + "/objects", durable: fsyncEnabled)
       SyncEngine.trace("fetch: packed")
       // The branch will be moved onto these objects: check they arrived.
       guard local.hasObject(theirs) else {

@@ -274,7 +274,7 @@ enum LocalPush {
     }
     // Pack exactly the objects the remote lacks, straight into its object store.
     let objects = try local.newObjects(tips: [commit], hiding: old.map { [$0] } ?? [])
-    try local.writePack(of: objects, into: remote.gitDirectory + "/objects")
+    try local.writePack(of: objects, into: remote.gitDirectory + "/objects", durable: fsyncEnabled)
     pauseBeforeUpdate()
     // The objects are there; a fresh handle sees the new pack.
     let fresh = try GitRepository(openingExactly: remotePath)
