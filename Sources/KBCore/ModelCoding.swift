@@ -166,6 +166,7 @@ extension ExampleModel {
     w.append(config.wordWeight)
     w.append(config.charWeight)
     w.append(Int64(config.maxWords))
+    w.append(UInt8(config.idfOverClasses ? 1 : 0))
     w.append(Int64(classCount))
     w.append(varint: UInt64(exampleCount))
     w.append(array: keys)
@@ -217,6 +218,9 @@ extension ExampleModel {
     config.wordWeight = try r.readFloat()
     config.charWeight = try r.readFloat()
     config.maxWords = Int(try r.read(Int64.self))
+    let overClasses = try r.read(UInt8.self)
+    guard overClasses <= 1 else { throw ModelDecodingError() }
+    config.idfOverClasses = overClasses == 1
     let classCount = Int(try r.read(Int64.self))
     guard config.top >= 0, config.top < 1 << 20, classCount >= 0, classCount < 1 << 31 else {
       throw ModelDecodingError()
@@ -240,7 +244,10 @@ extension ExampleModel {
     guard inverseNorm.count == exampleCount else { throw ModelDecodingError() }
     let reproducible = try r.read(UInt8.self)
     guard reproducible <= 1 else { throw ModelDecodingError() }
-    let idf = Self.idf(df: df, examples: exampleCount)
+    // Over classes, a feature's frequency needs its postings: computed as they are decoded.
+    var idf = config.idfOverClasses ? [Float](repeating: 0, count: featureCount) : Self.idf(df: df, count: exampleCount)
+    var mark = [Int32](repeating: 0, count: config.idfOverClasses ? classCount : 0)
+    let idfCount = config.idfOverClasses ? classCount : exampleCount
     let total = Int(postingStart[featureCount])
     guard total <= r.remaining else { throw ModelDecodingError() }  // ≥ 1 byte a posting.
     var postingExample = [Int32](repeating: 0, count: total)
@@ -253,15 +260,19 @@ extension ExampleModel {
     var failed = false
     let small = table.count
     let isCounts = reproducible == 1
+    let overClassesIDF = config.idfOverClasses
     postingExample.withUnsafeMutableBufferPointer { examples in
       postingWeight.withUnsafeMutableBufferPointer { weights in
         table.withUnsafeBufferPointer { table in
           inverseNorm.withUnsafeBufferPointer { inverseNorm in
+          exampleClass.withUnsafeBufferPointer { exampleClass in
+          mark.withUnsafeMutableBufferPointer { mark in
+          idf.withUnsafeMutableBufferPointer { idf in
             let end = bytes.count
             var k = 0
             for f in 0..<featureCount {
               var previous = -1
-              let weightOfFeature = idf[f]
+              let begin = k
               let stop = Int(postingStart[f + 1])
               while k < stop {
                 guard let code = Self.varint(bytes, &at, end) else { failed = true; return }
@@ -278,13 +289,26 @@ extension ExampleModel {
                 let e = previous + 1 + Int(gap)
                 previous = e
                 examples[k] = Int32(e)
-                if isCounts {
-                  let tf = count < small ? table[count] : Self.sublinear(Float(count))
-                  weights[k] = (tf * weightOfFeature) * inverseNorm[e]
-                }
+                if isCounts { weights[k] = Float(count) }  // Exact below 2^24; weighted below.
                 k += 1
               }
+              if overClassesIDF {
+                let n = Self.classFrequency(
+                  examples: UnsafeBufferPointer(rebasing: examples[begin..<stop]), exampleClass: exampleClass,
+                  mark: mark, feature: Int32(f))
+                idf[f] = Self.idf(df: n, count: idfCount)
+              }
+              guard isCounts else { continue }
+              let weightOfFeature = idf[f]
+              for j in begin..<stop {
+                let count = Int(weights[j])
+                let tf = count < small ? table[count] : Self.sublinear(Float(count))
+                weights[j] = (tf * weightOfFeature) * inverseNorm[Int(examples[j])]
+              }
             }
+          }
+          }
+          }
           }
         }
       }
