@@ -172,6 +172,20 @@ extension ExampleModel {
     w.append(array: keys)
     for f in 0..<keys.count { w.append(varint: UInt64(postingStart[f + 1] - postingStart[f])) }
     for c in exampleClass { w.append(varint: UInt64(c)) }
+    if config.idfOverClasses {
+      // Over classes, a feature's frequency is not its posting count: stored (one varint each).
+      var mark = [Int32](repeating: 0, count: classCount)
+      postingExample.withUnsafeBufferPointer { examples in
+        exampleClass.withUnsafeBufferPointer { classes in
+          mark.withUnsafeMutableBufferPointer { mark in
+            for f in 0..<keys.count {
+              let run = UnsafeBufferPointer(rebasing: examples[Int(postingStart[f])..<Int(postingStart[f + 1])])
+              w.append(varint: UInt64(Self.classFrequency(examples: run, exampleClass: classes, mark: mark, feature: Int32(f))))
+            }
+          }
+        }
+      }
+    }
     w.append(array: inverseNorm)
     // The count of every posting, if every weight is reproducible from it.
     var counts = [UInt32](repeating: 0, count: postingWeight.count)
@@ -240,14 +254,14 @@ extension ExampleModel {
     }
     var exampleClass = [Int32](repeating: 0, count: exampleCount)
     for e in 0..<exampleCount { exampleClass[e] = Int32(try r.readVarint(below: classCount)) }
+    if config.idfOverClasses {
+      for f in 0..<featureCount { df[f] = Int32(try r.readVarint(below: Int(df[f]) + 1)) }
+    }
     let inverseNorm: [Float] = try r.readArray()
     guard inverseNorm.count == exampleCount else { throw ModelDecodingError() }
     let reproducible = try r.read(UInt8.self)
     guard reproducible <= 1 else { throw ModelDecodingError() }
-    // Over classes, a feature's frequency needs its postings: computed as they are decoded.
-    var idf = config.idfOverClasses ? [Float](repeating: 0, count: featureCount) : Self.idf(df: df, count: exampleCount)
-    var mark = [Int32](repeating: 0, count: config.idfOverClasses ? classCount : 0)
-    let idfCount = config.idfOverClasses ? classCount : exampleCount
+    let idf = Self.idf(df: df, count: config.idfOverClasses ? classCount : exampleCount)
     let total = Int(postingStart[featureCount])
     guard total <= r.remaining else { throw ModelDecodingError() }  // ≥ 1 byte a posting.
     var postingExample = [Int32](repeating: 0, count: total)
@@ -260,19 +274,15 @@ extension ExampleModel {
     var failed = false
     let small = table.count
     let isCounts = reproducible == 1
-    let overClassesIDF = config.idfOverClasses
     postingExample.withUnsafeMutableBufferPointer { examples in
       postingWeight.withUnsafeMutableBufferPointer { weights in
         table.withUnsafeBufferPointer { table in
           inverseNorm.withUnsafeBufferPointer { inverseNorm in
-          exampleClass.withUnsafeBufferPointer { exampleClass in
-          mark.withUnsafeMutableBufferPointer { mark in
-          idf.withUnsafeMutableBufferPointer { idf in
             let end = bytes.count
             var k = 0
             for f in 0..<featureCount {
               var previous = -1
-              let begin = k
+              let weightOfFeature = idf[f]
               let stop = Int(postingStart[f + 1])
               while k < stop {
                 guard let code = Self.varint(bytes, &at, end) else { failed = true; return }
@@ -289,26 +299,13 @@ extension ExampleModel {
                 let e = previous + 1 + Int(gap)
                 previous = e
                 examples[k] = Int32(e)
-                if isCounts { weights[k] = Float(count) }  // Exact below 2^24; weighted below.
+                if isCounts {
+                  let tf = count < small ? table[count] : Self.sublinear(Float(count))
+                  weights[k] = (tf * weightOfFeature) * inverseNorm[e]
+                }
                 k += 1
               }
-              if overClassesIDF {
-                let n = Self.classFrequency(
-                  examples: UnsafeBufferPointer(rebasing: examples[begin..<stop]), exampleClass: exampleClass,
-                  mark: mark, feature: Int32(f))
-                idf[f] = Self.idf(df: n, count: idfCount)
-              }
-              guard isCounts else { continue }
-              let weightOfFeature = idf[f]
-              for j in begin..<stop {
-                let count = Int(weights[j])
-                let tf = count < small ? table[count] : Self.sublinear(Float(count))
-                weights[j] = (tf * weightOfFeature) * inverseNorm[Int(examples[j])]
-              }
             }
-          }
-          }
-          }
           }
         }
       }
