@@ -166,11 +166,26 @@ extension ExampleModel {
     w.append(config.wordWeight)
     w.append(config.charWeight)
     w.append(Int64(config.maxWords))
+    w.append(UInt8(config.idfOverClasses ? 1 : 0))
     w.append(Int64(classCount))
     w.append(varint: UInt64(exampleCount))
     w.append(array: keys)
     for f in 0..<keys.count { w.append(varint: UInt64(postingStart[f + 1] - postingStart[f])) }
     for c in exampleClass { w.append(varint: UInt64(c)) }
+    if config.idfOverClasses {
+      // Over classes, a feature's frequency is not its posting count: stored (one varint each).
+      var mark = [Int32](repeating: 0, count: classCount)
+      postingExample.withUnsafeBufferPointer { examples in
+        exampleClass.withUnsafeBufferPointer { classes in
+          mark.withUnsafeMutableBufferPointer { mark in
+            for f in 0..<keys.count {
+              let run = UnsafeBufferPointer(rebasing: examples[Int(postingStart[f])..<Int(postingStart[f + 1])])
+              w.append(varint: UInt64(Self.classFrequency(examples: run, exampleClass: classes, mark: mark, feature: Int32(f))))
+            }
+          }
+        }
+      }
+    }
     w.append(array: inverseNorm)
     // The count of every posting, if every weight is reproducible from it.
     var counts = [UInt32](repeating: 0, count: postingWeight.count)
@@ -217,6 +232,9 @@ extension ExampleModel {
     config.wordWeight = try r.readFloat()
     config.charWeight = try r.readFloat()
     config.maxWords = Int(try r.read(Int64.self))
+    let overClasses = try r.read(UInt8.self)
+    guard overClasses <= 1 else { throw ModelDecodingError() }
+    config.idfOverClasses = overClasses == 1
     let classCount = Int(try r.read(Int64.self))
     guard config.top >= 0, config.top < 1 << 20, classCount >= 0, classCount < 1 << 31 else {
       throw ModelDecodingError()
@@ -236,11 +254,14 @@ extension ExampleModel {
     }
     var exampleClass = [Int32](repeating: 0, count: exampleCount)
     for e in 0..<exampleCount { exampleClass[e] = Int32(try r.readVarint(below: classCount)) }
+    if config.idfOverClasses {
+      for f in 0..<featureCount { df[f] = Int32(try r.readVarint(below: Int(df[f]) + 1)) }
+    }
     let inverseNorm: [Float] = try r.readArray()
     guard inverseNorm.count == exampleCount else { throw ModelDecodingError() }
     let reproducible = try r.read(UInt8.self)
     guard reproducible <= 1 else { throw ModelDecodingError() }
-    let idf = Self.idf(df: df, examples: exampleCount)
+    let idf = Self.idf(df: df, count: config.idfOverClasses ? classCount : exampleCount)
     let total = Int(postingStart[featureCount])
     guard total <= r.remaining else { throw ModelDecodingError() }  // ≥ 1 byte a posting.
     var postingExample = [Int32](repeating: 0, count: total)

@@ -17,12 +17,13 @@ import KBStore
 /// their bodies (read from the index when an answer is shown), the class of each answer,
 /// evidence, vocabulary, then ``ExampleModel`` and ``WordBM25`` in their compact coding
 /// (varint gaps and counts; see `ModelCoding.swift`), then the character-3-gram bm25 if built.
-/// Version 1 stored bodies and raw arrays: 79 MB at 10,000 documents; version 2 ≈ 1/6 of it.
+/// Version 1 stored bodies and raw arrays: 79 MB at 10,000 documents; version 2 ≈ 1/6 of it;
+/// version 3 adds the example model's idf choice (over classes).
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 2
+  static let version: UInt32 = 3
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }

@@ -262,7 +262,7 @@ public final class Suggester: @unchecked Sendable {
   }
 
   /// The components as one JSON line, for `KB_RANK_DUMP`.
-  func dump(_ c: Components, id: String?) {
+  func dump(_ c: Components, id: String?, text: String = "") {
     guard let path = Self.dumpPath else { return }
     func list(_ v: [Double]) -> String { "[" + v.map { String(format: "%.6g", $0) }.joined(separator: ",") + "]" }
     var line = "{\"id\":" + (id.map { "\"" + $0.replacingOccurrences(of: "\"", with: "") + "\"" } ?? "null")
@@ -275,6 +275,8 @@ public final class Suggester: @unchecked Sendable {
         Self.append(header, to: path)
       }
     }
+    let quoted = (try? JSONSerialization.data(withJSONObject: [text], options: [])).map { String(decoding: $0, as: UTF8.self).dropFirst().dropLast() }
+    line += ",\"text\":" + (quoted.map(String.init) ?? "\"\"")
     line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams))}\n"
     Self.dumpLock.withLock { Self.append(line, to: path) }
   }
@@ -304,7 +306,7 @@ public final class Suggester: @unchecked Sendable {
       score = bm25
     } else {
       let c = components(for: text)
-      if Self.dumpPath != nil { dump(c, id: id) }
+      if Self.dumpPath != nil { dump(c, id: id, text: text) }
       bm25 = c.bm25
       similarity = c.similarity
       score = fuse(c)

@@ -230,6 +230,35 @@ import Testing
     #expect(back.classScoresWithMean(for: query).scores == model.classScoresWithMean(for: query).scores)
   }
 
+  @Test(arguments: [true, false])
+  func roundTripKeepsTheIDFChoice(overClasses: Bool) throws {
+    var config = ExampleModel.Config()
+    config.idfOverClasses = overClasses
+    let model = ExampleModel(examples: Self.texts, classCount: 3, config: config)
+    let back = try roundTrip(model)
+    #expect(back.config.idfOverClasses == overClasses)
+    #expect(back.idf.map(\.bitPattern) == model.idf.map(\.bitPattern))
+    #expect(back.postingWeight.map(\.bitPattern) == model.postingWeight.map(\.bitPattern))
+  }
+
+  @Test func idfCountsClassesNotExamples() throws {
+    // "texts" is in two examples of one class, "battery" in one example of another: over
+    // classes both are in one of three, so they weigh the same; over examples "texts" is
+    // commoner and weighs less.
+    let examples = [(0, "texts repeat"), (0, "texts again"), (1, "battery drains"), (2, "router light")]
+    let byClass = ExampleModel(examples: examples, classCount: 3)
+    var config = ExampleModel.Config()
+    config.idfOverClasses = false
+    let byExample = ExampleModel(examples: examples, classCount: 3, config: config)
+    func idf(_ model: ExampleModel, _ word: String) throws -> Float {
+      let key = ExampleModel.key(ExampleModel.fnv(Array(word.utf8), seed: 0x77))
+      return model.idf[Int(try #require(model.featureID(key)))]
+    }
+    #expect(try idf(byClass, "texts") == idf(byClass, "battery"))
+    #expect(try idf(byExample, "texts") < idf(byExample, "battery"))
+    #expect(try idf(byClass, "texts") > idf(byExample, "texts"))
+  }
+
   @Test func weightsThatCountsCannotReproduceAreStoredAsTheyAre() throws {
     var config = ExampleModel.Config()
     config.wordWeight = 0.7  // weights are no longer (1 + ln count) × idf × norm
