@@ -31,11 +31,12 @@ import Testing
       .split(separator: "\n").map(String.init).sorted()
   }
 
-  @Test func stagesExactlyWhatGitAddAllWould() throws {
+  /// `splitFrom` 1: the comparison with the index split over the cores, as for a big knowledge base.
+  @Test(arguments: [1, 20_000]) func stagesExactlyWhatGitAddAllWould(splitFrom: Int) throws {
     let box = try Sandbox("stage")
     let path = try repository(box)
     let repo = try GitRepository(openingExactly: path)
-    #expect(try repo.stageAll(prefix: "") == GitRepository.StageReport(), "a clean tree stages nothing")
+    #expect(try repo.stageAll(prefix: "", splitFrom: splitFrom) == GitRepository.StageReport(), "a clean tree stages nothing")
 
     // Same size, new content, in place.
     try "answer X\n".write(toFile: path + "/answers/a3.md", atomically: false, encoding: .utf8)
@@ -52,7 +53,7 @@ import Testing
     try box.git(["init", "-q", path + "/vendor/other"], in: box.dir)  // another repository inside
     try box.write("theirs\n", to: path + "/vendor/other/file.md")
 
-    let report = try repo.stageAll(prefix: "")
+    let report = try repo.stageAll(prefix: "", splitFrom: splitFrom)
     #expect(report.added == ["answers/becomes-folder.md/inside.md", "answers/deep/er/new.md", "answers/link.md"])
     #expect(report.removed == ["answers/a4.md", "answers/becomes-folder.md"])
     #expect(report.rehashed.contains("answers/a3.md"))

@@ -68,7 +68,8 @@ extension GitRepository {
   /// Stages every change under `prefix` ("" = the whole work tree). `.git`, `.kb` folders and
   /// `.kb-tmp-` files (kb's atomic-write temporaries) are never staged.
   @discardableResult
-  func stageAll(prefix: String) throws(GitError) -> StageReport {
+  /// `splitFrom`: from how many files on the comparison is split over the cores (tests lower it).
+  func stageAll(prefix: String, splitFrom: Int = 20_000) throws(GitError) -> StageReport {
     guard let workdir else { return StageReport() }
     // The index is read from disk (as another process may have written it) on a thread of its
     // own while the folders are scanned: libgit2 parses every entry and verifies the file's
@@ -125,50 +126,24 @@ extension GitRepository {
 
     SyncEngine.trace("stage: \(inScope) index entries")
 
+    // The files are compared with their entries on every core: lookups only read libgit2's index
+    // (a hash map by path). Whether a new file is ignored is asked afterwards, on this thread
+    // (libgit2's ignore rules are cached as they are read).
     var report = StageReport()
     var toAdd: [String] = []
     var found = 0  // index entries found on disk: when all are, nothing was deleted
     var before: [String: (oid: git_oid, mode: UInt32)] = [:]  // of the files to hash again
-    // Each file's path is assembled in one buffer as a C string for the index lookup; a Swift
-    // string is made only for the few files that changed (100,000 strings cost more than the
-    // lstats at 100k documents).
-    var buffer = [CChar](repeating: 0, count: 4096)
-    for listing in listings {
-      let folder = Array(listing.folder.utf8CString.dropLast()) + (listing.folder.isEmpty ? [] : [CChar(UInt8(ascii: "/"))])
-      var nameStart = 0
-      for st in listing.stats {
-        let nameEnd = listing.names[nameStart...].firstIndex(of: 0) ?? listing.names.count
-        let length = folder.count + (nameEnd - nameStart)
-        if length + 1 > buffer.count { buffer = [CChar](repeating: 0, count: length * 2) }
-        buffer.withUnsafeMutableBufferPointer { b in
-          for (i, c) in folder.enumerated() { b[i] = c }
-          var j = folder.count
-          for k in nameStart..<nameEnd { b[j] = CChar(bitPattern: listing.names[k]); j += 1 }
-          b[j] = 0
-        }
-        nameStart = nameEnd + 1
-        let type = st.st_mode & S_IFMT
-        guard type == S_IFREG || type == S_IFLNK else { continue }
-        guard let c = git_index_get_bypath(index.pointer, buffer, 0)?.pointee, c.mode != 0o160000 else {
-          let path = String(cString: buffer)
-          if conflicted.contains(path) || !isIgnored(path) { toAdd.append(path); report.added.append(path) }
-          continue
-        }
-        found += 1
-        let mode: UInt32 = type == S_IFLNK ? 0o120000 : (st.st_mode & 0o100 != 0 ? 0o100755 : 0o100644)
-        let racy = Int(c.mtime.seconds) > indexTime.tv_sec
-          || (Int(c.mtime.seconds) == indexTime.tv_sec && Int(c.mtime.nanoseconds) >= indexTime.tv_nsec)
-        if racy || c.mode != mode || c.file_size != UInt32(truncatingIfNeeded: st.st_size)
-          || c.mtime.seconds != Int32(truncatingIfNeeded: st.st_mtim.tv_sec)
-          || c.mtime.nanoseconds != UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec)
-          || c.ino != UInt32(truncatingIfNeeded: st.st_ino)
-        {
-          let path = String(cString: buffer)
-          toAdd.append(path)
-          report.rehashed.append(path)
-          before[path] = (c.id, c.mode)
-        }
-      }
+    var fresh: [String] = []  // files without an entry
+    for part in Self.compare(listings, with: index.pointer, indexTime: indexTime, splitFrom: splitFrom) {
+      found += part.found
+      toAdd += part.rehashed
+      report.rehashed += part.rehashed
+      before.merge(part.before) { a, _ in a }
+      fresh += part.fresh
+    }
+    for path in fresh where conflicted.contains(path) || !isIgnored(path) {
+      toAdd.append(path)
+      report.added.append(path)
     }
     if found < inScope {
       var onDisk = Set<String>()
@@ -224,6 +199,91 @@ extension GitRepository {
     var stats: [stat] = []
     /// Sub-folders, relative to the work tree.
     var folders: [String] = []
+  }
+
+  /// What comparing some folders' files with the index found.
+  private struct Comparison {
+    var found = 0
+    var rehashed: [String] = []
+    var before: [String: (oid: git_oid, mode: UInt32)] = [:]
+    var fresh: [String] = []
+  }
+
+  /// Compares the listed files with their index entries (git's racy rule for `indexTime`), the
+  /// listings split in parts of about equal file counts, one part a core.
+  private static func compare(
+    _ listings: [Listing], with index: OpaquePointer, indexTime: timespec, splitFrom: Int
+  ) -> [Comparison] {
+    let total = listings.reduce(0) { $0 + $1.stats.count }
+    let cores = total < splitFrom ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    var ranges: [Range<Int>] = []
+    var start = 0, count = 0
+    for (i, listing) in listings.enumerated() {
+      count += listing.stats.count
+      if count >= total * (ranges.count + 1) / cores, ranges.count < cores - 1 {
+        ranges.append(start..<(i + 1))
+        start = i + 1
+      }
+    }
+    ranges.append(start..<listings.count)
+    let parts = ranges
+    final class Results: @unchecked Sendable {
+      var values: [Comparison]
+      init(_ n: Int) { values = Array(repeating: Comparison(), count: n) }
+    }
+    let results = Results(parts.count)
+    nonisolated(unsafe) let index = index
+    results.values.withUnsafeMutableBufferPointer { buffer in
+      nonisolated(unsafe) let out = buffer
+      DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+        out[part] = compare(listings[parts[part]], with: index, indexTime: indexTime)
+      }
+    }
+    return results.values
+  }
+
+  private static func compare(_ listings: ArraySlice<Listing>, with index: OpaquePointer, indexTime: timespec) -> Comparison {
+    var result = Comparison()
+    // Each file's path is assembled in one buffer as a C string for the index lookup; a Swift
+    // string is made only for the few files that changed (100,000 strings cost more than the
+    // lstats at 100k documents).
+    var buffer = [CChar](repeating: 0, count: 4096)
+    for listing in listings {
+      let folder = Array(listing.folder.utf8CString.dropLast()) + (listing.folder.isEmpty ? [] : [CChar(UInt8(ascii: "/"))])
+      var nameStart = 0
+      for st in listing.stats {
+        let nameEnd = listing.names[nameStart...].firstIndex(of: 0) ?? listing.names.count
+        let length = folder.count + (nameEnd - nameStart)
+        if length + 1 > buffer.count { buffer = [CChar](repeating: 0, count: length * 2) }
+        buffer.withUnsafeMutableBufferPointer { b in
+          for (i, c) in folder.enumerated() { b[i] = c }
+          var j = folder.count
+          for k in nameStart..<nameEnd { b[j] = CChar(bitPattern: listing.names[k]); j += 1 }
+          b[j] = 0
+        }
+        nameStart = nameEnd + 1
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFLNK else { continue }
+        guard let c = git_index_get_bypath(index, buffer, 0)?.pointee, c.mode != 0o160000 else {
+          result.fresh.append(String(cString: buffer))
+          continue
+        }
+        result.found += 1
+        let mode: UInt32 = type == S_IFLNK ? 0o120000 : (st.st_mode & 0o100 != 0 ? 0o100755 : 0o100644)
+        let racy = Int(c.mtime.seconds) > indexTime.tv_sec
+          || (Int(c.mtime.seconds) == indexTime.tv_sec && Int(c.mtime.nanoseconds) >= indexTime.tv_nsec)
+        if racy || c.mode != mode || c.file_size != UInt32(truncatingIfNeeded: st.st_size)
+          || c.mtime.seconds != Int32(truncatingIfNeeded: st.st_mtim.tv_sec)
+          || c.mtime.nanoseconds != UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec)
+          || c.ino != UInt32(truncatingIfNeeded: st.st_ino)
+        {
+          let path = String(cString: buffer)
+          result.rehashed.append(path)
+          result.before[path] = (c.id, c.mode)
+        }
+      }
+    }
+    return result
   }
 
   /// Reads `folders` (relative to `root`) on every core.
