@@ -193,6 +193,29 @@ import Testing
     #expect(try repo.newObjects(tips: [new], hiding: [], changesFrom: old).changes == nil)
   }
 
+  /// What the file-by-file checkout does not do itself (line-ending filters, symbolic links) it
+  /// leaves, untouched, to libgit2's checkout.
+  @Test func checkoutOfChangesLeavesFiltersAndLinksToLibgit2() throws {
+    let box = try Sandbox("checkout-fallback")
+    let path = try repository(box)
+    let (old, new) = try twoCommits(box, path)
+    try box.git(["config", "core.autocrlf", "true"], in: path)
+    let repo = try GitRepository(openingExactly: path)
+    #expect(try !repo.checkoutChanges(repo.diff(fromCommit: old, toCommit: new)))
+    #expect(box.read(path + "/answers/a7.md") == "answer 7\n")
+    try box.git(["config", "--unset", "core.autocrlf"], in: path)
+
+    #expect(symlink("a1.md", path + "/answers/link.md") == 0)
+    try box.git(["add", "-A"], in: path)
+    try box.git(["commit", "-qm", "a link"], in: path)
+    let linked = try #require(GitOID(hex: try box.git(["rev-parse", "HEAD"], in: path).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    try box.git(["reset", "-q", "--hard", old.description], in: path)
+    let again = try GitRepository(openingExactly: path)
+    #expect(try !again.checkoutChanges(again.diff(fromCommit: old, toCommit: linked)))
+    #expect(!FileManager.default.fileExists(atPath: path + "/answers/link.md"))
+    _ = new
+  }
+
   /// A file changed in the work tree since the index was written is never overwritten: the
   /// file-by-file checkout refuses as a whole and changes nothing (the sync then commits the
   /// edit and merges).
