@@ -18,7 +18,9 @@ let package = Package(
     .package(url: "https://github.com/modelcontextprotocol/swift-sdk", .upToNextMinor(from: "0.12.1")),
   ],
   targets: [
-    .target(name: "KBCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+    .target(name: "KBCore", dependencies: ["CWordVectors", .product(name: "Yams", package: "Yams")]),
+    // The suggest ranker's static word vectors (scripts/word-vectors), assembled into the binary.
+    .target(name: "CWordVectors", exclude: ["word-vectors.bin"], cSettings: [.headerSearchPath(".")]),
     .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
     .target(name: "KBStore", dependencies: ["KBCore", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
     .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
@@ -42,7 +44,7 @@ let package = Package(
       ]),
     .executableTarget(name: "kb", dependencies: ["KBCLI"]),
     .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
-    .testTarget(name: "KBCoreTests", dependencies: ["KBCore"]),
+    .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),

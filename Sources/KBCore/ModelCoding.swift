@@ -438,3 +438,34 @@ extension WordBM25 {
     self.averageLength = averageLength
   }
 }
+
+extension SemanticModel {
+  /// Writes the built model for ``init(reading:vectors:)``: the class centroids as raw floats
+  /// and the class frequency of each table word the examples use.
+  public func write(to w: inout ByteWriter) {
+    w.append(Int64(classCount))
+    w.append(Int64(dimensions))
+    w.append(array: centroids)
+    // Sparse: most table words are in no example.
+    let words = classFrequency.indices.filter { classFrequency[$0] > 0 }
+    w.append(array: words.map { Int32($0) })
+    w.append(array: words.map { classFrequency[$0] })
+  }
+
+  /// Reads what ``write(to:)`` wrote, for the table `vectors` it was built with.
+  public init(reading r: inout ByteReader, vectors: WordVectors) throws {
+    let classCount = Int(try r.read(Int64.self))
+    let dimensions = Int(try r.read(Int64.self))
+    let centroids: [Float] = try r.readArray()
+    let words: [Int32] = try r.readArray()
+    let counts: [Int32] = try r.readArray()
+    guard classCount >= 0, dimensions == vectors.dimensions, centroids.count == classCount * dimensions,
+      words.count == counts.count, words.allSatisfy({ $0 >= 0 && Int($0) < vectors.count }),
+      counts.allSatisfy({ $0 > 0 && Int($0) <= classCount })
+    else { throw ModelDecodingError() }
+    var frequency = [Int32](repeating: 0, count: vectors.count)
+    for (word, count) in zip(words, counts) { frequency[Int(word)] = count }
+    self.init(
+      classCount: classCount, dimensions: dimensions, centroids: centroids, classFrequency: frequency, vectors: vectors)
+  }
+}

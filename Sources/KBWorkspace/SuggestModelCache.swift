@@ -18,12 +18,13 @@ import KBStore
 /// evidence, vocabulary, then ``ExampleModel`` and ``WordBM25`` in their compact coding
 /// (varint gaps and counts; see `ModelCoding.swift`), then the character-3-gram bm25 if built.
 /// Version 1 stored bodies and raw arrays: 79 MB at 10,000 documents; version 2 ≈ 1/6 of it;
-/// version 3 adds the example model's idf choice (over classes).
+/// version 3 adds the example model's idf choice (over classes); version 4 the semantic model
+/// (class centroids of word vectors, 4 bytes × 384 a problem) after the bm25 tables.
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 3
+  static let version: UInt32 = 4
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
@@ -33,6 +34,7 @@ struct SuggestModelCache {
     let w = Suggester.bm25Weights
     return "\(state)|top=\(Suggester.knnTop)|words=\(Suggester.maxWords)|bm25=\(w.0),\(w.1),\(w.2),\(w.3)"
       + "|trigrams=\(Suggester.trigramWeight != 0)"
+      + "|vectors=\(WordVectors.builtIn.map { "\($0.count)x\($0.dimensions):\($0.fingerprint)" } ?? "none")"
   }
 
   /// The saved suggester for `state`, or nil when there is none or it cannot be trusted.
@@ -74,7 +76,13 @@ struct SuggestModelCache {
     let model = try ExampleModel(reading: &r)
     let words = try WordBM25(reading: &r)
     let trigrams = try r.read(UInt8.self) == 1 ? try WordBM25(reading: &r) : nil
-    guard r.remaining == 0, (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true, classes.count == count, evidenceCounts.count == 3 * count, words.documentCount == count
+    var semantic: SemanticModel?
+    if try r.read(UInt8.self) == 1 {
+      guard let vectors = WordVectors.builtIn else { throw ModelDecodingError() }
+      semantic = try SemanticModel(reading: &r, vectors: vectors)
+    }
+    guard r.remaining == 0, (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true, classes.count == count, evidenceCounts.count == 3 * count, words.documentCount == count,
+      (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
     for c in classes where c < 0 || Int(c) >= model.classCount { throw ModelDecodingError() }
     var evidence: [Suggester.Evidence] = []
@@ -84,7 +92,7 @@ struct SuggestModelCache {
         cases: Int(evidenceCounts[3 * i]), held: Int(evidenceCounts[3 * i + 1]), failed: Int(evidenceCounts[3 * i + 2])))
     }
     return Suggester(
-      store: store, state: state, answers: answers, model: model, words: words, trigrams: trigrams,
+      store: store, state: state, answers: answers, model: model, semantic: semantic, words: words, trigrams: trigrams,
       classOfAnswer: classes.map(Int.init), evidence: evidence, vocabulary: Set(vocabulary))
   }
 
@@ -107,6 +115,12 @@ struct SuggestModelCache {
     if let t = s.trigrams, Suggester.trigramWeight != 0 {
       w.append(UInt8(1))
       t.write(to: &w)
+    } else {
+      w.append(UInt8(0))
+    }
+    if let semantic = s.semantic {
+      w.append(UInt8(1))
+      semantic.write(to: &w)
     } else {
       w.append(UInt8(0))
     }

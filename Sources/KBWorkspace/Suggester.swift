@@ -4,12 +4,14 @@ import KBStore
 
 /// Ranks known fixes (answers) for a customer's words.
 ///
-/// Two signals, fused as z-scores over all answers:
-/// - FTS5 bm25 over the index (title and symptoms weighted above the body), OR of the words;
+/// Three signals, fused as z-scores over all answers:
+/// - bm25 over the answers' words (title and symptoms weighted above the body), OR of the words;
 /// - an ``ExampleModel``: nearest-neighbour cosine over word and character n-grams of each
 ///   answer's examples (title + symptoms, each symptom, the body's opening, and the complaint of
 ///   every resolved case that links to the answer). Answers that share a title are alternative
-///   fixes for one problem, so they pool their examples.
+///   fixes for one problem, so they pool their examples;
+/// - a ``SemanticModel``: the cosine of the text's and the problem's static word vectors, which
+///   matches a fix worded differently from the complaint.
 ///
 /// A case linked to an answer whose check back says `Held:` raises the answer's trust; `Did not
 /// hold:` lowers it. The model is built from the index on first use and cached per index state.
@@ -44,6 +46,8 @@ public final class Suggester: @unchecked Sendable {
   private let bodyLock = NSLock()
   private var bodies: [Int: String] = [:]
   let model: ExampleModel
+  /// Nil only when the binary has no word-vector table.
+  let semantic: SemanticModel?
   let words: WordBM25
   /// bm25 over character 3-grams (nil when its fusion weight is 0).
   let trigrams: WordBM25?
@@ -58,7 +62,12 @@ public final class Suggester: @unchecked Sendable {
   /// bm25 column weights: title, symptoms, tags, body.
   public static let bm25Weights = (3.0, 2.0, 1.0, 1.0)
   /// Weight of the example model's z-score against bm25's.
-  public static let modelWeight = 1.5
+  public static let modelWeight = 1.0
+  /// The same when the binary has no word-vector table (the weight picked before there was one).
+  static let modelWeightAlone = 1.5
+  /// Weight of the semantic model's z-score (2-fold CV on the dev sets: stackfaq 0.904 → 0.907,
+  /// banking77 0.814 → 0.842; docs/RANKING.md, seventh round).
+  public static let semanticWeight = 2.0
   /// The example model's class score: top-3 mean cosine + `meanWeight` × mean over all examples.
   static let knnTop = 3
   static let meanWeight = 2.0
@@ -126,6 +135,7 @@ public final class Suggester: @unchecked Sendable {
     config.top = Self.knnTop
     config.maxWords = Self.maxWords
     model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
+    semantic = SemanticModel(examples: examples, classCount: classOfTitle.count)
     let fields = corpus.answers.map { a -> [(text: String, weight: Double)] in
       [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
        (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
@@ -141,13 +151,14 @@ public final class Suggester: @unchecked Sendable {
 
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
-    store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, words: WordBM25,
-    trigrams: WordBM25?, classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
+    store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, semantic: SemanticModel?,
+    words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
   ) {
     self.store = store
     self.state = state
     self.answers = answers
     self.model = model
+    self.semantic = semantic
     self.words = words
     self.trigrams = trigrams
     self.classOfAnswer = classOfAnswer
@@ -229,6 +240,9 @@ public final class Suggester: @unchecked Sendable {
     public var similarity: [Double]
     /// Character-3-gram bm25 (empty when not built).
     public var trigrams: [Double]
+    /// Semantic model: cosine of the text's and the answer's problem's word vectors (empty
+    /// without a word-vector table).
+    public var semantic: [Double]
   }
 
   public func components(for text: String) -> Components {
@@ -242,20 +256,31 @@ public final class Suggester: @unchecked Sendable {
       knn[i] = Double(classScores[c]) + Self.meanWeight * Double(means[c])
       similarity[i] = Double(best[c])
     }
-    return Components(bm25: bm25, knn: knn, similarity: similarity, trigrams: trigrams?.scores(for: text) ?? [])
+    var semanticScores: [Double] = []
+    if let semantic {
+      let byClass = semantic.scores(for: text)
+      semanticScores = classOfAnswer.map { Double(byClass[$0]) }
+    }
+    return Components(
+      bm25: bm25, knn: knn, similarity: similarity, trigrams: trigrams?.scores(for: text) ?? [], semantic: semanticScores)
   }
 
-  /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(trigram bm25) + trust.
+  /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(semantic model)
+  /// + w·z(trigram bm25) + trust.
   func fuse(_ c: Components) -> [Double] {
     let n = answers.count
     let zb = Self.zscores(c.bm25)
     let zk = Self.zscores(c.knn)
+    let zs = c.semantic.isEmpty ? [] : Self.zscores(c.semantic)
+    // Without a word-vector table the example model keeps the weight it had alone.
+    let modelWeight = zs.isEmpty ? Self.modelWeightAlone : Self.modelWeight
     let zt = Self.trigramWeight != 0 && !c.trigrams.isEmpty ? Self.zscores(c.trigrams) : []
     var score = [Double](repeating: 0, count: n)
     for i in 0..<n {
       let e = evidence[i]
       let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
-      score[i] = zb[i] + Self.modelWeight * zk[i] + Self.trustWeight * trust
+      score[i] = zb[i] + modelWeight * zk[i] + Self.trustWeight * trust
+      if !zs.isEmpty { score[i] += Self.semanticWeight * zs[i] }
       if !zt.isEmpty { score[i] += Self.trigramWeight * zt[i] }
     }
     return score
@@ -277,7 +302,7 @@ public final class Suggester: @unchecked Sendable {
     }
     let quoted = (try? JSONSerialization.data(withJSONObject: [text], options: [])).map { String(decoding: $0, as: UTF8.self).dropFirst().dropLast() }
     line += ",\"text\":" + (quoted.map(String.init) ?? "\"\"")
-    line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams))}\n"
+    line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams)),\"semantic\":\(list(c.semantic))}\n"
     Self.dumpLock.withLock { Self.append(line, to: path) }
   }
 

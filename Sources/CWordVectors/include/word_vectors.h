@@ -1,0 +1,18 @@
+#ifndef KB_WORD_VECTORS_H
+#define KB_WORD_VECTORS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// The static word-vector table built by scripts/word-vectors (its docstring gives the layout),
+/// linked into the binary: no file to find and no model at run time. Returns its first byte
+/// (16-byte aligned) and stores its length in `size`.
+const unsigned char *kb_word_vectors(size_t *size);
+
+/// sum[j] += scale × value[j] for the `dims` 4-bit two's-complement values packed two a byte in
+/// `row` (the even dimension in the low nibble).
+void kb_add_nibbles(const uint8_t *row, size_t dims, float scale, float *sum);
+
+/// out[i] = rows[i] · query for `count` rows of `dims` floats.
+void kb_dots(const float *rows, size_t count, size_t dims, const float *query, float *out);
+
+#endif

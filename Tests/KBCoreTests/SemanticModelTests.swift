@@ -1,0 +1,132 @@
+import CWordVectors
+import Foundation
+import Testing
+
+@testable import KBCore
+
+@Suite struct WordVectorTableTests {
+  @Test func builtInTableIsLinkedAndSorted() throws {
+    let table = try #require(WordVectors.builtIn)
+    #expect(table.count == 40_000)
+    #expect(table.dimensions == 384)
+    // Binary search needs the words in byte order, and every word must find its own row.
+    var previous: [UInt8] = []
+    for id in stride(from: 0, to: table.count, by: 97) {
+      let word = Array(table.word(id).utf8)
+      #expect(previous.lexicographicallyPrecedes(word))
+      #expect(table.id(of: word) == id)
+      previous = word
+    }
+    for word in ["death", "die", "delete", "account", "iphone", "dont"] {
+      #expect(table.id(of: Array(word.utf8)) != nil, "\(word)")
+    }
+    for word in ["", "zzzzqxj", "don't", "Death"] {
+      #expect(table.id(of: Array(word.utf8)) == nil, "\(word)")
+    }
+  }
+
+  /// Each row's 4-bit values, decoded one by one here, against the (vectorized) kernel.
+  @Test func nibbleKernelDecodesSignedValues() {
+    var row = [UInt8](repeating: 0, count: 40)  // 80 dimensions: two 32-wide steps and a rest
+    var expected = [Float](repeating: 0.5, count: 80)
+    for j in 0..<80 {
+      let value = (j * 7 % 16) - 8  // −8…7
+      row[j / 2] |= UInt8(value & 15) << (j % 2 == 0 ? 0 : 4)
+      expected[j] += 0.25 * Float(value)
+    }
+    var sum = [Float](repeating: 0.5, count: 80)
+    kb_add_nibbles(row, 80, 0.25, &sum)
+    #expect(sum == expected)
+  }
+
+  @Test func dotKernelMatchesPlainSums() {
+    let dims = 40
+    let rows = (0..<(3 * dims)).map { Float(($0 * 13) % 17) / 17 - 0.5 }
+    let query = (0..<dims).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    var out = [Float](repeating: 0, count: 3)
+    kb_dots(rows, 3, dims, query, &out)
+    for i in 0..<3 {
+      let plain = (0..<dims).reduce(Float(0)) { $0 + rows[i * dims + $1] * query[$1] }
+      #expect(abs(out[i] - plain) < 1e-5)
+    }
+  }
+
+  @Test func malformedTablesAreRefused() throws {
+    let table = try #require(WordVectors.builtIn)
+    var size = 0
+    let start = try #require(kb_word_vectors(&size))
+    let bytes = Array(UnsafeBufferPointer(start: start, count: size))
+    #expect(bytes.count == size && table.count > 0)
+    func read(_ b: [UInt8]) -> WordVectors? { b.withUnsafeBytes { WordVectors(bytes: $0) } }
+    #expect(read(Array(bytes.prefix(size - 1))) == nil)  // truncated
+    var magic = bytes
+    magic[0] = UInt8(ascii: "X")
+    #expect(read(magic) == nil)
+    var offsets = bytes
+    offsets[16 + 4 * 5] = 0xFF  // an offset past the words' bytes
+    offsets[16 + 4 * 5 + 3] = 0x7F
+    #expect(read(offsets) == nil)
+    #expect(read([]) == nil)
+  }
+}
+
+@Suite struct SemanticModelTests {
+  static let problems = [
+    (0, "What happens to your account when you die?"),
+    (0, "Memorialized accounts keep a deceased person's profile visible to friends."),
+    (1, "Phone battery drains fast overnight"),
+    (2, "How do I print a document from my laptop?"),
+  ]
+
+  @Test func matchesMeaningWithoutSharedWords() throws {
+    let model = try #require(SemanticModel(examples: Self.problems, classCount: 3))
+    // No content word in common with its problem's examples.
+    let cases = [("after her death", 0), ("my father passed away", 0), ("charger", 1), ("printer jammed", 2), ("ink", 2)]
+    for (text, expected) in cases {
+      let scores = model.scores(for: text)
+      #expect(scores.indices.max { scores[$0] < scores[$1] } == expected, "\(text): \(scores)")
+    }
+  }
+
+  @Test func textsWithoutKnownWordsScoreZero() throws {
+    let model = try #require(SemanticModel(examples: Self.problems, classCount: 3))
+    #expect(model.scores(for: "zzzqx qqqzz 12345") == [0, 0, 0])
+    #expect(model.scores(for: "") == [0, 0, 0])
+    let empty = try #require(SemanticModel(examples: [], classCount: 0))
+    #expect(empty.scores(for: "battery").isEmpty)
+  }
+
+  @Test func idfCountsClassesThatUseAWord() throws {
+    let model = try #require(SemanticModel(examples: Self.problems, classCount: 3))
+    let table = try #require(WordVectors.builtIn)
+    func frequency(_ word: String) throws -> Int32 { model.classFrequency[try #require(table.id(of: Array(word.utf8)))] }
+    #expect(try frequency("account") == 1)  // twice in class 0, counted once
+    #expect(try frequency("my") == 1)
+    #expect(try frequency("battery") == 1)
+    #expect(try frequency("the") == 0)
+  }
+
+  @Test func roundTripGivesTheSameScores() throws {
+    let model = try #require(SemanticModel(examples: Self.problems, classCount: 3))
+    var w = ByteWriter()
+    model.write(to: &w)
+    let table = try #require(WordVectors.builtIn)
+    let back = try w.bytes.withUnsafeBytes { raw in
+      var r = ByteReader(raw)
+      let back = try SemanticModel(reading: &r, vectors: table)
+      #expect(r.remaining == 0)
+      return back
+    }
+    #expect(back.centroids == model.centroids)
+    #expect(back.classFrequency == model.classFrequency)
+    #expect(back.scores(for: "my account after death") == model.scores(for: "my account after death"))
+    // A cut anywhere throws.
+    for cut in stride(from: 0, to: w.bytes.count, by: max(1, w.bytes.count / 30)) {
+      let threw = Array(w.bytes[..<cut]).withUnsafeBytes { raw -> Bool in
+        var r = ByteReader(raw)
+        return (try? SemanticModel(reading: &r, vectors: table)) == nil
+      }
+      #expect(threw, "cut at \(cut)")
+    }
+  }
+}
