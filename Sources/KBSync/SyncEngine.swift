@@ -260,7 +260,10 @@ public struct SyncEngine {
       if let problem = state.credentialProblem {
         return .authenticationFailed(url: remote.url, reason: problem, committed: result.committed)
       }
-      if e.code == GitError.auth || e.message.lowercased().contains("authentication") || e.message.contains("401") {
+      // libgit2 says "unexpected http status code: 401"; a bare "401" would also match a path
+      // (a temporary folder named …5CE27401 once made an unreachable path an auth failure).
+      let message = e.message.lowercased()
+      if e.code == GitError.auth || message.contains("authentication") || message.contains("status code: 401") {
         return .authenticationFailed(url: remote.url, reason: e.message, committed: result.committed)
       }
       if e.code == GitError.certificate {

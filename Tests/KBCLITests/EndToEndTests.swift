@@ -129,13 +129,28 @@ private final class TempDir {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try FileManager.default.copyItem(atPath: BuiltKB.path, toPath: dir + "/kb")  // a copy, without kb-mcp beside it
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: dir + "/kb")
-    process.arguments = ["mcp", "--kb", dir]
-    let err = Pipe()
-    process.standardError = err
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
+    // Another test's child, forked while the copy was open for writing, may hold it open until
+    // it execs: starting the copy then fails with ETXTBSY ("Text file busy"), so retry briefly.
+    var attempt = 0
+    var started: (Process, Pipe)?
+    while started == nil {
+      attempt += 1
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: dir + "/kb")
+      process.arguments = ["mcp", "--kb", dir]
+      let err = Pipe()
+      process.standardError = err
+      process.standardOutput = FileHandle.nullDevice
+      do {
+        try process.run()
+        started = (process, err)
+      } catch let error as NSError
+        where attempt < 50 && (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY)
+      {
+        usleep(100_000)
+      }
+    }
+    let (process, err) = started!
     let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     #expect(process.terminationStatus == 1)
