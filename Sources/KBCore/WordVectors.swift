@@ -6,7 +6,8 @@ import CWordVectors
 /// other words.
 ///
 /// The table is data, not a model: `scripts/word-vectors` built it once, at development time,
-/// by running each word through the sentence-embedding model all-MiniLM-L6-v2, and it is
+/// by running each word through the sentence-embedding model all-MiniLM-L6-v2 and fitting the
+/// vectors so that sums of them match the model's embeddings of WordNet's sentences; it is
 /// assembled into the binary (`Sources/CWordVectors`). Nothing is downloaded or run at run
 /// time; a text's vector is a weighted sum of its words' vectors (``SemanticModel``).
 ///

@@ -65,8 +65,8 @@ public final class Suggester: @unchecked Sendable {
   public static let modelWeight = 1.0
   /// The same when the binary has no word-vector table (the weight picked before there was one).
   static let modelWeightAlone = 1.5
-  /// Weight of the semantic model's z-score (2-fold CV on the dev sets: stackfaq 0.904 → 0.907,
-  /// banking77 0.814 → 0.842; docs/RANKING.md, seventh round).
+  /// Weight of the semantic model's z-score (2-fold CV on the dev sets: stackfaq 0.904 → 0.911,
+  /// banking77 0.814 → 0.850; docs/RANKING.md, seventh round).
   public static let semanticWeight = 2.0
   /// The example model's class score: top-3 mean cosine + `meanWeight` × mean over all examples.
   static let knnTop = 3

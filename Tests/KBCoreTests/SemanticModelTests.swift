@@ -81,7 +81,10 @@ import Testing
   @Test func matchesMeaningWithoutSharedWords() throws {
     let model = try #require(SemanticModel(examples: Self.problems, classCount: 3))
     // No content word in common with its problem's examples.
-    let cases = [("after her death", 0), ("my father passed away", 0), ("charger", 1), ("printer jammed", 2), ("ink", 2)]
+    let cases = [
+      ("after her death", 0), ("her father passed away", 0), ("funeral", 0), ("charge runs out quickly", 1),
+      ("charger", 1), ("printer jammed", 2), ("paper jam", 2), ("ink", 2),
+    ]
     for (text, expected) in cases {
       let scores = model.scores(for: text)
       #expect(scores.indices.max { scores[$0] < scores[$1] } == expected, "\(text): \(scores)")
