@@ -440,7 +440,7 @@ extension WordBM25 {
 }
 
 extension SemanticModel {
-  /// Writes the built model for ``init(reading:vectors:)``: the class centroids as raw floats
+  /// Writes the built model for ``init(reading:vectors:)``: the class centroids (raw halves)
   /// and the class frequency of each table word the examples use.
   public func write(to w: inout ByteWriter) {
     w.append(Int64(classCount))
@@ -456,7 +456,7 @@ extension SemanticModel {
   public init(reading r: inout ByteReader, vectors: WordVectors) throws {
     let classCount = Int(try r.read(Int64.self))
     let dimensions = Int(try r.read(Int64.self))
-    let centroids: [Float] = try r.readArray()
+    let centroids: [UInt16] = try r.readArray()
     let words: [Int32] = try r.readArray()
     let counts: [Int32] = try r.readArray()
     guard classCount >= 0, dimensions == vectors.dimensions, centroids.count == classCount * dimensions,

@@ -19,12 +19,13 @@ import KBStore
 /// (varint gaps and counts; see `ModelCoding.swift`), then the character-3-gram bm25 if built.
 /// Version 1 stored bodies and raw arrays: 79 MB at 10,000 documents; version 2 ≈ 1/6 of it;
 /// version 3 adds the example model's idf choice (over classes); version 4 the semantic model
-/// (class centroids of word vectors, 4 bytes × 384 a problem) after the bm25 tables.
+/// (class centroids of word vectors) after the bm25 tables, version 5 stores them as halves
+/// (2 bytes × 384 a problem).
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 4
+  static let version: UInt32 = 5
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }

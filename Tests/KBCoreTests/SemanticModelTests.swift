@@ -39,16 +39,32 @@ import Testing
     #expect(sum == expected)
   }
 
-  @Test func dotKernelMatchesPlainSums() {
-    let dims = 40
+  @Test func halfPrecisionDotKernelMatchesPlainSums() {
+    let dims = 40  // two 16-wide steps and a rest
     let rows = (0..<(3 * dims)).map { Float(($0 * 13) % 17) / 17 - 0.5 }
     let query = (0..<dims).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    let halves = SemanticModel.halves(rows)
     var out = [Float](repeating: 0, count: 3)
-    kb_dots(rows, 3, dims, query, &out)
+    kb_dots_f16(halves, 3, dims, query, &out)
     for i in 0..<3 {
       let plain = (0..<dims).reduce(Float(0)) { $0 + rows[i * dims + $1] * query[$1] }
-      #expect(abs(out[i] - plain) < 1e-5)
+      #expect(abs(out[i] - plain) < 2e-3)
+      let exact = (0..<dims).reduce(Float(0)) { $0 + kb_from_f16(halves[i * dims + $1]) * query[$1] }
+      #expect(abs(out[i] - exact) < 1e-5)
     }
+  }
+
+  /// Values half precision holds exactly come back unchanged; others round to nearest even.
+  @Test(arguments: [
+    (Float(1), UInt16(0x3C00), true), (-2, 0xC000, true), (0.5, 0x3800, true), (0, 0, true),
+    (65504, 0x7BFF, true), (.infinity, 0x7C00, true), (5.960464477539063e-8, 0x0001, true),  // 2^-24
+    (1.0009765625, 0x3C01, true), (1e6, 0x7C00, false),
+    (1.00048828125, 0x3C00, false),  // halfway between 0x3C00 and 0x3C01: to even
+    (1.00146484375, 0x3C02, false),  // halfway between 0x3C01 and 0x3C02: to even
+  ])
+  func halfPrecisionRoundsToNearestEven(value: Float, bits: UInt16, exact: Bool) {
+    #expect(SemanticModel.halves([value]) == [bits])
+    if exact { #expect(kb_from_f16(bits) == value) }
   }
 
   @Test func malformedTablesAreRefused() throws {

@@ -12,7 +12,13 @@ const unsigned char *kb_word_vectors(size_t *size);
 /// `row` (the even dimension in the low nibble).
 void kb_add_nibbles(const uint8_t *row, size_t dims, float scale, float *sum);
 
-/// out[i] = rows[i] · query for `count` rows of `dims` floats.
-void kb_dots(const float *rows, size_t count, size_t dims, const float *query, float *out);
+/// out[i] = rows[i] · query for `count` rows of `dims` half-precision floats (IEEE binary16).
+void kb_dots_f16(const uint16_t *rows, size_t count, size_t dims, const float *query, float *out);
+
+/// Floats to half precision, rounded to nearest even (the same on every processor).
+void kb_to_f16(const float *in, uint16_t *out, size_t n);
+
+/// A half-precision float's value (exact).
+float kb_from_f16(uint16_t h);
 
 #endif
