@@ -11,7 +11,7 @@
 
 static inline int nibble(unsigned b) { return (int)((b ^ 8u) & 15u) - 8; }
 
-static void add_nibbles_generic(const uint8_t *row, size_t dims, float scale, float *sum) {
+void kb_add_nibbles_portable(const uint8_t *row, size_t dims, float scale, float *sum) {
   for (size_t j = 0; j < dims / 2; j++) {
     sum[2 * j] += scale * (float)nibble(row[j] & 15u);
     sum[2 * j + 1] += scale * (float)nibble(row[j] >> 4);
@@ -75,7 +75,7 @@ float kb_from_f16(uint16_t h) {
   return f;
 }
 
-static void dots_f16_generic(const uint16_t *rows, size_t count, size_t dims, const float *query, float *out) {
+void kb_dots_f16_portable(const uint16_t *rows, size_t count, size_t dims, const float *query, float *out) {
   for (size_t i = 0; i < count; i++) {
     const uint16_t *r = rows + i * dims;
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -111,7 +111,7 @@ static void add_nibbles_avx2(const uint8_t *row, size_t dims, float scale, float
       _mm256_storeu_ps(out + 8 * k, _mm256_fmadd_ps(v, s, _mm256_loadu_ps(out + 8 * k)));
     }
   }
-  if (j < dims / 2) add_nibbles_generic(row + j, dims - 2 * j, scale, sum + 2 * j);
+  if (j < dims / 2) kb_add_nibbles_portable(row + j, dims - 2 * j, scale, sum + 2 * j);
 }
 
 __attribute__((target("avx2,fma,f16c")))
@@ -154,7 +154,7 @@ void kb_add_nibbles(const uint8_t *row, size_t dims, float scale, float *sum) {
     return;
   }
 #endif
-  add_nibbles_generic(row, dims, scale, sum);
+  kb_add_nibbles_portable(row, dims, scale, sum);
 }
 
 void kb_dots_f16(const uint16_t *rows, size_t count, size_t dims, const float *query, float *out) {
@@ -164,5 +164,5 @@ void kb_dots_f16(const uint16_t *rows, size_t count, size_t dims, const float *q
     return;
   }
 #endif
-  dots_f16_generic(rows, count, dims, query, out);
+  kb_dots_f16_portable(rows, count, dims, query, out);
 }

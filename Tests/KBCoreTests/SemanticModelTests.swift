@@ -37,6 +37,9 @@ import Testing
     var sum = [Float](repeating: 0.5, count: 80)
     kb_add_nibbles(row, 80, 0.25, &sum)
     #expect(sum == expected)
+    var portable = [Float](repeating: 0.5, count: 80)
+    kb_add_nibbles_portable(row, 80, 0.25, &portable)
+    #expect(portable == expected)
   }
 
   @Test func halfPrecisionDotKernelMatchesPlainSums() {
@@ -52,6 +55,9 @@ import Testing
       let exact = (0..<dims).reduce(Float(0)) { $0 + kb_from_f16(halves[i * dims + $1]) * query[$1] }
       #expect(abs(out[i] - exact) < 1e-5)
     }
+    var portable = [Float](repeating: 0, count: 3)
+    kb_dots_f16_portable(halves, 3, dims, query, &portable)
+    for i in 0..<3 { #expect(abs(portable[i] - out[i]) < 1e-5) }
   }
 
   /// Values half precision holds exactly come back unchanged; others round to nearest even.

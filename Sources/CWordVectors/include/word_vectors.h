@@ -21,4 +21,9 @@ void kb_to_f16(const float *in, uint16_t *out, size_t n);
 /// A half-precision float's value (exact).
 float kb_from_f16(uint16_t h);
 
+/// The portable loops behind kb_add_nibbles and kb_dots_f16 (what other processors run), for
+/// tests that compare them with the vectorized ones.
+void kb_add_nibbles_portable(const uint8_t *row, size_t dims, float scale, float *sum);
+void kb_dots_f16_portable(const uint16_t *rows, size_t count, size_t dims, const float *query, float *out);
+
 #endif
