@@ -20,12 +20,12 @@ import KBStore
 /// Version 1 stored bodies and raw arrays: 79 MB at 10,000 documents; version 2 ≈ 1/6 of it;
 /// version 3 adds the example model's idf choice (over classes); version 4 the semantic model
 /// (class centroids of word vectors) after the bm25 tables, version 5 stores them as halves
-/// (2 bytes × 384 a problem).
+/// (2 bytes × 384 a problem), version 6 adds the product names (``ProductNames``).
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 5
+  static let version: UInt32 = 6
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
@@ -82,6 +82,7 @@ struct SuggestModelCache {
       guard let vectors = WordVectors.builtIn else { throw ModelDecodingError() }
       semantic = try SemanticModel(reading: &r, vectors: vectors)
     }
+    let products = try r.readStrings()
     guard r.remaining == 0, (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true, classes.count == count, evidenceCounts.count == 3 * count, words.documentCount == count,
       (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
@@ -94,7 +95,7 @@ struct SuggestModelCache {
     }
     return Suggester(
       store: store, state: state, answers: answers, model: model, semantic: semantic, words: words, trigrams: trigrams,
-      classOfAnswer: classes.map(Int.init), evidence: evidence, vocabulary: Set(vocabulary))
+      classOfAnswer: classes.map(Int.init), products: Set(products), evidence: evidence, vocabulary: Set(vocabulary))
   }
 
   static func encode(_ s: Suggester) -> [UInt8] {
@@ -125,6 +126,7 @@ struct SuggestModelCache {
     } else {
       w.append(UInt8(0))
     }
+    w.append(strings: s.products.sorted())
     return w.bytes
   }
 

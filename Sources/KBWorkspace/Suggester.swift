@@ -13,6 +13,10 @@ import KBStore
 /// - a ``SemanticModel``: the cosine of the text's and the problem's static word vectors, which
 ///   matches a fix worded differently from the complaint.
 ///
+/// Then a product check: when the text names one of the knowledge base's products
+/// (``ProductNames``), problems whose title names it gain, and problems about another product
+/// lose, `productWeight`.
+///
 /// A case linked to an answer whose check back says `Held:` raises the answer's trust; `Did not
 /// hold:` lowers it. The model is built from the index on first use and cached per index state.
 public final class Suggester: @unchecked Sendable {
@@ -52,6 +56,9 @@ public final class Suggester: @unchecked Sendable {
   /// bm25 over character 3-grams (nil when its fusion weight is 0).
   let trigrams: WordBM25?
   let classOfAnswer: [Int]
+  /// The knowledge base's product names (``ProductNames``), and those each problem's title names.
+  let products: Set<String>
+  let classProducts: [Set<String>]
   let indexOfRowid: [Int64: Int]
   let evidence: [Evidence]
   /// Every word of the answers' texts, for repairing chat spellings and splitting hashtags.
@@ -74,6 +81,10 @@ public final class Suggester: @unchecked Sendable {
   static let maxWords = 80
   /// Weight of the check-back record, (held − failed) / (held + failed + 1), in z units.
   public static let trustWeight = 0.25
+  /// Added when the text and the problem's title name the same product, subtracted when the
+  /// title names only others (2-fold CV on the dev sets: stackfaq 0.911 → 0.914, banking77,
+  /// which names no product, unchanged; docs/RANKING.md, seventh round).
+  public static let productWeight = 1.5
   /// Demotion (in z units) of each further answer to an already listed problem (same title).
   /// 100 outweighs any score gap: every problem's best answer is listed before any problem's
   /// second one (2-fold CV on the dev sets: stackfaq 0.883 → 0.897 against 0.5; see
@@ -136,6 +147,11 @@ public final class Suggester: @unchecked Sendable {
     config.maxWords = Self.maxWords
     model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
     semantic = SemanticModel(examples: examples, classCount: classOfTitle.count)
+    products = ProductNames.guess(
+      titles: Self.classTitles(answers: corpus.answers, classOfAnswer: classOfAnswer, classCount: classOfTitle.count),
+      texts: corpus.answers.flatMap { [$0.title, $0.body] })
+    classProducts = Self.classProducts(
+      products, answers: corpus.answers, classOfAnswer: classOfAnswer, classCount: classOfTitle.count)
     let fields = corpus.answers.map { a -> [(text: String, weight: Double)] in
       [(a.title, Self.bm25Weights.0), (a.symptoms.joined(separator: "\n"), Self.bm25Weights.1),
        (a.tags, Self.bm25Weights.2), (a.body, Self.bm25Weights.3)]
@@ -152,7 +168,8 @@ public final class Suggester: @unchecked Sendable {
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
     store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, semantic: SemanticModel?,
-    words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], evidence: [Evidence], vocabulary: Set<String>
+    words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], products: Set<String>, evidence: [Evidence],
+    vocabulary: Set<String>
   ) {
     self.store = store
     self.state = state
@@ -162,6 +179,8 @@ public final class Suggester: @unchecked Sendable {
     self.words = words
     self.trigrams = trigrams
     self.classOfAnswer = classOfAnswer
+    self.products = products
+    classProducts = Self.classProducts(products, answers: answers, classOfAnswer: classOfAnswer, classCount: model.classCount)
     var indexOfRowid: [Int64: Int] = [:]
     indexOfRowid.reserveCapacity(answers.count)
     for (i, a) in answers.enumerated() { indexOfRowid[a.rowid] = i }
@@ -184,6 +203,32 @@ public final class Suggester: @unchecked Sendable {
     bodyLock.withLock { bodies[index] = body }
     a.body = body
     return a
+  }
+
+  /// Each problem's title (its first answer's).
+  static func classTitles(answers: [SuggestAnswer], classOfAnswer: [Int], classCount: Int) -> [String] {
+    var titles = [String?](repeating: nil, count: classCount)
+    for (i, a) in answers.enumerated() where titles[classOfAnswer[i]] == nil { titles[classOfAnswer[i]] = a.title }
+    return titles.map { $0 ?? "" }
+  }
+
+  /// The products each problem's title names.
+  static func classProducts(_ products: Set<String>, answers: [SuggestAnswer], classOfAnswer: [Int], classCount: Int) -> [Set<String>] {
+    guard !products.isEmpty else { return Array(repeating: [], count: classCount) }
+    return classTitles(answers: answers, classOfAnswer: classOfAnswer, classCount: classCount).map { title in
+      Set(ExampleModel.words(title).map { String(decoding: $0, as: UTF8.self) }.filter(products.contains))
+    }
+  }
+
+  /// Per answer: +1 when the text names a product the answer's problem title names, −1 when the
+  /// text names products and the title names only others, else 0 (empty when the text names
+  /// no product).
+  func productMatch(for text: String) -> [Double] {
+    guard !products.isEmpty else { return [] }
+    let named = Set(ExampleModel.words(text).map { String(decoding: $0, as: UTF8.self) }.filter(products.contains))
+    guard !named.isEmpty else { return [] }
+    let byClass = classProducts.map { p -> Double in p.isEmpty ? 0 : (p.isDisjoint(with: named) ? -1 : 1) }
+    return classOfAnswer.map { byClass[$0] }
   }
 
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
@@ -243,6 +288,8 @@ public final class Suggester: @unchecked Sendable {
     /// Semantic model: cosine of the text's and the answer's problem's word vectors (empty
     /// without a word-vector table).
     public var semantic: [Double]
+    /// Product check: +1, −1 or 0 (empty when the text names no product).
+    public var product: [Double]
   }
 
   public func components(for text: String) -> Components {
@@ -262,11 +309,12 @@ public final class Suggester: @unchecked Sendable {
       semanticScores = classOfAnswer.map { Double(byClass[$0]) }
     }
     return Components(
-      bm25: bm25, knn: knn, similarity: similarity, trigrams: trigrams?.scores(for: text) ?? [], semantic: semanticScores)
+      bm25: bm25, knn: knn, similarity: similarity, trigrams: trigrams?.scores(for: text) ?? [], semantic: semanticScores,
+      product: productMatch(for: text))
   }
 
   /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(semantic model)
-  /// + w·z(trigram bm25) + trust.
+  /// + w·z(trigram bm25) + trust + w·product check.
   func fuse(_ c: Components) -> [Double] {
     let n = answers.count
     let zb = Self.zscores(c.bm25)
@@ -281,6 +329,7 @@ public final class Suggester: @unchecked Sendable {
       let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
       score[i] = zb[i] + modelWeight * zk[i] + Self.trustWeight * trust
       if !zs.isEmpty { score[i] += Self.semanticWeight * zs[i] }
+      if !c.product.isEmpty { score[i] += Self.productWeight * c.product[i] }
       if !zt.isEmpty { score[i] += Self.trigramWeight * zt[i] }
     }
     return score
@@ -302,7 +351,7 @@ public final class Suggester: @unchecked Sendable {
     }
     let quoted = (try? JSONSerialization.data(withJSONObject: [text], options: [])).map { String(decoding: $0, as: UTF8.self).dropFirst().dropLast() }
     line += ",\"text\":" + (quoted.map(String.init) ?? "\"\"")
-    line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams)),\"semantic\":\(list(c.semantic))}\n"
+    line += ",\"bm25\":\(list(c.bm25)),\"knn\":\(list(c.knn)),\"similarity\":\(list(c.similarity)),\"trigrams\":\(list(c.trigrams)),\"semantic\":\(list(c.semantic)),\"product\":\(list(c.product))}\n"
     Self.dumpLock.withLock { Self.append(line, to: path) }
   }
 

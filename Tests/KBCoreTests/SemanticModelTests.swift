@@ -155,3 +155,28 @@ import Testing
     }
   }
 }
+
+@Suite struct ProductNamesTests {
+  @Test func capitalizedInTitlesAndMostUsesIsAProduct() {
+    let titles = [
+      "Archive in Gmail", "Filters in Gmail", "Vimeo links with a start time", "Link to a time in a YouTube video",
+      "Subtitles on YouTube", "Resetting the My Northwind password", "Two-factor codes for My Northwind",
+    ]
+    let bodies = [
+      "Open Gmail and pick the message. In gmail's settings you can also do it.",
+      "my account, my phone: it is my problem. My Northwind shows it. Gmail again, Gmail.",
+      "Sign in to YouTube first.", "Northwind support can help.",
+    ]
+    let names = ProductNames.guess(titles: titles, texts: titles + bodies)
+    // "Vimeo" heads one title only; "My" is written "my" in the bodies.
+    #expect(names == ["gmail", "youtube", "northwind"])
+  }
+
+  @Test func sentenceStartsDoNotCount() {
+    // Capitalized only where every word is: at the start of a title, a line or a sentence.
+    let titles = ["Archive mail", "Archive photos", "Photos: Backup", "Mail. Backup"]
+    #expect(ProductNames.guess(titles: titles, texts: titles + ["Backup first. Archive then."]).isEmpty)
+    #expect(ProductNames.capitalizedWords(inTitle: "How to use GitHub's API in Trello") == ["github", "api", "trello"])
+    #expect(ProductNames.capitalizedWords(inTitle: "Done. Next step? Then X or Gmail2") == ["gmail"])
+  }
+}

@@ -197,6 +197,33 @@ private final class SuggestKB {
     #expect(trend.reply == nil)
   }
 
+  /// A question about one product gets that product's fix before a look-alike for another.
+  @Test func theProductTheMentionNamesComesFirst() throws {
+    let kb = try SuggestKB()
+    let bodies = [
+      "youtube": "Right-click the YouTube video and copy the link at the current time. YouTube adds t=.",
+      "vimeo": "In Vimeo, add #t=1m30s to the link. Vimeo jumps there.",
+    ]
+    for product in ["YouTube", "Vimeo"] {
+      let key = product.lowercased()
+      try kb.answer(
+        "\(key)-time-link", title: "Link to a specific time in a \(product) video", symptoms: [], body: bodies[key]!)
+      try kb.answer("\(key)-subtitles", title: "Subtitles on \(product)", symptoms: [], body: "\(product) shows captions.")
+      try kb.answer("\(key)-privacy", title: "Private videos on \(product)", symptoms: [], body: "\(product) keeps them hidden.")
+    }
+    let ws = try kb.workspace()
+    let suggester = try ws.suggester()
+    #expect(suggester.products == ["youtube", "vimeo"])
+    for product in ["youtube", "vimeo"] {
+      let result = try ws.suggest(Mention(text: "how do i share a \(product) link that starts at 1:30"), options: SuggestOptions())
+      #expect(result.suggestions.first?.id == "\(product)-time-link", "\(result.suggestions.map(\.id))")
+    }
+    // Saved with the model and read back.
+    let loaded = try #require(SuggestModelCache(path: ws.suggestModelPath).load(state: suggester.state, store: ws.store))
+    #expect(loaded.products == suggester.products)
+    #expect(loaded.classProducts == suggester.classProducts)
+  }
+
   @Test func templatesFolderOverridesKBYml() throws {
     let kb = try SuggestKB()
     try kb.seed()
