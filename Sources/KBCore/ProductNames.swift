@@ -3,8 +3,8 @@
 ///
 /// A product name is a word written with a capital inside at least two problems' titles (not
 /// as a title's or sentence's first word) that keeps its capital in at least 70% of its other
-/// uses in titles and bodies (not first in a sentence either): "Gmail", "Dropbox", "Northwind";
-/// not "My" from "My Northwind", which the bodies write "my".
+/// uses in titles and bodies (not first in a sentence either), and is not a function word:
+/// "Gmail", "Dropbox", "Northwind"; not "My" from "My Northwind".
 ///
 /// ```swift
 /// let names = ProductNames.guess(titles: ["Archive in Gmail", "Filters in Gmail"], texts: ["Gmail keeps mail."])
@@ -21,7 +21,9 @@ public enum ProductNames {
       var seen: Set<String> = []
       for word in capitalizedWords(inTitle: title) where seen.insert(word).inserted { problems[word, default: 0] += 1 }
     }
-    let candidates = Set(problems.filter { $0.value >= 2 }.keys)
+    // A function word is never a name, however it is written ("My Northwind": the sample KB's
+    // bodies write "my" with a capital almost only there).
+    let candidates = Set(problems.filter { $0.value >= 2 && !MentionText.functionWords.contains($0.key) }.keys)
     guard !candidates.isEmpty else { return [] }
     var uses: [String: (capital: Int, all: Int)] = [:]
     for text in texts {

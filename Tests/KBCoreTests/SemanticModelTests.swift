@@ -164,12 +164,15 @@ import Testing
     ]
     let bodies = [
       "Open Gmail and pick the message. In gmail's settings you can also do it.",
-      "my account, my phone: it is my problem. My Northwind shows it. Gmail again, Gmail.",
+      "my account, my phone: it is my problem. Then My Northwind shows it. Gmail again, Gmail.",
       "Sign in to YouTube first.", "Northwind support can help.",
     ]
     let names = ProductNames.guess(titles: titles, texts: titles + bodies)
-    // "Vimeo" heads one title only; "My" is written "my" in the bodies.
+    // "Vimeo" is in one title only; "My" is a function word.
     #expect(names == ["gmail", "youtube", "northwind"])
+    // Even where the bodies write it with a capital (as the sample KB's "My Northwind" does).
+    let capitalMy = ProductNames.guess(titles: titles, texts: titles + ["Open My Northwind, then My Northwind again."])
+    #expect(!capitalMy.contains("my"))
   }
 
   @Test func sentenceStartsDoNotCount() {
