@@ -139,7 +139,9 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
+      let shown = workspace.warnings.count
       let diagnostics = try workspace.check()
+      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       let counts = try workspace.store.counts()
       if global.json {
         struct Result: Codable { var ok: Bool; var documents: Int; var problems: [Diagnostic] }
@@ -165,11 +167,14 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
+      let shown = workspace.warnings.count
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
       let started = Date()
+      // The whole file is checked (a damaged page may hide behind an "up to date").
+      if !rebuild { try workspace.verifyIndex() }
       let report = rebuild ? try workspace.rebuild(progress: progress.callback) : try workspace.refresh(progress: progress.callback)
       progress.finish()
-      for warning in workspace.warnings { Output.warn(warning) }
+      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       let counts = try workspace.store.counts()
       let seconds = Date().timeIntervalSince(started)
       if global.json {

@@ -20,6 +20,8 @@ private func clearProgress(_ enabled: Bool) {
   if enabled, isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 }
 
+extension ConflictSide: ExpressibleByArgument {}
+
 extension KBCommand {
   struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,15 +51,18 @@ extension KBCommand {
       }
       clearProgress(!global.json)
       let r = report.sync
+      for warning in report.warnings { Output.warn(warning) }
       if global.json {
         struct JSON: Codable {
-          var remote: String; var branch: String; var committed: String?; var head: String?
+          var remote: String; var branch: String; var remote_branch: String?; var committed: String?; var head: String?
           var incoming: [String]; var outgoing: [String]; var merged: [MergedFile]; var conflicts: [MergedFile]
+          var conflicted: [String]
           var reindexed: Int; var pushed: Bool; var pendingPush: Bool; var attempts: Int; var seconds: Double
         }
         try global.output.print(json: JSON(
-          remote: r.remote, branch: r.branch, committed: r.committed, head: r.head, incoming: r.incoming,
-          outgoing: r.outgoing, merged: r.merged, conflicts: r.conflicts, reindexed: report.reindexed, pushed: r.pushed,
+          remote: r.remote, branch: r.branch, remote_branch: r.remoteBranch, committed: r.committed, head: r.head, incoming: r.incoming,
+          outgoing: r.outgoing, merged: r.merged, conflicts: r.conflicts, conflicted: report.conflicted,
+          reindexed: report.reindexed, pushed: r.pushed,
           pendingPush: r.pendingPush, attempts: r.attempts, seconds: report.seconds))
       } else {
         let out = global.output
@@ -69,8 +74,16 @@ extension KBCommand {
           print(out.yellow("  conflict \(f.path)") + (f.details.isEmpty ? "" : ": " + f.details.joined(separator: "; ")))
         }
         if !r.conflicts.isEmpty { print("Both versions are kept in the file between markers; see 'kb conflicts'.") }
+        // Every conflict in the tree, also the ones a teammate's merge brought in.
+        let elsewhere = report.conflicted.filter { p in !r.conflicts.contains { $0.path == p } }
+        if !elsewhere.isEmpty {
+          print(out.yellow("\(report.conflicted.count) document(s) with conflicts to settle:"))
+          for path in report.conflicted { print(out.yellow("  conflict \(path)")) }
+          print("Settle each with 'kb conflicts ID --take ours|theirs|both', or edit it, then run 'kb sync'.")
+        }
+        let branches = r.remoteBranch.map { $0 == r.branch ? r.branch : "\(r.branch) → \($0)" } ?? r.branch
         if r.pushed {
-          print(out.green("Synced with \(r.remote) (\(r.branch))") + (r.attempts > 1 ? " after \(r.attempts) attempts." : "."))
+          print(out.green("Synced with \(r.remote) (\(branches))") + (r.attempts > 1 ? " after \(r.attempts) attempts." : "."))
         } else if r.pendingPush {
           print(out.red("Pending push:") + " your work is committed locally but the remote kept moving (\(r.attempts) attempts). Run 'kb sync' again.")
         } else {
@@ -94,6 +107,7 @@ extension KBCommand {
         throw ValidationError("'\(target)' already holds a repository.")
       }
       let local = !url.contains("://") && !url.contains(":") ? URL(fileURLWithPath: url).standardizedFileURL.path : url
+      let shown = KBRepository.redacted(url)
       try KBRepository.clone(url: local, into: target, progress: progressPrinter(enabled: !json))
       clearProgress(!json)
       var created: [String] = []
@@ -108,7 +122,7 @@ extension KBCommand {
         struct Result: Codable { var root: String; var documents: Int; var created: [String]; var indexed: Int }
         try Output(json: true).print(json: Result(root: workspace.root, documents: counts.documents, created: created, indexed: report.added))
       } else {
-        print("Cloned \(url) into \(workspace.root): \(counts.answers) answers, \(counts.cases) cases.")
+        print("Cloned \(shown) into \(workspace.root): \(counts.answers) answers, \(counts.cases) cases.")
         for file in created { print("  created \(file)") }
       }
     }
@@ -131,18 +145,19 @@ extension KBCommand {
       let workspace = try global.open(refresh: false)
       let status = try KBRepository.status(kbRoot: workspace.root)
       let last = workspace.lastSync()
-      let conflicted = try workspace.store.conflictedPaths()
+      let conflicted = try workspace.conflictedDocuments()
       if global.json {
         struct JSON: Codable {
-          var branch: String?; var remote: String?; var head: String?; var changes: [KBRepository.Change]
+          var branch: String?; var remote_branch: String?; var remote: String?; var head: String?; var changes: [KBRepository.Change]
           var ahead: Int; var behind: Int; var lastSync: Date?; var pendingPush: Bool; var conflicts: [String]
         }
         try global.output.print(json: JSON(
-          branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
+          branch: status.branch, remote_branch: status.remoteBranch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
           behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false, conflicts: conflicted))
         return
       }
-      print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", remote \($0)" } ?? ", no remote"))
+      let tracked = status.remoteBranch.map { "syncs with origin/\($0)" } ?? "not synced yet"
+      print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", \(tracked), remote \($0)" } ?? ", no remote"))
       print("\(status.ahead) commit(s) to push, \(status.behind) to merge (as of the last fetch).")
       if status.changes.isEmpty { print("No local changes.") } else {
         print("\(status.changes.count) local change(s), committed by the next 'kb sync':")
@@ -162,19 +177,38 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "List documents with merge conflicts to settle, and what conflicts in each.",
       discussion: """
-        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers. Edit the
-        file to keep what is right, delete the markers, and run 'kb sync'. Exits 1 when there are
+        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers, and
+        values of a field two edits disagreed on in a 'conflicts:' field. Edit the file to keep
+        what is right, delete the markers and the 'conflicts:' field, and run 'kb sync'; or settle
+        one document with 'kb conflicts ID --take ours|theirs|both'. Exits 1 when there are
         conflicts.
         """)
     @OptionGroup var global: GlobalOptions
+    @Argument(help: "A document's id or path, to settle with --take.") var id: String?
+    @Option(help: "Settle ID: 'ours' (this clone's version), 'theirs' (the teammate's) or 'both' (both texts, no markers).")
+    var take: ConflictSide?
+    @Option(name: .customLong("as"), help: ArgumentHelp("Who settles it, \"Name <email>\" (default: the agent identity).", valueName: "author"))
+    var author: String?
+
+    func validate() throws {
+      if id != nil, take == nil { throw ValidationError("Say which side to keep: kb conflicts \(id!) --take ours|theirs|both") }
+      if take != nil, id == nil { throw ValidationError("'--take' settles one document: kb conflicts ID --take \(take!.rawValue)") }
+    }
 
     func run() async throws {
       let workspace = try global.open()
-      var paths = try workspace.store.conflictedPaths()
-      // A merge that broke a document's front matter leaves it unindexed: look there too.
-      for problem in try workspace.store.problems() where !paths.contains(problem.path) {
-        if let text = try? workspace.readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
+      if let id, let take {
+        guard let who = author.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root) else {
+          throw SyncError.noIdentity
+        }
+        let settled = try workspace.withWriteLock { try workspace.settleConflicts(id, take: take, by: who) }
+        if global.json { try global.output.print(json: settled); return }
+        let what = [settled.blocks > 0 ? "\(settled.blocks) marked block(s)" : nil,
+                    settled.fields.isEmpty ? nil : "field(s) \(settled.fields.joined(separator: ", "))"].compactMap { $0 }
+        print("Settled \(settled.path) (\(what.joined(separator: " and "))): took \(take.rawValue), by \(settled.by). Run 'kb sync' to share it.")
+        return
       }
+      let paths = try workspace.conflictedDocuments()
       let last = workspace.lastSync()
       struct Item: Codable { var path: String; var id: String?; var details: [String]; var markerLines: [Int] }
       var items: [Item] = []
@@ -184,8 +218,9 @@ extension KBCommand {
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where line.hasPrefix("<<<<<<<") { lines.append(i + 1) }
         let id = try? workspace.readDocument(at: path).id
-        let details = last?.conflicts.first(where: { $0.path == path })?.details
-          ?? (lines.isEmpty ? ["marked as conflicted in its front matter"] : ["both versions kept between markers"])
+        let details = lines.isEmpty
+          ? ["its 'conflicts:' field lists values two edits disagreed on (no markers left): take one with --take, or delete the field"]
+          : last?.conflicts.first(where: { $0.path == path })?.details ?? ["both versions kept between markers"]
         items.append(Item(path: path, id: id, details: details, markerLines: lines))
       }
       if global.json {
@@ -197,7 +232,7 @@ extension KBCommand {
           print("\(item.path)" + (item.markerLines.isEmpty ? "" : ":\(item.markerLines[0])") + (item.id.map { "  (\($0))" } ?? ""))
           for d in item.details { print("  \(d)") }
         }
-        print("Edit each file to keep what is right, remove the markers, then run 'kb sync'.")
+        print("Edit each file to keep what is right, remove the markers and the 'conflicts:' field, or run 'kb conflicts ID --take ours|theirs|both'; then 'kb sync'.")
       }
       if !items.isEmpty { throw ExitCode.failure }
     }
