@@ -176,12 +176,13 @@ extension KBCommand {
         struct Result: Codable {
           var root: String; var answers: Int; var cases: Int; var skipped: Int
           var scanned: Int; var added: Int; var updated: Int; var removed: Int; var rebuilt: Bool
-          var problems: [IndexProblem]; var seconds: Double
+          var problems: [IndexProblem]; var seconds: Double; var source: String
         }
         try global.output.print(json: Result(
           root: workspace.root, answers: counts.answers, cases: counts.cases, skipped: counts.problems,
           scanned: report.scanned, added: report.added, updated: report.updated, removed: report.removed,
-          rebuilt: report.rebuilt, problems: try workspace.store.problems(), seconds: (seconds * 1000).rounded() / 1000))
+          rebuilt: report.rebuilt, problems: try workspace.store.problems(), seconds: (seconds * 1000).rounded() / 1000,
+          source: report.source.rawValue))
         return
       }
       let output = global.output

@@ -132,14 +132,17 @@ extension KBCommand {
       let status = try KBRepository.status(kbRoot: workspace.root)
       let last = workspace.lastSync()
       let conflicted = try workspace.store.conflictedPaths()
+      let watch = workspace.watchReport()
       if global.json {
         struct JSON: Codable {
           var branch: String?; var remote: String?; var head: String?; var changes: [KBRepository.Change]
           var ahead: Int; var behind: Int; var lastSync: Date?; var pendingPush: Bool; var conflicts: [String]
+          var watcher: WatchJSON
         }
         try global.output.print(json: JSON(
           branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
-          behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false, conflicts: conflicted))
+          behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false, conflicts: conflicted,
+          watcher: WatchJSON(watch)))
         return
       }
       print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", remote \($0)" } ?? ", no remote"))
@@ -155,6 +158,7 @@ extension KBCommand {
         print("Never synced.")
       }
       if !conflicted.isEmpty { print("\(conflicted.count) document(s) with conflicts: see 'kb conflicts'.") }
+      print(WatchStatus.describe(watch))
     }
   }
 

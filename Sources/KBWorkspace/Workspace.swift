@@ -25,6 +25,8 @@ public final class Workspace: @unchecked Sendable {
   public internal(set) var store: IndexStore
   /// Warnings gathered while opening (an index rebuilt, a settings problem). Shown once.
   public internal(set) var warnings: [String] = []
+  /// The file watcher this process holds or asks (Workspace+Watch.swift).
+  let watchState = WatchState()
 
   /// Files larger than this are not indexed.
   public static let maxFileSize: Int64 = 1 << 20
@@ -281,7 +283,7 @@ public final class Workspace: @unchecked Sendable {
     changes.upserts.append(
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
-    changes.directories[IndexRecord.directory(of: document.path)] = .some(nil)
+    changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
     try store.apply(changes)
   }
 
