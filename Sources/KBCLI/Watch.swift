@@ -31,7 +31,7 @@ extension KBCommand {
       let workspace = try global.open(refresh: false)
       let report = workspace.watchReport()
       if global.json {
-        try global.output.print(json: WatchJSON(report))
+        try global.output.print(json: report)
         return
       }
       print(Self.describe(report))
@@ -97,32 +97,3 @@ extension KBCommand {
   }
 }
 
-/// `kb watch status --json` and the `watcher` object of `kb status --json`.
-struct WatchJSON: Codable {
-  var setting: String
-  var settingFrom: String
-  var serving: Bool
-  var pid: Int?
-  var folders: Int?
-  var idleSeconds: Int?
-  var idleLimitSeconds: Int?
-  var overflows: Int?
-  var note: String?
-
-  enum CodingKeys: String, CodingKey {
-    case setting, serving, pid, folders, overflows, note
-    case settingFrom = "setting_from", idleSeconds = "idle_seconds", idleLimitSeconds = "idle_limit_seconds"
-  }
-
-  init(_ report: WatchReport) {
-    setting = report.setting.rawValue
-    settingFrom = report.settingFrom
-    serving = report.serving
-    pid = report.helper?.pid
-    folders = report.helper?.folders
-    idleSeconds = report.helper.map { Int($0.idle) }
-    idleLimitSeconds = report.helper.map { Int($0.idleLimit) }
-    overflows = report.helper?.overflows
-    note = report.note
-  }
-}

@@ -1,5 +1,6 @@
 import Foundation
-import KBStore
+import KBCore
+internal import KBStore
 
 #if canImport(Glibc)
   import Glibc
