@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 import Yams
 
 /// Which side `kb conflicts ID --take` keeps.
@@ -27,6 +27,13 @@ public struct SettledConflict: Sendable, Codable, Equatable {
 }
 
 extension Workspace {
+  /// `kb conflicts ID --take SIDE`: ``settleConflicts(_:take:by:at:)`` under the write lock,
+  /// signed by `identity` (default: ``Identity/current(in:environment:)``).
+  public func settleConflicts(_ target: String, take side: ConflictSide, as identity: Identity?) throws -> SettledConflict {
+    guard let who = identity ?? Identity.current(in: root) else { throw SyncFailure(.noIdentity) }
+    return try withWriteLock { try settleConflicts(target, take: side, by: who) }
+  }
+
   /// Settles every conflict of one document: each `<<<<<<<` … `>>>>>>>` block is replaced by
   /// one side's lines (or both sides', ours first), the `conflicts:` field's records are applied
   /// (`theirs` sets each field to the other value; `ours` and `both` keep the value in the field)

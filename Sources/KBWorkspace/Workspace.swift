@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 #if canImport(Glibc)
   import Glibc
@@ -22,9 +22,20 @@ public final class Workspace: @unchecked Sendable {
   /// The absolute path of the root folder (the one with `kb.yml`).
   public let root: String
   public private(set) var settings: Settings
-  public internal(set) var store: IndexStore
+  /// The index. Internal: front ends reach it only through the operations of this module.
+  /// Replaced (a rebuild, a reopen) under `storeLock`, so a reader on another thread sees the
+  /// old store or the new one, never a torn reference.
+  var store: IndexStore {
+    get { storeLock.withLock { storage } }
+    set { storeLock.withLock { storage = newValue } }
+  }
+  private var storage: IndexStore
+  private let storeLock = NSLock()
   /// Warnings gathered while opening (an index rebuilt, a settings problem). Shown once.
-  public internal(set) var warnings: [String] = []
+  public var warnings: [String] { storeLock.withLock { gathered } }
+  private var gathered: [String] = []
+  /// The file watcher this process holds or asks (Workspace+Watch.swift).
+  let watchState = WatchState()
   /// How many `withIndexLock` calls of this workspace are running (the lock is re-entrant).
   var indexLockDepth = 0
 
@@ -65,14 +76,14 @@ public final class Workspace: @unchecked Sendable {
     for name in ["index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.sqlite-journal", "sync.json"] {
       if Self.isLink(absolute + "/.kb/" + name) {
         unlink(absolute + "/.kb/" + name)
-        warnings.append("warning: .kb/\(name) was a symbolic link; kb removed the link (not what it led to) and writes its own file.")
+        gathered.append("warning: .kb/\(name) was a symbolic link; kb removed the link (not what it led to) and writes its own file.")
       }
     }
     try Self.refuseLink(absolute + "/.kb/lock", display: ".kb/lock")
     let dbPath = absolute + "/.kb/index.sqlite"
     if FileManager.default.fileExists(atPath: dbPath + IndexStore.damagedSuffix) {
       Self.removeIndexFiles(dbPath)
-      warnings.append("warning: the index was found damaged by an earlier command; rebuilding it from the files.")
+      gathered.append("warning: the index was found damaged by an earlier command; rebuilding it from the files.")
     }
     var (store, warning) = try Self.openStore(dbPath)
     // A small index (most knowledge bases) is checked page by page on every open, which costs a
@@ -85,8 +96,8 @@ public final class Workspace: @unchecked Sendable {
       (store, _) = try Self.openStore(dbPath)
       warning = "warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files."
     }
-    self.store = store
-    if let warning { warnings.append(warning) }
+    storage = store
+    if let warning { gathered.append(warning) }
   }
 
   /// Indexes up to this size (with their write-ahead log) are verified whenever they are opened.
@@ -102,7 +113,7 @@ public final class Workspace: @unchecked Sendable {
   @discardableResult
   public func verifyIndex() throws -> Bool {
     guard let problem = store.integrityProblem() else { return false }
-    warnings.append("warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files.")
+    warningsAppend("warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files.")
     Self.removeIndexFiles(indexPath)
     try reopenStore()
     try refresh()
@@ -185,7 +196,7 @@ public final class Workspace: @unchecked Sendable {
     }
   }
 
-  func warningsAppend(_ warning: String) { warnings.append(warning) }
+  func warningsAppend(_ warning: String) { storeLock.withLock { gathered.append(warning) } }
 
   func reopenStore() throws { store = try IndexStore(path: indexPath) }
 
@@ -235,11 +246,6 @@ public final class Workspace: @unchecked Sendable {
       probe = (probe as NSString).deletingLastPathComponent
     }
     return standardized
-  }
-
-  /// The path relative to the root.
-  public func relativePath(_ absolute: String) -> String {
-    absolute.hasPrefix(root + "/") ? String(absolute.dropFirst(root.count + 1)) : absolute
   }
 
   // MARK: Reading
@@ -322,10 +328,7 @@ public final class Workspace: @unchecked Sendable {
 
   /// The document with this id (index lookup, then a read of its file).
   public func document(id: String) throws -> Document {
-    let paths = try store.paths(forID: id)
-    guard let path = paths.first else { throw WorkspaceError.documentNotFound(id) }
-    guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
-    return try readDocument(at: path)
+    try readDocument(at: try uniquePath(forID: id))
   }
 
   // MARK: Writing
@@ -354,7 +357,7 @@ public final class Workspace: @unchecked Sendable {
     changes.upserts.append(
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
-    changes.directories[IndexRecord.directory(of: document.path)] = .some(nil)
+    changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
     try withIndexLock { try store.apply(changes) }
   }
 

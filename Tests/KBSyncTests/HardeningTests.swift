@@ -35,7 +35,7 @@ import Testing
     // kb status shows both the local branch and the remote branch it syncs with.
     let status = try box.kb(["status", "--json"], in: alice)
     let json = Sandbox.json(status)
-    #expect(json["branch"] as? String == "master" && json["remote_branch"] as? String == "main", "\(status.stdout)")
+    #expect(json["branch"] as? String == "master" && json["remoteBranch"] as? String == "main", "\(status.stdout)")
     #expect(try box.kb(["status"], in: alice).stdout.contains("origin/main"))
   }
 
