@@ -29,7 +29,7 @@ private final class TempDir {
     var r = try tmp.run(["init", kb, "--team", "Northwind"])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(FileManager.default.fileExists(atPath: kb + "/kb.yml"))
-    #expect(try String(contentsOfFile: kb + "/.gitignore", encoding: .utf8).contains(".kb/"))
+    #expect(try String(contentsOfFile: kb + "/.gitignore", encoding: .utf8).contains("\n/.kb\n"))  // also matches a `.kb` link
 
     r = try tmp.run([
       "new", "answer", "--kb", kb, "--title", "Text message repeats endlessly on iPhone", "--tag", "iphone", "--tag", "sms",

@@ -24,8 +24,11 @@ public enum BuiltBinary {
     return packageRoot + "/.build/debug/" + name
   }
 
-  /// `kb`.
-  public static let kb = path("kb")
+  /// `kb`; `KB_TEST_KB` runs the tests against another build (to see a test fail before a fix).
+  public static let kb: String = {
+    if let other = ProcessInfo.processInfo.environment["KB_TEST_KB"], !other.isEmpty { return other }
+    return path("kb")
+  }()
   /// `kb-mcp`.
   public static let kbMCP = path("kb-mcp")
 
