@@ -169,6 +169,13 @@ extension KBCommand {
       let started = Date()
       let report = rebuild ? try workspace.rebuild(progress: progress.callback) : try workspace.refresh(progress: progress.callback)
       progress.finish()
+      if rebuild {
+        // A rebuild starts everything over, the suggestion model too (built now, not by the
+        // first `kb suggest`).
+        let stage = Stage(enabled: !global.json)
+        try workspace.rebuildSuggestionModel(progress: stage.callback)
+        stage.finish()
+      }
       for warning in workspace.warnings { Output.warn(warning) }
       let counts = try workspace.store.counts()
       let seconds = Date().timeIntervalSince(started)

@@ -59,8 +59,14 @@ public final class Suggester: @unchecked Sendable {
   /// The knowledge base's product names (``ProductNames``), and those each problem's title names.
   let products: Set<String>
   let classProducts: [Set<String>]
-  let indexOfRowid: [Int64: Int]
-  let evidence: [Evidence]
+  let indexOfPath: [String: Int]
+  /// Each answer's first position among the answers with its id (evidence goes to that one).
+  let firstOfID: [String: Int]
+  /// Check-back counts, read from the index (kept there by deltas, not in the built model) and
+  /// re-read when the index changes: a check back never rebuilds the model.
+  private let evidenceLock = NSLock()
+  private var evidenceState: String?
+  private var evidenceByAnswer: [Evidence] = []
   /// Every word of the answers' texts, for repairing chat spellings and splitting hashtags.
   public let vocabulary: Set<String>
   let store: IndexStore
@@ -97,11 +103,12 @@ public final class Suggester: @unchecked Sendable {
   /// Whether to add synonyms of the mention's words to the full ranker's query.
   public static let expand = true
 
-  public init(store: IndexStore, corpus: SuggestCorpus) {
+  /// `progress` hears the build's stages ("Building the suggestion model: …"), for a terminal.
+  public init(store: IndexStore, corpus: SuggestCorpus, progress: ((String) -> Void)? = nil) {
     self.store = store
     state = corpus.state
     answers = corpus.answers
-    var indexOfRowid: [Int64: Int] = [:]
+    var indexOfPath: [String: Int] = [:]
     var indexOfID: [String: Int] = [:]
     var classOfTitle: [String: Int] = [:]
     var classOfAnswer: [Int] = []
@@ -109,7 +116,7 @@ public final class Suggester: @unchecked Sendable {
     var vocabulary: Set<String> = []
     var titled: Set<Int> = []
     for (i, a) in corpus.answers.enumerated() {
-      indexOfRowid[a.rowid] = i
+      indexOfPath[a.path] = i
       if indexOfID[a.id] == nil { indexOfID[a.id] = i }
       let key = a.title.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
       let cls: Int
@@ -127,26 +134,24 @@ public final class Suggester: @unchecked Sendable {
       if !body.isEmpty { examples.append((cls, body)) }
       for w in SearchQuery.words(in: a.title + " " + a.symptoms.joined(separator: " ")) { vocabulary.insert(w) }
     }
-    var evidence = [Evidence](repeating: Evidence(cases: 0, held: 0, failed: 0), count: corpus.answers.count)
     for c in corpus.cases {
       guard let i = indexOfID[c.answer] else { continue }
-      evidence[i].cases += 1
-      for text in c.checkBacks {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if t.hasPrefix("held") { evidence[i].held += 1 } else if t.hasPrefix("did not hold") || t.hasPrefix("didn't hold") {
-          evidence[i].failed += 1
-        }
-      }
       // A resolved case teaches a real customer's phrasing for the fix it used.
-      if let status = c.status, ["resolved", "closed"].contains(status), let complaint = Self.complaint(inBody: c.body) {
+      if let status = c.status, SuggestInputs.teachingStatuses.contains(status),
+        let complaint = SuggestInputs.complaint(inBody: c.body)
+      {
         examples.append((classOfAnswer[i], complaint))
       }
     }
     var config = ExampleModel.Config()
     config.top = Self.knnTop
     config.maxWords = Self.maxWords
+    let stage = "Building the suggestion model (\(corpus.answers.count) answers, \(examples.count) examples)"
+    progress?("\(stage): example model…")
     model = ExampleModel(examples: examples, classCount: classOfTitle.count, config: config)
+    progress?("\(stage): semantic model…")
     semantic = SemanticModel(examples: examples, classCount: classOfTitle.count)
+    progress?("\(stage): word statistics…")
     products = ProductNames.guess(
       titles: Self.classTitles(answers: corpus.answers, classOfAnswer: classOfAnswer, classCount: classOfTitle.count),
       texts: corpus.answers.flatMap { [$0.title, $0.body] })
@@ -159,8 +164,8 @@ public final class Suggester: @unchecked Sendable {
     words = WordBM25(documents: fields)
     trigrams = Self.buildsTrigrams ? WordBM25(documents: fields, terms: .charTrigrams) : nil
     self.classOfAnswer = classOfAnswer
-    self.indexOfRowid = indexOfRowid
-    self.evidence = evidence
+    self.indexOfPath = indexOfPath
+    firstOfID = indexOfID
     self.vocabulary = vocabulary
     bodiesInline = true
   }
@@ -168,8 +173,7 @@ public final class Suggester: @unchecked Sendable {
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
     store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, semantic: SemanticModel?,
-    words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], products: Set<String>, evidence: [Evidence],
-    vocabulary: Set<String>
+    words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], products: Set<String>, vocabulary: Set<String>
   ) {
     self.store = store
     self.state = state
@@ -181,11 +185,15 @@ public final class Suggester: @unchecked Sendable {
     self.classOfAnswer = classOfAnswer
     self.products = products
     classProducts = Self.classProducts(products, answers: answers, classOfAnswer: classOfAnswer, classCount: model.classCount)
-    var indexOfRowid: [Int64: Int] = [:]
-    indexOfRowid.reserveCapacity(answers.count)
-    for (i, a) in answers.enumerated() { indexOfRowid[a.rowid] = i }
-    self.indexOfRowid = indexOfRowid
-    self.evidence = evidence
+    var indexOfPath: [String: Int] = [:]
+    indexOfPath.reserveCapacity(answers.count)
+    var firstOfID: [String: Int] = [:]
+    for (i, a) in answers.enumerated() {
+      indexOfPath[a.path] = i
+      if firstOfID[a.id] == nil { firstOfID[a.id] = i }
+    }
+    self.indexOfPath = indexOfPath
+    self.firstOfID = firstOfID
     self.vocabulary = vocabulary
     bodiesInline = false
   }
@@ -199,7 +207,7 @@ public final class Suggester: @unchecked Sendable {
       a.body = body
       return a
     }
-    let body = (try? store.answerBody(rowid: a.rowid)) ?? nil ?? ""
+    let body = (try? store.answerBody(path: a.path)) ?? nil ?? ""
     bodyLock.withLock { bodies[index] = body }
     a.body = body
     return a
@@ -247,19 +255,27 @@ public final class Suggester: @unchecked Sendable {
   }
 
   /// The block quote at the top of a case's body (the customer's words).
-  public static func complaint(inBody body: String) -> String? {
-    var quoted: [Substring] = []
-    for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
-      if line.hasPrefix(">") {
-        quoted.append(line.dropFirst().drop(while: { $0 == " " }))
-      } else if !quoted.isEmpty {
-        break
-      } else if line.hasPrefix("#"), line.lowercased().contains("journal") || line.lowercased().contains("timeline") {
-        break  // A heading such as "## Complaint" may come first; the journal may not.
-      }
+  public static func complaint(inBody body: String) -> String? { SuggestInputs.complaint(inBody: body) }
+
+  /// The check-back counts of every answer, as of the index's current content (re-read from
+  /// the index's `answer_evidence` counts when the index changed since the last call).
+  public var evidence: [Evidence] {
+    evidenceLock.withLock { evidenceByAnswer }
+  }
+
+  /// Re-reads the check-back counts if the index changed since they were read.
+  func refreshEvidence(contentState: String) throws {
+    if evidenceLock.withLock({ evidenceState == contentState }) { return }
+    let table = try store.answerEvidence()
+    var out = [Evidence](repeating: Evidence(cases: 0, held: 0, failed: 0), count: answers.count)
+    for (id, counts) in table {
+      guard let i = firstOfID[id] else { continue }
+      out[i] = Evidence(cases: counts.cases, held: counts.held, failed: counts.failed)
     }
-    let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
-    return text.isEmpty ? nil : text
+    evidenceLock.withLock {
+      evidenceByAnswer = out
+      evidenceState = contentState
+    }
   }
 
   /// The FTS5 pattern for a text: OR of its words.
@@ -315,7 +331,7 @@ public final class Suggester: @unchecked Sendable {
 
   /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(semantic model)
   /// + w·z(trigram bm25) + trust + w·product check.
-  func fuse(_ c: Components) -> [Double] {
+  func fuse(_ c: Components, evidence: [Evidence]) -> [Double] {
     let n = answers.count
     let zb = Self.zscores(c.bm25)
     let zk = Self.zscores(c.knn)
@@ -368,6 +384,7 @@ public final class Suggester: @unchecked Sendable {
   public func rank(_ text: String, limit: Int, ranker: Ranker = .full, id: String? = nil) throws -> [Candidate] {
     guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
     let n = answers.count
+    let evidence = self.evidence
     var bm25: [Double]
     var similarity = [Double](repeating: 0, count: n)
     var score: [Double]
@@ -375,7 +392,7 @@ public final class Suggester: @unchecked Sendable {
       // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
       bm25 = [Double](repeating: 0, count: n)
       for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
-        if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+        if let i = indexOfPath[hit.path] { bm25[i] = hit.score }
       }
       score = bm25
     } else {
@@ -383,7 +400,7 @@ public final class Suggester: @unchecked Sendable {
       if Self.dumpPath != nil { dump(c, id: id, text: text) }
       bm25 = c.bm25
       similarity = c.similarity
-      score = fuse(c)
+      score = fuse(c, evidence: evidence)
     }
     // The best few, by insertion into a short sorted list (no sort of every answer).
     let keep = max(50, limit * 3)
@@ -479,7 +496,7 @@ public final class Suggester: @unchecked Sendable {
 }
 
 extension Workspace {
-  private static let suggesterCache = SuggesterCache()
+  fileprivate static let suggesterCache = SuggesterCache()
 
   /// Each suggestion allocates and frees score arrays of tens of kilobytes per answer set. By
   /// default glibc returns freed memory at the top of the heap to the system (trim threshold
@@ -494,11 +511,17 @@ extension Workspace {
 
   /// The ranker for this knowledge base's current index, built on first use and kept while the
   /// index does not change.
-  public func suggester() throws -> Suggester {
+  public func suggester(progress: ((String) -> Void)? = nil) throws -> Suggester {
     _ = Self.keepFreedMemory
-    let state = try store.contentState()
+    // The model depends only on its inputs (``IndexStore/suggestState()``); check backs and
+    // every other change to the index only refresh the evidence counts.
+    let contentState = try store.contentState()
+    let state = try store.suggestState()
     let key = indexPath
-    if let cached = Self.suggesterCache.get(key), cached.state == state { return cached }
+    if let cached = Self.suggesterCache.get(key), cached.state == state {
+      try cached.refreshEvidence(contentState: contentState)
+      return cached
+    }
     // Then the model saved on disk by an earlier process for this index state; else build it
     // from the index and save it (best effort: a read-only `.kb/` only costs the next start-up).
     let cache = SuggestModelCache(path: suggestModelPath)
@@ -506,12 +529,29 @@ extension Workspace {
     if cache.enabled, let loaded = cache.load(state: state, store: store) {
       suggester = loaded
     } else {
-      suggester = Suggester(store: store, corpus: try store.suggestCorpus())
-      if cache.enabled { cache.save(suggester) }
+      progress?("Building the suggestion model: reading the index…")
+      suggester = Suggester(store: store, corpus: try store.suggestCorpus(), progress: progress)
+      if cache.enabled {
+        progress?("Building the suggestion model: saving…")
+        cache.save(suggester)
+      }
     }
+    try suggester.refreshEvidence(contentState: contentState)
     Self.suggesterCache.set(key, suggester)
     return suggester
   }
+}
+
+extension Workspace {
+  /// Builds the suggestion model from the index and saves it, whatever is saved already (for
+  /// `kb index --rebuild`).
+  public func rebuildSuggestionModel(progress: ((String) -> Void)? = nil) throws {
+    unlink(suggestModelPath)
+    Self.dropCachedSuggester(indexPath)
+    _ = try suggester(progress: progress)
+  }
+
+  static func dropCachedSuggester(_ key: String) { suggesterCache.remove(key) }
 }
 
 #if os(Linux)
@@ -524,4 +564,5 @@ final class SuggesterCache: @unchecked Sendable {
   private var items: [String: Suggester] = [:]
   func get(_ key: String) -> Suggester? { lock.withLock { items[key] } }
   func set(_ key: String, _ value: Suggester) { lock.withLock { items[key] = value } }
+  func remove(_ key: String) { _ = lock.withLock { items.removeValue(forKey: key) } }
 }
