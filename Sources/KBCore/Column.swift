@@ -211,3 +211,75 @@ public struct StreamChecksum: Sendable {
     return c.value
   }
 }
+
+/// Strings stored as two columns, the bytes of all of them and where each starts (one offset
+/// more than strings): read one at a time from a mapped file, never decoded all at once. When
+/// built sorted (``init(sorted:)``), ``contains(_:)`` is a binary search over the bytes.
+///
+/// ```swift
+/// let t = StringTable(sorted: ["apple", "pear"])
+/// t.contains("pear")  // true
+/// ```
+public struct StringTable: Sendable, RandomAccessCollection, WordSet {
+  package let offsets: Column<UInt64>
+  package let bytes: Column<UInt8>
+
+  public init(_ strings: [String]) {
+    var offsets: [UInt64] = [0]
+    offsets.reserveCapacity(strings.count + 1)
+    var bytes: [UInt8] = []
+    for s in strings {
+      bytes.append(contentsOf: s.utf8)
+      offsets.append(UInt64(bytes.count))
+    }
+    self.offsets = Column(offsets)
+    self.bytes = Column(bytes)
+  }
+
+  /// Sorted by bytes (UTF-8 order), duplicates removed, for ``contains(_:)``.
+  public init<S: Sequence<String>>(sorted strings: S) {
+    self.init(Array(Set(strings)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+  }
+
+  /// Columns as stored: nil when the offsets do not rise within the bytes.
+  package init?(offsets: Column<UInt64>, bytes: Column<UInt8>) {
+    guard offsets.first == 0, offsets.last.map({ $0 == UInt64(bytes.count) }) ?? false else { return nil }
+    var previous: UInt64 = 0
+    for o in offsets {
+      guard o >= previous else { return nil }
+      previous = o
+    }
+    self.offsets = offsets
+    self.bytes = bytes
+  }
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { Swift.max(0, offsets.count - 1) }
+
+  public subscript(i: Int) -> String {
+    let start = Int(offsets[i])
+    let end = Int(offsets[i + 1])
+    return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+  }
+
+  /// Whether the (sorted) table holds `word`.
+  public func contains(_ word: String) -> Bool {
+    var w = word
+    return w.withUTF8 { key in
+      bytes.withUnsafeBufferPointer { all in
+        var lo = 0
+        var hi = endIndex
+        while lo < hi {
+          let mid = (lo + hi) >> 1
+          let s = UnsafeBufferPointer(rebasing: all[Int(offsets[mid])..<Int(offsets[mid + 1])])
+          let n = Swift.min(s.count, key.count)
+          var c = n == 0 ? 0 : memcmp(s.baseAddress!, key.baseAddress!, n)
+          if c == 0 { c = Int32(s.count) - Int32(key.count) }
+          if c == 0 { return true }
+          if c < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return false
+      }
+    }
+  }
+}

@@ -29,12 +29,32 @@ extension IndexStore {
     return "m\(n)-\(a)-\(b)"
   }
 
-  /// Check-back counts per answer id (only answers some case names).
-  public func answerEvidence() throws(IndexError) -> [String: (cases: Int, held: Int, failed: Int)] {
+  /// Case and check-back counts per answer id (only answers some case names); all of them, or
+  /// those of `ids`.
+  public func answerEvidence(ids: [String]? = nil) throws(IndexError) -> [String: (cases: Int, held: Int, failed: Int)] {
     try read { db in
       var out: [String: (cases: Int, held: Int, failed: Int)] = [:]
+      if let ids {
+        let statement = try db.cachedStatement(sql: "SELECT answer, cases, held, failed FROM answer_evidence WHERE answer = ?")
+        for id in Set(ids) {
+          if let row = try Row.fetchOne(statement, arguments: [id]) { out[row[0]] = (row[1], row[2], row[3]) }
+        }
+        return out
+      }
       let rows = try Row.fetchCursor(db, sql: "SELECT answer, cases, held, failed FROM answer_evidence")
       while let row = try rows.next() { out[row[0]] = (row[1], row[2], row[3]) }
+      return out
+    }
+  }
+
+  /// The answers some check back was about: held and did-not-hold counts (what the ranker's
+  /// trust needs for every answer; usually few, read through a partial index).
+  public func answerTrust() throws(IndexError) -> [String: (held: Int, failed: Int)] {
+    try read { db in
+      var out: [String: (held: Int, failed: Int)] = [:]
+      let rows = try Row.fetchCursor(
+        db, sql: "SELECT answer, held, failed FROM answer_evidence INDEXED BY answer_evidence_checked WHERE held > 0 OR failed > 0")
+      while let row = try rows.next() { out[row[0]] = (row[1], row[2]) }
       return out
     }
   }

@@ -417,6 +417,7 @@ extension DatabaseMigrator {
         CREATE TABLE answer_evidence(
           answer TEXT PRIMARY KEY, cases INTEGER NOT NULL, held INTEGER NOT NULL, failed INTEGER NOT NULL
         ) WITHOUT ROWID;
+        CREATE INDEX answer_evidence_checked ON answer_evidence(answer) WHERE held > 0 OR failed > 0;
         """)
       try IndexStore.backfillSuggestRows(db)
     }

@@ -73,17 +73,16 @@ struct SuggestModelCache {
 
   static func decode(_ payload: UnsafeRawBufferPointer, file: MappedFile?, state: String, store: IndexStore) throws -> Suggester {
     var r = ByteReader(payload)
-    let count = try r.readCount()
-    var answers: [SuggestAnswer] = []
-    answers.reserveCapacity(count)
-    for _ in 0..<count {
-      let rowid = try r.read(Int64.self)
-      answers.append(SuggestAnswer(
-        rowid: rowid, id: try r.readString(), path: try r.readString(), title: try r.readString(),
-        symptoms: try r.readStrings(), tags: try r.readString(), body: ""))
+    let rowids: Column<Int64> = try r.readColumn(file: file)
+    guard let table = try readStrings(&r, file: file), let answers = AnswerList(table: table, rowids: rowids) else {
+      throw ModelDecodingError()
     }
-    let classes: [Int32] = try r.readArray()
-    let vocabulary = try r.readStrings()
+    let count = answers.count
+    let firstOfID: Column<UInt8> = try r.readColumn(file: file)
+    let classes: Column<Int32> = try r.readColumn(file: file)
+    guard let vocabulary = try readStrings(&r, file: file), let productsByClass = try readStrings(&r, file: file),
+      firstOfID.count == count
+    else { throw ModelDecodingError() }
     let model = try readExampleModel(&r, file: file)
     let words = try readBM25(&r, file: file)
     let trigrams = try r.read(UInt8.self) == 1 ? try readBM25(&r, file: file) : nil
@@ -97,15 +96,30 @@ struct SuggestModelCache {
       else { throw ModelDecodingError() }
       semantic = s
     }
-    let products = try r.readStrings()
-    guard r.remaining == 0, (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true,
+    let products = Set(try r.readStrings())
+    guard r.remaining == 0, productsByClass.count == (products.isEmpty ? 0 : model.classCount), (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true,
       classes.count == count, words.documentCount == count,
       (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
     for c in classes where c < 0 || Int(c) >= model.classCount { throw ModelDecodingError() }
     return Suggester(
-      store: store, state: state, answers: answers, model: model, semantic: semantic, words: words, trigrams: trigrams,
-      classOfAnswer: classes.map(Int.init), products: Set(products), vocabulary: Set(vocabulary))
+      store: store, state: state, answers: answers, isFirstOfID: firstOfID, model: model, semantic: semantic, words: words,
+      trigrams: trigrams, classOfAnswer: classes.map(Int.init), products: products,
+      classProducts: products.isEmpty
+        ? Array(repeating: [], count: model.classCount)
+        : productsByClass.map { Set($0.split(separator: " ").map(String.init)) },
+      vocabulary: vocabulary)
+  }
+
+  static func readStrings(_ r: inout ByteReader, file: MappedFile?) throws -> StringTable? {
+    let offsets: Column<UInt64> = try r.readColumn(file: file)
+    let bytes: Column<UInt8> = try r.readColumn(file: file)
+    return StringTable(offsets: offsets, bytes: bytes)
+  }
+
+  static func writeStrings(_ t: StringTable, _ w: inout ModelFileWriter) throws {
+    try w.append(column: t.offsets)
+    try w.append(column: t.bytes)
   }
 
   static func readExampleModel(_ r: inout ByteReader, file: MappedFile?) throws -> ExampleModel {
@@ -168,17 +182,14 @@ struct SuggestModelCache {
   }
 
   static func encode(_ s: Suggester, _ w: inout ModelFileWriter) throws {
-    w.buffer.append(UInt64(s.answers.count))
-    for a in s.answers {
-      w.buffer.append(a.rowid)
-      w.buffer.append(a.id)
-      w.buffer.append(a.path)
-      w.buffer.append(a.title)
-      w.buffer.append(strings: a.symptoms)
-      w.buffer.append(a.tags)
-    }
-    w.buffer.append(array: s.classOfAnswer.map { Int32($0) })
-    w.buffer.append(strings: s.vocabulary.sorted())
+    try w.append(column: s.answers.rowids)
+    try writeStrings(s.answers.asTable, &w)
+    try w.append(column: s.isFirstOfID)
+    try w.append(column: Column(s.classOfAnswer.map { Int32($0) }))
+    let vocabulary = s.vocabulary as? StringTable ?? StringTable(sorted: (s.vocabulary as? Set<String>) ?? [])
+    try writeStrings(vocabulary, &w)
+    try writeStrings(
+      StringTable(s.products.isEmpty ? [] : s.classProducts.map { $0.sorted().joined(separator: " ") }), &w)
     try writeExampleModel(s.model, &w)
     try writeBM25(s.words, &w)
     if let t = s.trigrams, Suggester.trigramWeight != 0 {
@@ -205,8 +216,10 @@ struct SuggestModelCache {
     let name = (path as NSString).lastPathComponent
     // Left-overs of writers that were killed (their process is gone).
     if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
-      for n in names where n.hasPrefix(name + ".tmp-") {
-        let pid = n.dropFirst(name.count + 5).split(separator: "-").first.flatMap { Int32($0) }
+      for n in names {
+        let prefix = n.hasPrefix(name + ".tmp-") ? name + ".tmp-" : n.hasPrefix(name + ".ok.tmp-") ? name + ".ok.tmp-" : nil
+        guard let prefix else { continue }
+        let pid = n.dropFirst(prefix.count).split(separator: "-").first.flatMap { Int32($0) }
         if let pid, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { unlink(folder + "/" + n) }
       }
     }
@@ -327,4 +340,53 @@ struct ModelFileWriter: ~Copyable {
 extension Workspace {
   /// Where the built ranker is saved between processes.
   public var suggestModelPath: String { root + "/\(Self.privateFolder)/suggest-model.bin" }
+}
+
+/// The answers a ``Suggester`` ranks: in memory when it was built in this process, or read one
+/// at a time from the mapped model file (five strings an answer: id, path, title, symptoms
+/// joined by newlines, tags), so that a process that shows three answers decodes three, not
+/// all of them. Bodies are never here (``Suggester/answer(_:)`` reads a shown one's body).
+struct AnswerList: RandomAccessCollection, Sendable {
+  private let memory: [SuggestAnswer]?
+  private let table: StringTable
+  let rowids: Column<Int64>
+
+  init(_ answers: [SuggestAnswer]) {
+    memory = answers
+    table = StringTable([])
+    rowids = Column(answers.map(\.rowid))
+  }
+
+  /// From the model file; nil when the columns do not hold five strings per row id.
+  init?(table: StringTable, rowids: Column<Int64>) {
+    guard table.count == 5 * rowids.count else { return nil }
+    memory = nil
+    self.table = table
+    self.rowids = rowids
+  }
+
+  var startIndex: Int { 0 }
+  var endIndex: Int { rowids.count }
+
+  subscript(i: Int) -> SuggestAnswer {
+    if let memory { return memory[i] }
+    let symptoms = table[5 * i + 3]
+    return SuggestAnswer(
+      rowid: rowids[i], id: table[5 * i], path: table[5 * i + 1], title: table[5 * i + 2],
+      symptoms: symptoms.isEmpty ? [] : symptoms.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+      tags: table[5 * i + 4], body: "")
+  }
+
+  func id(_ i: Int) -> String { memory?[i].id ?? table[5 * i] }
+  func path(_ i: Int) -> String { memory?[i].path ?? table[5 * i + 1] }
+  func title(_ i: Int) -> String { memory?[i].title ?? table[5 * i + 2] }
+
+  /// As the model file stores them.
+  var asTable: StringTable {
+    if memory == nil { return table }
+    return StringTable(indices.flatMap { i -> [String] in
+      let a = self[i]
+      return [a.id, a.path, a.title, a.symptoms.joined(separator: "\n"), a.tags]
+    })
+  }
 }

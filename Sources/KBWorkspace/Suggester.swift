@@ -45,7 +45,7 @@ public final class Suggester: @unchecked Sendable {
   public let state: String
   /// The answers, in index order; their bodies are empty when the suggester was read from the
   /// cache file (``answer(_:)`` fills them in from the index).
-  let answers: [SuggestAnswer]
+  let answers: AnswerList
   let bodiesInline: Bool
   private let bodyLock = NSLock()
   private var bodies: [Int: String] = [:]
@@ -59,16 +59,20 @@ public final class Suggester: @unchecked Sendable {
   /// The knowledge base's product names (``ProductNames``), and those each problem's title names.
   let products: Set<String>
   let classProducts: [Set<String>]
-  let indexOfPath: [String: Int]
-  /// Each answer's first position among the answers with its id (evidence goes to that one).
-  let firstOfID: [String: Int]
-  /// Check-back counts, read from the index (kept there by deltas, not in the built model) and
-  /// re-read when the index changes: a check back never rebuilds the model.
+  /// 1 for an answer that is the first with its id (evidence goes to that one), else 0.
+  let isFirstOfID: Column<UInt8>
+  private let lookupLock = NSLock()
+  private var indexOfPathTable: [String: Int]?
+  private var indexOfIDTable: [String: Int]?
+  /// Check-back counts of the answers that have any (for trust), read from the index (kept
+  /// there by deltas, not in the built model) and re-read when the index changes: a check back
+  /// never rebuilds the model. The counts of a shown answer are read when it is shown.
   private let evidenceLock = NSLock()
   private var evidenceState: String?
-  private var evidenceByAnswer: [Evidence] = []
+  /// (held − failed) / (held + failed + 1) per answer, 0 without check backs.
+  private var trustByAnswer: [Double] = []
   /// Every word of the answers' texts, for repairing chat spellings and splitting hashtags.
-  public let vocabulary: Set<String>
+  public let vocabulary: any WordSet
   let store: IndexStore
 
   /// Parameters, fixed for both development sets (see docs/RANKING.md).
@@ -107,7 +111,7 @@ public final class Suggester: @unchecked Sendable {
   public init(store: IndexStore, corpus: SuggestCorpus, progress: ((String) -> Void)? = nil) {
     self.store = store
     state = corpus.state
-    answers = corpus.answers
+    answers = AnswerList(corpus.answers)
     var indexOfPath: [String: Int] = [:]
     var indexOfID: [String: Int] = [:]
     var classOfTitle: [String: Int] = [:]
@@ -164,16 +168,18 @@ public final class Suggester: @unchecked Sendable {
     words = WordBM25(documents: fields)
     trigrams = Self.buildsTrigrams ? WordBM25(documents: fields, terms: .charTrigrams) : nil
     self.classOfAnswer = classOfAnswer
-    self.indexOfPath = indexOfPath
-    firstOfID = indexOfID
+    indexOfPathTable = indexOfPath
+    indexOfIDTable = indexOfID
+    isFirstOfID = Column<UInt8>(corpus.answers.indices.map { indexOfID[corpus.answers[$0].id] == $0 ? UInt8(1) : UInt8(0) })
     self.vocabulary = vocabulary
     bodiesInline = true
   }
 
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
-    store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, semantic: SemanticModel?,
-    words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], products: Set<String>, vocabulary: Set<String>
+    store: IndexStore, state: String, answers: AnswerList, isFirstOfID: Column<UInt8>, model: ExampleModel,
+    semantic: SemanticModel?, words: WordBM25, trigrams: WordBM25?, classOfAnswer: [Int], products: Set<String>,
+    classProducts: [Set<String>], vocabulary: any WordSet
   ) {
     self.store = store
     self.state = state
@@ -184,16 +190,8 @@ public final class Suggester: @unchecked Sendable {
     self.trigrams = trigrams
     self.classOfAnswer = classOfAnswer
     self.products = products
-    classProducts = Self.classProducts(products, answers: answers, classOfAnswer: classOfAnswer, classCount: model.classCount)
-    var indexOfPath: [String: Int] = [:]
-    indexOfPath.reserveCapacity(answers.count)
-    var firstOfID: [String: Int] = [:]
-    for (i, a) in answers.enumerated() {
-      indexOfPath[a.path] = i
-      if firstOfID[a.id] == nil { firstOfID[a.id] = i }
-    }
-    self.indexOfPath = indexOfPath
-    self.firstOfID = firstOfID
+    self.classProducts = classProducts
+    self.isFirstOfID = isFirstOfID
     self.vocabulary = vocabulary
     bodiesInline = false
   }
@@ -214,6 +212,30 @@ public final class Suggester: @unchecked Sendable {
   }
 
   /// Each problem's title (its first answer's).
+  /// An answer's position by path (built on first use: only the plain-bm25 ranker needs it).
+  func index(ofPath path: String) -> Int? {
+    lookupLock.withLock {
+      if indexOfPathTable == nil {
+        var t: [String: Int] = [:]
+        for i in answers.indices { t[answers.path(i)] = i }
+        indexOfPathTable = t
+      }
+      return indexOfPathTable?[path]
+    }
+  }
+
+  /// The first answer with an id (built on first use: needed only when some check back exists).
+  func index(ofID id: String) -> Int? {
+    lookupLock.withLock {
+      if indexOfIDTable == nil {
+        var t: [String: Int] = [:]
+        for i in answers.indices where isFirstOfID[i] == 1 { t[answers.id(i)] = i }
+        indexOfIDTable = t
+      }
+      return indexOfIDTable?[id]
+    }
+  }
+
   static func classTitles(answers: [SuggestAnswer], classOfAnswer: [Int], classCount: Int) -> [String] {
     var titles = [String?](repeating: nil, count: classCount)
     for (i, a) in answers.enumerated() where titles[classOfAnswer[i]] == nil { titles[classOfAnswer[i]] = a.title }
@@ -257,25 +279,38 @@ public final class Suggester: @unchecked Sendable {
   /// The block quote at the top of a case's body (the customer's words).
   public static func complaint(inBody body: String) -> String? { SuggestInputs.complaint(inBody: body) }
 
-  /// The check-back counts of every answer, as of the index's current content (re-read from
-  /// the index's `answer_evidence` counts when the index changed since the last call).
-  public var evidence: [Evidence] {
-    evidenceLock.withLock { evidenceByAnswer }
-  }
+  /// Each answer's trust, as of the index's current content.
+  var trust: [Double] { evidenceLock.withLock { trustByAnswer.count == answers.count ? trustByAnswer : Array(repeating: 0, count: answers.count) } }
 
   /// Re-reads the check-back counts if the index changed since they were read.
   func refreshEvidence(contentState: String) throws {
     if evidenceLock.withLock({ evidenceState == contentState }) { return }
-    let table = try store.answerEvidence()
-    var out = [Evidence](repeating: Evidence(cases: 0, held: 0, failed: 0), count: answers.count)
-    for (id, counts) in table {
-      guard let i = firstOfID[id] else { continue }
-      out[i] = Evidence(cases: counts.cases, held: counts.held, failed: counts.failed)
+    var out = [Double](repeating: 0, count: answers.count)
+    for (id, counts) in try store.answerTrust() {
+      guard let i = index(ofID: id) else { continue }
+      out[i] = Self.trustValue(Evidence(cases: 0, held: counts.held, failed: counts.failed))
     }
     evidenceLock.withLock {
-      evidenceByAnswer = out
+      trustByAnswer = out
       evidenceState = contentState
     }
+  }
+
+  /// The case and check-back counts of the answers at these positions (evidence goes to the
+  /// first answer with an id).
+  func evidence(of indexes: [Int]) -> [Int: Evidence] {
+    let ids = indexes.filter { isFirstOfID[$0] == 1 }.map { answers.id($0) }
+    guard !ids.isEmpty, let table = try? store.answerEvidence(ids: ids) else { return [:] }
+    var out: [Int: Evidence] = [:]
+    for i in indexes {
+      if isFirstOfID[i] == 1, let c = table[answers.id(i)] { out[i] = Evidence(cases: c.cases, held: c.held, failed: c.failed) }
+    }
+    return out
+  }
+
+  static func trustValue(_ e: Evidence?) -> Double {
+    guard let e, e.held + e.failed > 0 else { return 0 }
+    return Double(e.held - e.failed) / Double(e.held + e.failed + 1)
   }
 
   /// The FTS5 pattern for a text: OR of its words.
@@ -331,7 +366,7 @@ public final class Suggester: @unchecked Sendable {
 
   /// The fused score of every answer: z(bm25) + w·z(example model) + w·z(semantic model)
   /// + w·z(trigram bm25) + trust + w·product check.
-  func fuse(_ c: Components, evidence: [Evidence]) -> [Double] {
+  func fuse(_ c: Components, trust: [Double]) -> [Double] {
     let n = answers.count
     let zb = Self.zscores(c.bm25)
     let zk = Self.zscores(c.knn)
@@ -341,9 +376,7 @@ public final class Suggester: @unchecked Sendable {
     let zt = Self.trigramWeight != 0 && !c.trigrams.isEmpty ? Self.zscores(c.trigrams) : []
     var score = [Double](repeating: 0, count: n)
     for i in 0..<n {
-      let e = evidence[i]
-      let trust = e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1)
-      score[i] = zb[i] + modelWeight * zk[i] + Self.trustWeight * trust
+      score[i] = zb[i] + modelWeight * zk[i] + Self.trustWeight * trust[i]
       if !zs.isEmpty { score[i] += Self.semanticWeight * zs[i] }
       if !c.product.isEmpty { score[i] += Self.productWeight * c.product[i] }
       if !zt.isEmpty { score[i] += Self.trigramWeight * zt[i] }
@@ -359,8 +392,8 @@ public final class Suggester: @unchecked Sendable {
     Self.dumpLock.withLock {
       if !Self.dumpedHeader {
         Self.dumpedHeader = true
-        let ids = answers.map { "\"" + $0.id.replacingOccurrences(of: "\"", with: "") + "\"" }.joined(separator: ",")
-        let trust = evidence.map { e in e.held + e.failed == 0 ? 0 : Double(e.held - e.failed) / Double(e.held + e.failed + 1) }
+        let ids = answers.indices.map { "\"" + answers.id($0).replacingOccurrences(of: "\"", with: "") + "\"" }.joined(separator: ",")
+        let trust = self.trust
         let header = "{\"answers\":[\(ids)],\"classes\":[\(classOfAnswer.map(String.init).joined(separator: ","))],\"trust\":\(list(trust))}\n"
         Self.append(header, to: path)
       }
@@ -384,7 +417,7 @@ public final class Suggester: @unchecked Sendable {
   public func rank(_ text: String, limit: Int, ranker: Ranker = .full, id: String? = nil) throws -> [Candidate] {
     guard !answers.isEmpty, let pattern = Self.pattern(for: text) else { return [] }
     let n = answers.count
-    let evidence = self.evidence
+    let trust = self.trust
     var bm25: [Double]
     var similarity = [Double](repeating: 0, count: n)
     var score: [Double]
@@ -392,7 +425,7 @@ public final class Suggester: @unchecked Sendable {
       // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
       bm25 = [Double](repeating: 0, count: n)
       for hit in try store.answerBM25(pattern, weights: Self.bm25Weights, limit: max(100, limit)) {
-        if let i = indexOfPath[hit.path] { bm25[i] = hit.score }
+        if let i = index(ofPath: hit.path) { bm25[i] = hit.score }
       }
       score = bm25
     } else {
@@ -400,7 +433,7 @@ public final class Suggester: @unchecked Sendable {
       if Self.dumpPath != nil { dump(c, id: id, text: text) }
       bm25 = c.bm25
       similarity = c.similarity
-      score = fuse(c, evidence: evidence)
+      score = fuse(c, trust: trust)
     }
     // The best few, by insertion into a short sorted list (no sort of every answer).
     let keep = max(50, limit * 3)
@@ -432,8 +465,12 @@ public final class Suggester: @unchecked Sendable {
       }
       order = picked
     }
-    return order.prefix(limit).map {
-      Candidate(answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+    let shown = Array(order.prefix(limit))
+    let evidence = self.evidence(of: shown)
+    return shown.map {
+      Candidate(
+        answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0],
+        evidence: evidence[$0] ?? Evidence(cases: 0, held: 0, failed: 0))
     }
   }
 
@@ -545,7 +582,9 @@ extension Workspace {
 extension Workspace {
   /// Builds the suggestion model from the index and saves it, whatever is saved already (for
   /// `kb index --rebuild`).
+  /// Nothing with `KB_SUGGEST_CACHE=0` (a model that is not saved is built by its first use).
   public func rebuildSuggestionModel(progress: ((String) -> Void)? = nil) throws {
+    guard SuggestModelCache(path: suggestModelPath).enabled else { return }
     unlink(suggestModelPath)
     Self.dropCachedSuggester(indexPath)
     _ = try suggester(progress: progress)
