@@ -3,7 +3,7 @@ import Foundation
 /// What `kb suggest`'s model learns from, document by document, so that the index can tell
 /// which changes reach the model: an answer's texts, and the complaint of a resolved or closed
 /// case that names the answer it used. A journal line, a check back (trust is counted apart,
-/// ``CheckBack``) or an open case's edit changes none of it, and leaves the built model valid.
+/// ``CheckBack/outcome(of:)``) or an open case's edit changes none of it, and leaves the built model valid.
 ///
 /// ```swift
 /// SuggestInputs.complaint(inBody: "> my router blinks\n\n## Journal\n") // "my router blinks"
@@ -26,15 +26,6 @@ public enum SuggestInputs {
     }
     let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
     return text.isEmpty ? nil : text
-  }
-
-  /// What a `checked-back` entry says for the ranker's trust: true (held), false (did not
-  /// hold), nil (neither), by the text's opening words as the ranker has always read them.
-  public static func checkBackHeld(_ text: String) -> Bool? {
-    let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-    if t.hasPrefix("held") { return true }
-    if t.hasPrefix("did not hold") || t.hasPrefix("didn't hold") { return false }
-    return nil
   }
 
   /// A stable 64-bit hash (FNV-1a, fields separated by a byte no text has) of a document's

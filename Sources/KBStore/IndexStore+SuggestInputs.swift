@@ -107,7 +107,7 @@ extension IndexStore {
     var held = 0
     var failed = 0
     for text in checkBacks {
-      switch SuggestInputs.checkBackHeld(text) {
+      switch CheckBack.outcome(of: text) {
       case true?: held += 1
       case false?: failed += 1
       case nil: break

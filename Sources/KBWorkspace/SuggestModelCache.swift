@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// The built ``Suggester`` saved in `.kb/suggest-model.bin`, so that a new process (each
 /// `kb suggest`) maps it instead of rebuilding the example model and bm25 tables from the
@@ -17,7 +17,7 @@ import KBStore
 /// Layout (little-endian): magic `KBSUGGM1`, format version (UInt32), key (length-prefixed
 /// UTF-8), payload length (UInt64), a checksum of everything before the payload, padding to 64
 /// bytes; payload: the answers without their bodies (read from the index when an answer is
-/// shown), the class of each answer, the vocabulary, then the example model, the bm25 tables
+/// shown), the problem of each answer, the vocabulary, each problem's product names, then the example model, the bm25 tables
 /// and the semantic model as columns: raw arrays aligned to 64 bytes (``Column``), which the
 /// reader maps in place instead of decoding, so that a suggestion reads only the pages it needs
 /// (its words' posting lists), not the whole model. Version 8 (versions 1–7 were decoded whole:
@@ -33,9 +33,9 @@ struct SuggestModelCache {
 
   /// The key: model state plus everything fixed at build time that changes the model.
   static func key(state: String) -> String {
-    let w = Suggester.bm25Weights
-    return "\(state)|top=\(Suggester.knnTop)|words=\(Suggester.maxWords)|bm25=\(w.0),\(w.1),\(w.2),\(w.3)"
-      + "|trigrams=\(Suggester.trigramWeight != 0)"
+    let p = Suggester.parameters
+    let w = p.suggestFields
+    return "\(state)|top=\(p.exampleModel.top)|words=\(p.exampleModel.maxWords)|bm25=\(w.title),\(w.symptoms),\(w.tags),\(w.body)"
       + "|vectors=\(WordVectors.builtIn.map { "\($0.count)x\($0.dimensions):\($0.fingerprint)" } ?? "none")"
   }
 
@@ -85,7 +85,6 @@ struct SuggestModelCache {
     else { throw ModelDecodingError() }
     let model = try readExampleModel(&r, file: file)
     let words = try readBM25(&r, file: file)
-    let trigrams = try r.read(UInt8.self) == 1 ? try readBM25(&r, file: file) : nil
     var semantic: SemanticModel?
     if try r.read(UInt8.self) == 1 {
       guard let vectors = WordVectors.builtIn else { throw ModelDecodingError() }
@@ -97,15 +96,14 @@ struct SuggestModelCache {
       semantic = s
     }
     let products = Set(try r.readStrings())
-    guard r.remaining == 0, productsByClass.count == (products.isEmpty ? 0 : model.classCount), (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true,
-      classes.count == count, words.documentCount == count,
+    guard r.remaining == 0, productsByClass.count == (products.isEmpty ? 0 : model.classCount), classes.count == count, words.documentCount == count,
       (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
     for c in classes where c < 0 || Int(c) >= model.classCount { throw ModelDecodingError() }
     return Suggester(
       store: store, state: state, answers: answers, isFirstOfID: firstOfID, model: model, semantic: semantic, words: words,
-      trigrams: trigrams, classOfAnswer: classes.map(Int.init), products: products,
-      classProducts: products.isEmpty
+      problemOfAnswer: classes.map(Int.init), products: products,
+      problemProducts: products.isEmpty
         ? Array(repeating: [], count: model.classCount)
         : productsByClass.map { Set($0.split(separator: " ").map(String.init)) },
       vocabulary: vocabulary)
@@ -185,19 +183,13 @@ struct SuggestModelCache {
     try w.append(column: s.answers.rowids)
     try writeStrings(s.answers.asTable, &w)
     try w.append(column: s.isFirstOfID)
-    try w.append(column: Column(s.classOfAnswer.map { Int32($0) }))
+    try w.append(column: Column(s.problemOfAnswer.map { Int32($0) }))
     let vocabulary = s.vocabulary as? StringTable ?? StringTable(sorted: (s.vocabulary as? Set<String>) ?? [])
     try writeStrings(vocabulary, &w)
     try writeStrings(
-      StringTable(s.products.isEmpty ? [] : s.classProducts.map { $0.sorted().joined(separator: " ") }), &w)
+      StringTable(s.products.isEmpty ? [] : s.problemProducts.map { $0.sorted().joined(separator: " ") }), &w)
     try writeExampleModel(s.model, &w)
     try writeBM25(s.words, &w)
-    if let t = s.trigrams, Suggester.trigramWeight != 0 {
-      w.buffer.append(UInt8(1))
-      try writeBM25(t, &w)
-    } else {
-      w.buffer.append(UInt8(0))
-    }
     if let semantic = s.semantic {
       w.buffer.append(UInt8(1))
       w.buffer.append(Int64(semantic.classCount))
