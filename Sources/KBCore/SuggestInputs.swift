@@ -43,16 +43,16 @@ public enum SuggestInputs {
     return h
   }
 
-  /// The model inputs of an answer (`conflicted` answers are left out of the model), or of a
+  /// The model inputs of an answer (conflicted ones too: they are suggested, marked), or of a
   /// case (only a resolved or closed one with a complaint and an answer teaches), as the fields
   /// to hash; nil when the document teaches the model nothing.
   public static func fields(
     type: String, path: String, id: String, title: String, symptoms: String, tags: String, body: String,
-    status: String?, answer: String?, conflicted: Bool
+    status: String?, answer: String?
   ) -> [String]? {
     switch type {
     case "answer":
-      return conflicted ? nil : ["answer", path, id, title, symptoms, tags, body]
+      return ["answer", path, id, title, symptoms, tags, body]
     case "case":
       guard let answer, !answer.isEmpty, let status, teachingStatuses.contains(status),
         let complaint = complaint(inBody: body)

@@ -60,9 +60,10 @@ extension IndexStore {
   }
 
   /// What the suggestion model learns from, read in one transaction: every answer with its
-  /// texts, and every resolved or closed case that names an answer (its complaint teaches the
-  /// answer's phrasing), both in path order, so that the same files give the same model
-  /// whatever order the index stored them in. `state` is ``suggestState()``.
+  /// texts (conflicted ones too: they are suggested, marked; see ``conflictedIDs(among:)``), and
+  /// every resolved or closed case that names an answer (its complaint teaches the answer's
+  /// phrasing), both in path order, so that the same files give the same model whatever order
+  /// the index stored them in. `state` is ``suggestState()``.
   public func suggestCorpus() throws(IndexError) -> SuggestCorpus {
     try read { db in
       let state = try Self.suggestState(db)
@@ -70,7 +71,7 @@ extension IndexStore {
       let rows = try Row.fetchCursor(db, sql: """
         SELECT d.rowid, d.id, d.path, d.title, f.symptoms, f.tags, f.body
         FROM document d JOIN document_fts f ON f.rowid = d.rowid
-        WHERE d.type = 'answer' AND d.conflicted = 0 ORDER BY d.path
+        WHERE d.type = 'answer' ORDER BY d.path
         """)
       while let row = try rows.next() {
         let symptoms: String = row[4] ?? ""
@@ -90,6 +91,16 @@ extension IndexStore {
         cases.append(SuggestCaseEvidence(answer: row[0], status: row[1], body: row[2] ?? "", checkBacks: []))
       }
       return SuggestCorpus(answers: answers, cases: cases, state: state)
+    }
+  }
+
+  /// The ids among `ids` of documents with conflicts to settle (markers or a `conflicts:` field).
+  public func conflictedIDs(among ids: [String]) throws(IndexError) -> Set<String> {
+    guard !ids.isEmpty else { return [] }
+    return try read { db in
+      let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+      return Set(try String.fetchAll(
+        db, sql: "SELECT id FROM document WHERE conflicted AND id IN (\(marks))", arguments: StatementArguments(ids)))
     }
   }
 

@@ -62,11 +62,11 @@ extension IndexStore {
   /// The rows a document adds (inside the transaction that inserts it).
   static func addSuggestRows(
     rowid: Int64, type: String, path: String, id: String, title: String, symptoms: String, tags: String,
-    body: String, status: String?, answer: String?, conflicted: Bool, checkBacks: [String], _ db: Database
+    body: String, status: String?, answer: String?, checkBacks: [String], _ db: Database
   ) throws {
     if let fields = SuggestInputs.fields(
       type: type, path: path, id: id, title: title, symptoms: symptoms, tags: tags, body: body, status: status,
-      answer: answer, conflicted: conflicted)
+      answer: answer)
     {
       let hash = SuggestInputs.hash(fields)
       try db.cachedStatement(sql: "INSERT INTO suggest_input(doc, hash) VALUES (?, ?)").execute(
@@ -131,14 +131,14 @@ extension IndexStore {
       db, sql: "SELECT doc, text FROM entry WHERE kind = ? ORDER BY doc, time, rowid", arguments: [checkBackKind])
     while let row = try entryRows.next() { checks[row[0], default: []].append(row[1]) }
     let rows = try Row.fetchCursor(db, sql: """
-      SELECT d.rowid, d.type, d.path, d.id, d.title, f.symptoms, f.tags, f.body, d.status, d.answer, d.conflicted
+      SELECT d.rowid, d.type, d.path, d.id, d.title, f.symptoms, f.tags, f.body, d.status, d.answer
       FROM document d JOIN document_fts f ON f.rowid = d.rowid
       """)
     while let row = try rows.next() {
       let rowid: Int64 = row[0]
       try addSuggestRows(
         rowid: rowid, type: row[1], path: row[2], id: row[3], title: row[4], symptoms: row[5] ?? "", tags: row[6] ?? "",
-        body: row[7] ?? "", status: row[8], answer: row[9], conflicted: row[10], checkBacks: checks[rowid] ?? [], db)
+        body: row[7] ?? "", status: row[8], answer: row[9], checkBacks: checks[rowid] ?? [], db)
     }
   }
 }

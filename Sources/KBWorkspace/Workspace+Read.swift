@@ -16,6 +16,9 @@ public struct IndexSummary: Codable, Sendable {
   public var rebuilt: Bool
   public var problems: [IndexProblem]
   public var seconds: Double
+  /// `watcher` when a file watcher said what changed (only that was looked at), `walk` when
+  /// every file was checked (docs/WATCHER.md).
+  public var source: RefreshSource
 
   public var documents: Int { answers + cases }
   public var changed: Int { added + updated + removed }
@@ -58,13 +61,15 @@ extension Workspace {
   /// `kb index`: brings the index up to date (or rebuilds it from the files) and reports.
   public func index(rebuild: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> IndexSummary {
     let started = Date()
+    // The whole file is checked (a damaged page may hide behind an "up to date").
+    if !rebuild { try verifyIndex() }
     let report = rebuild ? try self.rebuild(progress: progress) : try refresh(progress: progress)
     let counts = try store.counts()
     let seconds = Date().timeIntervalSince(started)
     return IndexSummary(
       root: root, answers: counts.answers, cases: counts.cases, skipped: counts.problems, scanned: report.scanned,
       added: report.added, updated: report.updated, removed: report.removed, rebuilt: report.rebuilt,
-      problems: try store.problems(), seconds: (seconds * 1000).rounded() / 1000)
+      problems: try store.problems(), seconds: (seconds * 1000).rounded() / 1000, source: report.source)
   }
 
   /// `kb check`: ``check()`` with the document count.
