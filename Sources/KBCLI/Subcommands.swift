@@ -12,6 +12,7 @@ extension KBCommand {
     Check.self,
     Index.self,
     ServeMCP.self,
+    ServeWeb.self,
     CaseGroup.self,
     CasesList.self,
     Stats.self,

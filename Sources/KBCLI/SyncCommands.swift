@@ -129,17 +129,10 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
-      let status = try KBRepository.status(kbRoot: workspace.root)
-      let last = workspace.lastSync()
-      let conflicted = try workspace.store.conflictedPaths()
+      let status = try workspace.repositoryStatus()
+      let conflicted = status.conflicts
       if global.json {
-        struct JSON: Codable {
-          var branch: String?; var remote: String?; var head: String?; var changes: [KBRepository.Change]
-          var ahead: Int; var behind: Int; var lastSync: Date?; var pendingPush: Bool; var conflicts: [String]
-        }
-        try global.output.print(json: JSON(
-          branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
-          behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false, conflicts: conflicted))
+        try global.output.print(json: status)
         return
       }
       print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", remote \($0)" } ?? ", no remote"))
@@ -148,9 +141,9 @@ extension KBCommand {
         print("\(status.changes.count) local change(s), committed by the next 'kb sync':")
         for c in status.changes { print("  \(c.kind) \(c.path)") }
       }
-      if let last {
+      if let last = status.lastSync {
         let f = ISO8601DateFormatter()
-        print("Last sync: \(f.string(from: last.time))" + (last.pendingPush ? " (push pending)" : ""))
+        print("Last sync: \(f.string(from: last))" + (status.pendingPush ? " (push pending)" : ""))
       } else {
         print("Never synced.")
       }
@@ -170,24 +163,7 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      var paths = try workspace.store.conflictedPaths()
-      // A merge that broke a document's front matter leaves it unindexed: look there too.
-      for problem in try workspace.store.problems() where !paths.contains(problem.path) {
-        if let text = try? workspace.readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
-      }
-      let last = workspace.lastSync()
-      struct Item: Codable { var path: String; var id: String?; var details: [String]; var markerLines: [Int] }
-      var items: [Item] = []
-      for path in paths {
-        let text = (try? workspace.readText(path)) ?? ""
-        var lines: [Int] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where line.hasPrefix("<<<<<<<") { lines.append(i + 1) }
-        let id = try? workspace.readDocument(at: path).id
-        let details = last?.conflicts.first(where: { $0.path == path })?.details
-          ?? (lines.isEmpty ? ["marked as conflicted in its front matter"] : ["both versions kept between markers"])
-        items.append(Item(path: path, id: id, details: details, markerLines: lines))
-      }
+      let items = try workspace.conflicts()
       if global.json {
         try global.output.print(json: items)
       } else if items.isEmpty {
