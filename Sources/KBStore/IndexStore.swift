@@ -2,6 +2,7 @@ import Foundation
 import CSQLiteShim
 import GRDB
 import KBCore
+import KBRank
 
 /// A failure of the index. The index is derived data: the workspace answers most of these by
 /// rebuilding it from the files.
@@ -55,10 +56,8 @@ public final class IndexStore: @unchecked Sendable {
   public let writer: any DatabaseWriter
   public let path: String
 
-  /// bm25 weights of the FTS5 columns: title, symptoms, tags, body.
-  public static let columnWeights: (title: Double, symptoms: Double, tags: Double, body: Double) = (
-    8, 5, 3, 1
-  )
+  /// bm25 weights of the FTS5 columns for `kb search` (``RankingParameters/searchFields``).
+  public static let columnWeights = RankingParameters.shipped.searchFields
 
   /// Opens (creating when missing) the index at `path`, migrating its schema.
   ///

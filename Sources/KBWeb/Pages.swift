@@ -321,7 +321,7 @@ enum Pages {
 
   // MARK: Conflicts
 
-  static func conflictsPage(_ items: [ConflictedDocument]) -> HTML {
+  static func conflictsPage(_ items: [ConflictItem]) -> HTML {
     let rows = items.map { c -> HTML in
       """
       <tr><td>\(c.id.map { "<a href=\"/documents/\($0.urlComponent)\">\($0)</a>" as HTML } ?? "")<div class="small muted">\(c.path)\(c.markerLines.first.map { ":\($0)" } ?? "")</div></td>
@@ -379,7 +379,7 @@ enum Pages {
 
   // MARK: Sync
 
-  static func syncPage(status: RepositoryStatus?, statusError: String?, report: SyncReport?, error: String?, context: PageContext) -> HTML {
+  static func syncPage(status: StatusReport?, statusError: String?, report: SyncReport?, error: String?, context: PageContext) -> HTML {
     var facts: HTML = .empty
     if let s = status {
       let changes = s.changes.map { "<li>\($0.kind) \($0.path)</li>" as HTML }
@@ -395,7 +395,7 @@ enum Pages {
     }
     var outcome: HTML = .empty
     if let r = report {
-      let s = r.sync
+      let s = r
       outcome = """
         <section class="card" id="sync-result"><h2>Synced in \(String(format: "%.2f", r.seconds)) s</h2>
         <dl class="facts">

@@ -337,9 +337,9 @@ extension WebApp {
   }
 
   func syncPage(report: SyncReport?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-    var repo: RepositoryStatus?
+    var repo: StatusReport?
     var statusError: String?
-    do { repo = try await library.run { try $0.repositoryStatus() } } catch { statusError = Errors.classify(error).1 }
+    do { repo = try await library.run { try $0.status() } } catch { statusError = Errors.classify(error).1 }
     return Layout.response(
       frame("Sync", "/sync", Pages.syncPage(status: repo, statusError: statusError, report: report, error: error, context: context)),
       status: status)

@@ -126,7 +126,7 @@ public struct WebApp: Sendable {
     router.get("/api/stats") { _, _ in await app.page(json: true) { JSONOut.response(try await app.stats()) } }
     router.get("/sync") { _, _ in await app.page(json: false) { try await app.syncPage(report: nil, error: nil) } }
     router.get("/api/sync") { _, _ in
-      await app.page(json: true) { JSONOut.response(try await app.library.run { try $0.repositoryStatus() }) }
+      await app.page(json: true) { JSONOut.response(try await app.library.run { try $0.status() }) }
     }
     router.post("/sync") { request, _ in
       await app.page(json: false) {

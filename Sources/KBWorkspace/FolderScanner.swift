@@ -1,5 +1,5 @@
 import Foundation
-import KBStore
+internal import KBStore
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,6 @@
 import Foundation
-import KBSync
+import KBCore
+internal import KBSync
 
 /// The agent's identity: who signs journal entries and commits.
 ///
@@ -29,6 +30,15 @@ public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
   }
 
   public var description: String { email.map { "\(name) <\($0)>" } ?? name }
+
+  /// Why `name` cannot sign journal entries, or `nil` when it can: a journal line separates its
+  /// fields with `·` and ends at the line break.
+  public static func nameProblem(_ name: String) -> String? {
+    guard !name.contains(JournalEntry.separator.trimmingCharacters(in: .whitespaces)), !name.contains("\n") else {
+      return "An author's name cannot contain '·' or a line break"
+    }
+    return nil
+  }
 
   /// The identity for a knowledge base at `root`, or `nil` when none is configured.
   public static func current(in root: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Identity? {

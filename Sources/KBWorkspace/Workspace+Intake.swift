@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// What opening cases from a batch of mentions did (`kb case open -`, `POST /api/mentions`).
 public struct CaseIntake: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// Which open cases the queue shows.
 public struct QueueFilter: Equatable, Sendable, Codable {

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// What bringing the index up to date did.
 public struct RefreshReport: Equatable, Sendable, Codable {
