@@ -92,7 +92,7 @@ enum Assets {
     .figures { display: flex; gap: 1rem; flex-wrap: wrap; margin-bottom: 1rem; }
     .figure { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .7rem 1rem; min-width: 10rem; }
     .figure b { display: block; font-size: 1.4rem; }
-    .chart { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .6rem; }
+    .chart { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .6rem; }
     .chart svg { width: 100%; height: auto; display: block; }
     .markdown pre { background: #f3f5f9; padding: .6rem; border-radius: 6px; overflow-x: auto; }
     dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; } dl.facts dt { color: var(--muted); }

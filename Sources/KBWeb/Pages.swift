@@ -178,8 +178,10 @@ enum Pages {
     }
     let kinds = ["note", "listened", "acknowledged", "apologized", "acted", "offline", "escalated", "closed", "reopened"]
     let kindOptions = kinds.map { "<option value=\"\($0)\">\($0)</option>" as HTML }
+    // The case's answer, else the first suggestion when the ranker is confident of it.
+    let chosen = d.answer ?? v.answers.first { $0.confidence == "high" }?.id
     let answerOptions = v.answers.map { a -> HTML in
-      "<option value=\"\(a.id)\"\(d.answer == a.id ? " selected" : "")>\(a.title)\(a.confidence.map { " (\($0))" } ?? "")</option>"
+      "<option value=\"\(a.id)\"\(chosen == a.id ? " selected" : "")>\(a.title)\(a.confidence.map { " (\($0))" } ?? "")</option>"
     }
     let active = ["open", "acknowledged", "offline", "escalated"].contains(status)
     let limit = v.reply?.limit
