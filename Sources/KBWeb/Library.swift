@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+  import Glibc
+#endif
 import KBCore
 import KBWorkspace
 
@@ -15,6 +18,8 @@ public actor Library {
   private var watchers: [UUID: AsyncStream<Int>.Continuation] = [:]
   private var lastRefresh = Date.distantPast
   private var statsCache: (generation: Int, day: String, value: StatsPage)?
+  private var conflictsCache: (generation: Int, value: [ConflictItem])?
+  private var statusCache: (generation: Int, stamp: String, time: Date, value: StatusReport)?
 
   public init(workspace: Workspace, identity: Identity?) {
     self.workspace = workspace
@@ -59,6 +64,7 @@ public actor Library {
   func changed() {
     generation += 1
     statsCache = nil
+    conflictsCache = nil
     for c in watchers.values { c.yield(generation) }
   }
 
@@ -76,6 +82,55 @@ public actor Library {
   private func forget(_ id: UUID) { watchers[id] = nil }
 
   public var watcherCount: Int { watchers.count }
+
+  /// Documents with conflicts: they change only with the files, so computed once per change.
+  func conflicts() throws -> [ConflictItem] {
+    if let cached = conflictsCache, cached.generation == generation { return cached.value }
+    let value = try workspace.conflicts()
+    conflictsCache = (generation, value)
+    return value
+  }
+
+  /// The repository status (a walk of the work tree by libgit2): recomputed when a file or git's
+  /// own state (index, HEAD, refs, last fetch) changes, and at least every 10 seconds.
+  func status() throws -> StatusReport {
+    let stamp = Self.gitStamp(workspace.root)
+    if let cached = statusCache, cached.generation == generation, cached.stamp == stamp,
+      Date().timeIntervalSince(cached.time) < 10
+    {
+      return cached.value
+    }
+    let value = try workspace.status()
+    statusCache = (generation, stamp, Date(), value)
+    return value
+  }
+
+  /// Modification times of the files git changes on a commit, fetch, merge, push or checkout.
+  nonisolated static func gitStamp(_ root: String) -> String {
+    var folder = root
+    var gitDir: String?
+    while !folder.isEmpty {
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: folder + "/.git", isDirectory: &isDir) {
+        gitDir = isDir.boolValue ? folder + "/.git" : nil
+        break
+      }
+      let parent = (folder as NSString).deletingLastPathComponent
+      if parent == folder { break }
+      folder = parent
+    }
+    guard let gitDir else { return "" }
+    var parts: [String] = []
+    for name in ["index", "HEAD", "FETCH_HEAD", "ORIG_HEAD", "packed-refs", "logs/HEAD", "logs/refs/remotes"] {
+      var st = stat()
+      if stat(gitDir + "/" + name, &st) == 0 {
+        parts.append("\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_size)")
+      } else {
+        parts.append("-")
+      }
+    }
+    return parts.joined(separator: ",")
+  }
 
   /// The figures page, computed once per change of the knowledge base (and per day).
   func stats(today: String, timeZone: TimeZone) throws -> StatsPage {

@@ -149,7 +149,13 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         }
       }
     }
-    return Self.secured(try await next(request, context))
+    let started = ContinuousClock.now
+    var response = try await next(request, context)
+    // The time this server spent on the request (docs/BENCHMARKS.md reads it).
+    let elapsed = ContinuousClock.now - started
+    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    response.headers[.serverTiming] = "app;dur=" + String(format: "%.2f", ms)
+    return Self.secured(response)
   }
 
   static func secured(_ response: Response) -> Response {
@@ -166,4 +172,5 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
   static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
   static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+  static let serverTiming = HTTPField.Name("Server-Timing")!
 }

@@ -339,7 +339,7 @@ extension WebApp {
   func syncPage(report: SyncReport?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
     var repo: StatusReport?
     var statusError: String?
-    do { repo = try await library.run { try $0.status() } } catch { statusError = Errors.classify(error).1 }
+    do { repo = try await library.status() } catch { statusError = Errors.classify(error).1 }
     return Layout.response(
       frame("Sync", "/sync", Pages.syncPage(status: repo, statusError: statusError, report: report, error: error, context: context)),
       status: status)

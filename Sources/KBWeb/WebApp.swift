@@ -108,14 +108,14 @@ public struct WebApp: Sendable {
     router.get("/conflicts") { _, _ in
       await app.page(json: false) {
         try await app.fresh()
-        let items = try await app.library.run { try $0.conflicts() }
+        let items = try await app.library.conflicts()
         return Layout.response(app.frame("Conflicts", "/conflicts", Pages.conflictsPage(items), live: "conflicts"))
       }
     }
     router.get("/api/conflicts") { _, _ in
       await app.page(json: true) {
         try await app.fresh()
-        return JSONOut.response(try await app.library.run { try $0.conflicts() })
+        return JSONOut.response(try await app.library.conflicts())
       }
     }
     router.get("/stats") { _, _ in
@@ -126,7 +126,7 @@ public struct WebApp: Sendable {
     router.get("/api/stats") { _, _ in await app.page(json: true) { JSONOut.response(try await app.stats()) } }
     router.get("/sync") { _, _ in await app.page(json: false) { try await app.syncPage(report: nil, error: nil) } }
     router.get("/api/sync") { _, _ in
-      await app.page(json: true) { JSONOut.response(try await app.library.run { try $0.status() }) }
+      await app.page(json: true) { JSONOut.response(try await app.library.status()) }
     }
     router.post("/sync") { request, _ in
       await app.page(json: false) {
