@@ -122,6 +122,7 @@ extension KBCommand {
         print("Never synced.")
       }
       if !status.conflicts.isEmpty { print("\(status.conflicts.count) document(s) with conflicts: see 'kb conflicts'.") }
+      print(WatchStatus.describe(status.watcher))
     }
   }
 

@@ -152,6 +152,37 @@ public final class IndexStore: @unchecked Sendable {
     }
   }
 
+  /// The stat data of these paths, where indexed (or skipped).
+  public func stamps(ofPaths paths: some Collection<String>) throws(IndexError) -> [String: FileStamp] {
+    try read { db in
+      var out: [String: FileStamp] = [:]
+      let statement = try db.cachedStatement(sql: """
+        SELECT path, size, mtime FROM document WHERE path = ?
+        UNION ALL SELECT path, size, mtime FROM problem WHERE path = ?
+        """)
+      for path in paths {
+        let rows = try Row.fetchCursor(statement, arguments: [path, path])
+        while let row = try rows.next() { out[row[0]] = FileStamp(size: row[1], mtime: row[2]) }
+      }
+      return out
+    }
+  }
+
+  /// The stat data of every indexed (or skipped) path inside `folder`, at any depth.
+  public func stamps(under folder: String) throws(IndexError) -> [String: FileStamp] {
+    // Paths inside `a/b` sort between "a/b/" and "a/b0" ('0' follows '/').
+    let low = folder + "/", high = folder + "0"
+    return try read { db in
+      var out: [String: FileStamp] = [:]
+      let rows = try Row.fetchCursor(db, sql: """
+        SELECT path, size, mtime FROM document WHERE path >= ? AND path < ?
+        UNION ALL SELECT path, size, mtime FROM problem WHERE path >= ? AND path < ?
+        """, arguments: [low, high, low, high])
+      while let row = try rows.next() { out[row[0]] = FileStamp(size: row[1], mtime: row[2]) }
+      return out
+    }
+  }
+
   /// Every indexed or skipped path.
   public func allPaths() throws(IndexError) -> Set<String> {
     try read { db in

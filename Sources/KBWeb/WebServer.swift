@@ -59,10 +59,13 @@ public struct WebServer: Sendable {
       throw WorkspaceError.invalidInput(
         "Refusing to listen on '\(host)' without a token: anyone who can reach it could read and write the knowledge base. Pass --token-file FILE, or keep the default --host 127.0.0.1.")
     }
+    // A long-lived process watches the folder itself (inotify): each refresh then reads only
+    // what changed, so every page can afford one, and the poll below finds changes at once.
+    let watched = workspace.watchDirectly()
     let library = Library(workspace: workspace, identity: identity)
     try await library.refresh()
     let security = WebSecurity(token: token, loopback: Self.isLoopback(host), allowedHosts: Self.isLoopback(host) ? [] : [host])
-    let app = WebApp(library: library, security: security, timeZone: timeZone)
+    let app = WebApp(library: library, security: security, timeZone: timeZone, maxIndexAge: watched ? 0 : pollInterval)
     var logger = Logger(label: "kb.serve")
     logger.logLevel = .warning
     let token = self.token
@@ -81,7 +84,7 @@ public struct WebServer: Sendable {
       },
       logger: logger)
     // Files changed by other tools (a sync, an editor) reach the index and open pages.
-    let interval = pollInterval
+    let interval = watched ? min(pollInterval, 0.25) : pollInterval
     let poller = Task.detached {
       while !Task.isCancelled {
         try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))

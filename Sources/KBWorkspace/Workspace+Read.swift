@@ -16,6 +16,9 @@ public struct IndexSummary: Codable, Sendable {
   public var rebuilt: Bool
   public var problems: [IndexProblem]
   public var seconds: Double
+  /// `watcher` when a file watcher said what changed (only that was looked at), `walk` when
+  /// every file was checked (docs/WATCHER.md).
+  public var source: RefreshSource
 
   public var documents: Int { answers + cases }
   public var changed: Int { added + updated + removed }
@@ -64,7 +67,7 @@ extension Workspace {
     return IndexSummary(
       root: root, answers: counts.answers, cases: counts.cases, skipped: counts.problems, scanned: report.scanned,
       added: report.added, updated: report.updated, removed: report.removed, rebuilt: report.rebuilt,
-      problems: try store.problems(), seconds: (seconds * 1000).rounded() / 1000)
+      problems: try store.problems(), seconds: (seconds * 1000).rounded() / 1000, source: report.source)
   }
 
   /// `kb check`: ``check()`` with the document count.

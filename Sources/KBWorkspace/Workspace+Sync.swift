@@ -124,6 +124,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
   public var lastSync: Date?
   public var pendingPush: Bool
   public var conflicts: [String]
+  /// Whether a file watcher keeps the index fresh (docs/WATCHER.md).
+  public var watcher: WatchReport
 }
 
 /// A document with merge conflicts to settle (`kb conflicts`).
@@ -251,7 +253,7 @@ extension Workspace {
     return StatusReport(
       branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
       behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false,
-      conflicts: try store.conflictedPaths())
+      conflicts: try store.conflictedPaths(), watcher: watchReport())
   }
 
   /// `kb conflicts`: documents marked as conflicted, and those whose front matter a merge broke

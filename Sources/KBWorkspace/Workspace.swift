@@ -34,6 +34,8 @@ public final class Workspace: @unchecked Sendable {
   /// Warnings gathered while opening (an index rebuilt, a settings problem). Shown once.
   public var warnings: [String] { storeLock.withLock { gathered } }
   private var gathered: [String] = []
+  /// The file watcher this process holds or asks (Workspace+Watch.swift).
+  let watchState = WatchState()
 
   /// Files larger than this are not indexed.
   public static let maxFileSize: Int64 = 1 << 20
@@ -282,7 +284,7 @@ public final class Workspace: @unchecked Sendable {
     changes.upserts.append(
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
-    changes.directories[IndexRecord.directory(of: document.path)] = .some(nil)
+    changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
     try store.apply(changes)
   }
 
