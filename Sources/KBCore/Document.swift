@@ -54,7 +54,7 @@ public struct Document: Equatable, Sendable {
       guard Self.isValidID(declared) else {
         throw .invalidField(
           "id", line: fm.keyLines["id"] ?? 2,
-          expected: "an id of letters, digits, '-', '_' and '.' (not starting with '.' or '-'), as 'kb new' makes")
+          expected: Self.idRule + ", as 'kb new' requires")
       }
       id = declared
     } else {
@@ -227,11 +227,28 @@ public struct Document: Equatable, Sendable {
     return out.isEmpty ? "untitled" : out
   }
 
-  /// Whether `id` is a safe document id (used in file names and links).
+  /// Whether `id` is a safe document id (used in file names, `[[links]]`, URLs and filters).
+  ///
+  /// One rule for `kb new` and the index alike: not empty, at most 200 characters, not starting
+  /// with '.' or '-', and no white space, control or format character (line breaks, bidi marks)
+  /// nor any of `/ \ : [ ] | # < > "`. Ids people wrote themselves (`reverted_card_payment?`,
+  /// `café-wifi`) stay valid; the ids `kb new` makes use only letters, digits and '-'.
   public static func isValidID(_ id: String) -> Bool {
-    !id.isEmpty && id.count <= 200 && id.first != "." && id.first != "-"
-      && id.unicodeScalars.allSatisfy {
-        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains(Character($0)) || "-_.".unicodeScalars.contains($0))
+    guard !id.isEmpty, id.count <= 200, id.first != ".", id.first != "-" else { return false }
+    return id.unicodeScalars.allSatisfy { scalar in
+      switch scalar.properties.generalCategory {
+      case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .surrogate,
+        .privateUse, .unassigned:
+        return false
+      default:
+        return !forbiddenInID.contains(scalar)
       }
+    }
   }
+
+  /// What a valid id may not hold, for messages.
+  public static let idRule = "an id without spaces, line breaks or any of / \\ : [ ] | # < > \" (not starting with '.' or '-')"
+
+  private static let forbiddenInID = Set("/\\:[]|#<>\"".unicodeScalars)
+
 }

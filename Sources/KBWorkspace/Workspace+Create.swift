@@ -47,7 +47,7 @@ extension Workspace {
   ) throws -> Document {
     let id = id ?? Document.slug(title)
     guard Document.isValidID(id) else {
-      throw WorkspaceError.invalidInput("'\(id)' is not a valid id: use letters, digits, '-', '_' and '.'.")
+      throw WorkspaceError.invalidInput("'\(id)' is not a valid id: use \(Document.idRule).")
     }
     var fm = FrontMatter()
     fm.set("id", to: id)
@@ -70,7 +70,7 @@ extension Workspace {
     let day = Timestamp.day(opened)
     let base = id ?? day + "-" + Document.slug(Self.customerWords(title ?? complaint), maxLength: 40)
     guard Document.isValidID(base) else {
-      throw WorkspaceError.invalidInput("'\(base)' is not a valid id: use letters, digits, '-', '_' and '.'.")
+      throw WorkspaceError.invalidInput("'\(base)' is not a valid id: use \(Document.idRule).")
     }
     let folder = "cases/" + day.prefix(4) + "/" + day.dropFirst(5).prefix(2)
     var chosen = base

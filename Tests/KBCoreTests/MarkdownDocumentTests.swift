@@ -142,6 +142,16 @@ import Testing
     #expect(Document.isValidID(Document.slug(title)))
   }
 
+  @Test(arguments: ["b77-reverted_card_payment?", "café-wifi", "v1.2_notes", "2024-10-20-sms"])
+  func idsPeopleWriteAreValid(id: String) {
+    #expect(Document.isValidID(id))
+  }
+
+  @Test(arguments: ["", "a:b", "a\nb", "a b", "a/b", "[[x]]", "a|b", "a#b", ".hidden", "-x", "\u{202E}x", "a\u{0}b", String(repeating: "x", count: 201)])
+  func unsafeIDsAreRefused(id: String) {
+    #expect(!Document.isValidID(id))
+  }
+
   @Test func journalEntriesParseAndMalformedLinesAreKept() throws {
     let text = """
       ---
