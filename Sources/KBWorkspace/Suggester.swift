@@ -38,6 +38,8 @@ public final class Suggester: @unchecked Sendable {
     public var score: Double
     /// The best cosine of the query with one of the answer's examples (0…1): absolute fit.
     public var similarity: Double
+    /// The semantic model's cosine of the query with the answer's problem (0 without one).
+    public var semantic: Double = 0
     public var bm25: Double
     public var evidence: Evidence
   }
@@ -371,6 +373,7 @@ public final class Suggester: @unchecked Sendable {
     var bm25: [Double]
     var similarity = [Double](repeating: 0, count: n)
     var score: [Double]
+    var semantic: [Double] = []
     if ranker == .bm25 {
       // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
       bm25 = [Double](repeating: 0, count: n)
@@ -383,6 +386,7 @@ public final class Suggester: @unchecked Sendable {
       if Self.dumpPath != nil { dump(c, id: id, text: text) }
       bm25 = c.bm25
       similarity = c.similarity
+      semantic = c.semantic
       score = fuse(c)
     }
     // The best few, by insertion into a short sorted list (no sort of every answer).
@@ -416,7 +420,9 @@ public final class Suggester: @unchecked Sendable {
       order = picked
     }
     return order.prefix(limit).map {
-      Candidate(answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+      Candidate(
+        answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0],
+        semantic: semantic.isEmpty ? 0 : semantic[$0], bm25: bm25[$0], evidence: evidence[$0])
     }
   }
 
