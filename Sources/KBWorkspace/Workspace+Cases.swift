@@ -135,22 +135,102 @@ extension Workspace {
     return out
   }
 
-  /// The case already opened from this mention: same `source` link and same opening time.
-  /// `nil` for a mention without a link or time.
+  /// The case already opened from this mention: the same `source` (its link, or the platform's
+  /// id as ``Mention/sourceKey`` writes it when there is no link). Looked up among the cases
+  /// opened at the post's time, else the author's cases, else the channel's.
+  /// `nil` for a mention with neither a link nor a platform id.
   public func existingCase(for mention: Mention) throws -> String? {
-    guard let url = mention.url, let created = mention.createdAt else { return nil }
-    var query = CaseListQuery()
-    query.since = Timestamp.format(created)
-    query.before = Timestamp.format(created.addingTimeInterval(1))
-    for candidate in try store.cases(query) {
-      if let document = try? readDocument(at: candidate.path), document.source == url { return document.id }
+    let mention = mention.normalized()
+    guard let key = mention.sourceKey else { return nil }
+    var queries: [CaseListQuery] = []
+    if let created = mention.createdAt {
+      var q = CaseListQuery()
+      q.since = Timestamp.format(created)
+      q.before = Timestamp.format(created.addingTimeInterval(1))
+      queries.append(q)
+    }
+    if let author = mention.author {
+      var q = CaseListQuery()
+      q.customer = author
+      queries.append(q)
+    }
+    if mention.author == nil || mention.createdAt == nil {
+      var q = CaseListQuery()
+      q.channel = mention.channel
+      queries.append(q)
+    }
+    for query in queries {
+      for candidate in try store.cases(query) {
+        if let document = try? readDocument(at: candidate.path), document.source == key { return document.id }
+      }
     }
     return nil
+  }
+
+  /// Why a mention opened no case.
+  public struct SkippedMention: Codable, Sendable, Equatable {
+    /// `already-opened` (the same post is case `id`) or `own-account` (posted by one of
+    /// kb.yml's `handles`).
+    public var reason: String
+    public var message: String
+    public var id: String?
+    public var source: String?
+    public var author: String?
+  }
+
+  /// Whether this mention should open no case, and why: posted by the team's own account, or
+  /// already opened.
+  public func skipReason(for mention: Mention) throws -> SkippedMention? {
+    let mention = mention.normalized()
+    if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
+      return SkippedMention(
+        reason: "own-account", message: "Posted by our own account \(ours): no case opened.", id: nil,
+        source: mention.sourceKey, author: mention.author)
+    }
+    if let existing = try existingCase(for: mention) {
+      return SkippedMention(
+        reason: "already-opened", message: "Already opened as case \(existing): \(mention.sourceKey ?? "")", id: existing,
+        source: mention.sourceKey, author: mention.author)
+    }
+    return nil
+  }
+
+  /// Opens a case for each mention that needs one, in order: a post by our own account or one
+  /// already opened (the same link or platform id) is skipped with its reason, so running the
+  /// same input twice opens nothing new. Nothing is written when an argument is bad.
+  public func openCases(
+    from mentions: [Mention], related: [String] = [], assignee: String? = nil, tags: [String] = [],
+    id: String? = nil, title: String? = nil, now: Date = Date()
+  ) throws -> (opened: [OpenedCase], skipped: [SkippedMention]) {
+    var opened: [OpenedCase] = []
+    var skipped: [SkippedMention] = []
+    var seen: [String: String] = [:]
+    for mention in mentions.map({ $0.normalized() }) {
+      if let reason = try skipReason(for: mention) {
+        skipped.append(reason)
+        continue
+      }
+      // The same post twice in one input.
+      if let key = mention.sourceKey, let first = seen[key] {
+        skipped.append(SkippedMention(
+          reason: "already-opened", message: "The same post appears twice in the input; opened once as case \(first).",
+          id: first, source: key, author: mention.author))
+        continue
+      }
+      let new = try openCase(from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now)
+      if let key = mention.sourceKey { seen[key] = new.document.id }
+      opened.append(new)
+    }
+    return (opened, skipped)
   }
 
   /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
   /// returns it with the open cases that look like the same problem (found before writing).
   ///
+  /// The mention is normalized first (``Mention/normalized()``); its link, else its platform id
+  /// (``Mention/sourceKey``), becomes `source`.
+  ///
+  /// - Throws: for a post by the team's own account (`handles` in kb.yml) or one already opened.
   /// - Parameters:
   ///   - related: ids of cases (or answers) this one is linked to; each must exist.
   ///   - now: the opening time when the mention has none.
@@ -158,20 +238,25 @@ extension Workspace {
     from mention: Mention, related: [String] = [], assignee: String? = nil, tags: [String] = [],
     id: String? = nil, title: String? = nil, now: Date = Date()
   ) throws -> OpenedCase {
+    let mention = mention.normalized()
     for target in related where try store.summary(id: target) == nil {
       throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
     }
     guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }
+    if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
+      throw WorkspaceError.invalidInput("This post is by our own account \(ours) (handles in kb.yml): no case is opened for it.")
+    }
     return try withWriteLock {
       if let existing = try existingCase(for: mention) {
         throw WorkspaceError.invalidInput(
-          "This mention (\(mention.url ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
+          "This mention (\(mention.sourceKey ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
       }
       let similar = try similarOpenCases(to: mention.text, excluding: Set(related))
       let document = try newCase(
-        complaint: mention.text, id: id, customer: mention.author, channel: mention.channel, source: mention.url,
+        complaint: mention.text, id: id, customer: mention.author ?? mention.authorID, channel: mention.channel,
+        source: mention.sourceKey,
         opened: mention.createdAt ?? now, assignee: assignee, tags: tags, related: related, title: title)
       try write(document, creating: true)
       return OpenedCase(document: document, similar: similar)
