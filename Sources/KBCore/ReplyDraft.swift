@@ -122,6 +122,10 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
       name = "no_fix"
       needsPrivate = true
     }
+    // The answer's own words already offer a private channel: do not offer it twice.
+    if let reply = context.reply, reply.range(of: #"\bDMs?\b|direct message|private message"#, options: .regularExpression) != nil {
+      needsPrivate = false
+    }
     let signature = Self.signature(settings.signature, agent: agent, team: settings.team)
     let limit = channel.flatMap { settings.replyLimits[$0.lowercased()] }
     let privateText = needsPrivate ? templates.text("private") : ""

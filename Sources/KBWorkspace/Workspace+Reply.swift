@@ -96,7 +96,7 @@ extension Workspace {
         if lang != "en" { context.customerLanguage = lang }
       }
       let a = SuggestAnswer(rowid: 0, id: doc.id, path: doc.path, title: doc.title, symptoms: doc.symptoms, tags: doc.tags.joined(separator: " "), body: doc.bodyText)
-      if Self.needsPrivate(a) { context.needsPrivate = true }
+      if replies.isEmpty, Self.needsPrivate(a) { context.needsPrivate = true }
       draft = ReplyDraft.write(
         context, templates: replyTemplates(), settings: settings, agent: agent.map { ReplyDraft.Agent(name: $0.name) },
         channel: document.channel)

@@ -170,7 +170,9 @@ extension Workspace {
     var context = ReplyDraft.Context(customer: mention.author, guards: guards.map(\.kind), asksForHelp: text.asksForHelp)
     if known, let best, let material = materials.first {
       context.title = best.title
-      context.needsPrivate = suggester.details(ranked[0].index).needsPrivate
+      // The answer's own words for the customer say whether to go private; the guess from its
+      // tags and body is for answers without them.
+      context.needsPrivate = material.replies.isEmpty && suggester.details(ranked[0].index).needsPrivate
       let lang = customerLanguage ?? "en"
       if let words = material.replies[lang] {
         context.reply = words
