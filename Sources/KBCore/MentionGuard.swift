@@ -49,7 +49,10 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     }
 
     // Self-harm, threats and abuse come first: they change everything else.
-    let selfHarm = phrases(in: padded, selfHarmPhrases)
+    // "killing myself laughing" is a figure of speech.
+    let selfHarm = phrases(in: padded, selfHarmPhrases).filter { phrase in
+      !(phrase.hasPrefix("killing myself") && containsSequence(padded, ["killing", "myself", "laughing"]))
+    }
     if !selfHarm.isEmpty {
       out.append(MentionGuard(
         kind: .selfHarm,
@@ -82,7 +85,12 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     }
 
     // A competitor's unhappy customer.
+    // The team's brand: its name without words such as "Support" ("Northwind Support" → northwind).
+    let brand = MentionText.tokens(settings.team).filter {
+      !["support", "help", "team", "care", "customer", "customers", "service", "services", "desk", "the"].contains($0)
+    }.joined(separator: " ")
     let ours = settings.products.contains(where: mentions) || settings.handles.contains(where: mentions)
+      || (!brand.isEmpty && mentions(brand))
       || (!settings.team.isEmpty && settings.team != "Support" && mentions(settings.team))
     let rivals = settings.competitors.filter(mentions)
     if !rivals.isEmpty, !ours {
@@ -148,7 +156,7 @@ public struct MentionGuard: Codable, Equatable, Sendable {
   }
 
   /// Thanks or praise.
-  static func isGrateful(_ words: [String]) -> Bool {
+  public static func isGrateful(_ words: [String]) -> Bool {
     !phrases(in: words, gratitudePhrases).isEmpty
   }
 
@@ -309,7 +317,8 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     "i know where you", "burn down", "burn your", "burn the place", "blow up your", "blow you up", "blow the place",
     "bomb your", "bomb threat", "plant a bomb", "shoot you", "shoot u", "shoot up", "shoot your", "shoot everyone",
     "hurt you", "beat you", "beat the crap out", "punch you", "smash your face", "stab you", "stab your",
-    "you'll regret", "you will regret", "coming for you", "watch your back",
+    "you'll regret", "you will regret", "coming for you", "watch your back", "know where your", "where you live",
+    "a bomb in", "bomb in your", "bomb at your",
   ]
   static let ventingPhrases = [
     "worst", "hate", "hated", "terrible", "awful", "useless", "ridiculous", "pathetic", "joke", "fed up",
@@ -320,7 +329,7 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     "ripoff", "robbed", "clowns", "fed up", "beyond a joke", "absolute joke", "shocking service", "enough is enough",
     "third time", "fourth time", "still waiting", "still not fixed", "ignoring me", "ignored", "lied", "liars",
     "lying", "con artists", "hopeless", "abysmal", "atrocious", "dreadful", "infuriating", "outraged", "outrageous",
-    "stupid", "crap",
+    "stupid", "crap", "are you kidding", "you kidding me", "too much to ask", "kidding me",
   ]
   static let gratitudePhrases = [
     "thanks", "thank", "thx", "appreciate", "appreciated", "grateful", "love", "loving", "great", "awesome",

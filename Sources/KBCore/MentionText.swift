@@ -64,7 +64,7 @@ public struct MentionText: Equatable, Sendable {
           urls.append(p)
         } else if p.hasPrefix("@"), p.count > 1 {
           handles.append(p.trimmingTrailingPunctuation)
-        } else if p.hasPrefix("#"), p.count > 1 {
+        } else if p.hasPrefix("#"), p.count > 1, p.dropFirst().contains(where: \.isLetter) {
           let tag = String(p.dropFirst()).trimmingTrailingPunctuation
           guard !tag.isEmpty else { continue }
           let split = Self.splitHashtag(tag, known: known)
@@ -343,8 +343,12 @@ public struct MentionText: Equatable, Sendable {
     for clause in clauses {
       let words = tokens(clause.text).flatMap { slang[$0]?.split(separator: " ").map(String.init) ?? [$0] }
       guard !words.isEmpty else { continue }
-      if words.contains(where: { MentionGuard.isVentingWord($0) }) { continue }
-      if MentionGuard.phrases(in: words, MentionGuard.ventingPhrases).isEmpty == false { continue }
+      // A complaint or an insult in question form asks nothing ("is this the worst service?");
+      // swearing alone does not change a question ("what the hell is this charge?").
+      if !MentionGuard.abusiveEvidence(words).isEmpty { continue }
+      if MentionGuard.phrases(in: words, MentionGuard.ventingPhrases).contains(where: {
+        !MentionGuard.benign($0, in: words) && !MentionGuard.negated($0, in: words)
+      }) { continue }
       let lower = " " + words.joined(separator: " ") + " "
       if clause.question || asksQuestion(clause.text) || requests.contains(where: { lower.containsBytes(" " + $0 + " ") }) {
         return true

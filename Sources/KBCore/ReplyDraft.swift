@@ -53,6 +53,8 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
     public var language: String?
     /// The customer's language when the draft could not be written in it.
     public var customerLanguage: String?
+    /// Thanks or praise with nothing to fix: the reply says thank you.
+    public var grateful: Bool = false
 
     public init(
       customer: String? = nil, title: String? = nil, step: String? = nil, needsPrivate: Bool = false,
@@ -118,6 +120,9 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
       needsPrivate = false
     } else if context.step != nil || context.title != nil || context.reply != nil {
       name = g.contains(.venting) ? "venting_fix" : "fix"
+    } else if context.grateful, g.isEmpty {
+      name = "thanks"
+      needsPrivate = false
     } else {
       name = "no_fix"
       needsPrivate = true
@@ -213,6 +218,7 @@ public struct ReplyTemplates: Equatable, Sendable {
   public static let defaults: [String: String] = [
     "fix": "{customer} Thanks for flagging this, and sorry for the frustration. {fix} {private}",
     "venting_fix": "{customer} We're sorry this has been so frustrating, and we want to get it sorted. {fix} {private}",
+    "thanks": "{customer} Thank you, that's really kind of you! We're here whenever you need a hand.",
     "abusive": "{customer} We're sorry this has gone so badly, and we do want to put it right. {private}",
     "no_fix": "{customer} Thanks for letting us know, and sorry for the trouble. We want to look into this with you. {private}",
     "venting": "{customer} We hear you, and we're sorry this has been so frustrating. We're here when you want a hand. {private}",

@@ -168,6 +168,7 @@ extension Workspace {
     let channel = (options.channel ?? mention.channel)?.lowercased()
     let customerLanguage = Language.of(mention)
     var context = ReplyDraft.Context(customer: mention.author, guards: guards.map(\.kind), asksForHelp: text.asksForHelp)
+    context.grateful = !text.asksForHelp && MentionGuard.isGrateful(text.words)
     if known, let best, let material = materials.first {
       context.title = best.title
       // The answer's own words for the customer say whether to go private; the guess from its
