@@ -130,7 +130,7 @@ public enum CustomerReply {
       " the customer ", " the customer's ", " customers ", " customer's ", " the caller ", " the user ", " them to ",
       " tell them ", " ask them ", " their account ", " on their ", " crm ", " admin ", " back office ", " internal ",
       " ticket system ", " escalate ", " escalation ", " hand over ", " hand off ", " the agent ", " agents ",
-      " in dm ", " via dm ", " by dm ", " dm us ", " the account's ", " billing system ", " our tools ", " the tool ",
+      " the account's ", " billing system ", " our tools ", " the tool ",
     ]
     if aboutCustomer.contains(where: { text.containsBytes($0) }) { return true }
     let agentVerbs: Set<String> = [
