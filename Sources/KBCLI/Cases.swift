@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 
 #if canImport(Glibc)
@@ -10,31 +9,27 @@ import KBWorkspace
   import Darwin
 #endif
 
-/// `--tz`: the time zone for follow-up days and "today" (default `$TZ`, else UTC).
+/// `--tz`: the time zone for follow-up days and "today" (the rule is ``TimeZoneChoice``'s:
+/// `--tz`, else `$TZ` when it names a zone, else UTC).
 struct TimeZoneOption: ParsableArguments {
   @Option(name: .customLong("tz"), help: ArgumentHelp("Time zone for dates, such as Europe/Berlin (default: $TZ, else UTC).", valueName: "zone"))
   var tz: String?
-
-  /// `--tz`, else `$TZ` when it names a zone (a POSIX rule such as `CET-1CEST` does not: UTC
-  /// then, with a warning), else UTC.
-  var text: String {
-    if let tz { return tz }
-    guard let env = ProcessInfo.processInfo.environment["TZ"], !env.isEmpty else { return "UTC" }
-    if (try? FollowUp.timeZone(env)) != nil { return env }
-    Output.warn("warning: TZ='\(env)' is not a time zone name; using UTC. Pass --tz to choose one.")
-    return "UTC"
-  }
 
   func validate() throws {
     guard let tz else { return }
     do { _ = try FollowUp.timeZone(tz) } catch { throw ValidationError(error.description) }
   }
 
-  /// The zone and the name to show for it.
+  /// The zone and the name to show for it; a warning about `$TZ` goes to stderr.
+  func choice() throws -> TimeZoneChoice {
+    let choice = try TimeZoneChoice(tz)
+    if let warning = choice.warning { Output.warn(warning) }
+    return choice
+  }
+
   func zone() throws -> (TimeZone, String) {
-    let zone = try FollowUp.timeZone(text)
-    let name = zone.secondsFromGMT() == 0 && ["GMT", "UTC"].contains(zone.identifier) ? "UTC" : zone.identifier
-    return (zone, name)
+    let choice = try choice()
+    return (choice.zone, choice.name)
   }
 }
 
@@ -150,12 +145,7 @@ extension KBCommand {
 
     /// Flags fill what the mention does not say.
     func fill(_ mention: Mention) -> Mention {
-      var m = mention
-      if m.author == nil, let customer { m.author = customer.hasPrefix("@") || customer.contains("@") ? customer : "@" + customer }
-      if m.channel == nil { m.channel = channel?.lowercased() }
-      if m.url == nil { m.url = url }
-      if m.createdAt == nil { m.createdAt = at.flatMap(Timestamp.parse) }
-      return m
+      mention.filling(customer: customer, channel: channel, url: url, createdAt: at.flatMap(Timestamp.parse))
     }
   }
 
@@ -293,17 +283,10 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      let (zone, name) = try timeZone.zone()
-      let day = try today.map(FollowUp.parseDay) ?? FollowUp.day(of: Date(), in: zone)
-      let due = try workspace.dueFollowUps(today: day)
-      struct Result: Codable {
-        var today: String
-        var timeZone: String
-        var due: [DueFollowUp]
-        enum CodingKeys: String, CodingKey { case today, due; case timeZone = "time_zone" }
-      }
+      let list = try workspace.due(today: today, timeZone: try timeZone.choice())
+      let (day, name, due) = (list.today, list.timeZone, list.due)
       if global.json {
-        try global.output.print(json: Result(today: day, timeZone: name, due: due))
+        try global.output.print(json: list)
         return
       }
       let output = global.output
@@ -407,7 +390,7 @@ extension KBCommand {
       query.sort = sort
       query.descending = reverse
       query.limit = limit
-      let cases = try workspace.store.cases(query)
+      let cases = try workspace.cases(query)
       if global.json {
         try global.output.print(json: cases)
         return

@@ -11,6 +11,7 @@ extension KBCommand {
     Search.self,
     Check.self,
     Index.self,
+    WatchGroup.self,
     ServeMCP.self,
     CaseGroup.self,
     CasesList.self,

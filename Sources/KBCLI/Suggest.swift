@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import KBCore
-import KBStore
+import KBRank
 import KBWorkspace
 
 #if canImport(Glibc)
@@ -27,7 +27,8 @@ extension KBCommand {
     @Option(help: "With TEXT: the customer's handle, such as @stevebuttry (the reply starts with it).") var customer: String?
     @Option(name: .shortAndLong, help: "How many answers to show.") var limit = 3
     @Option(help: ArgumentHelp("full (default) or bm25 (plain FTS5 ranking, for evaluation).", valueName: "ranker"))
-    var ranker: Suggester.Ranker = .full
+    var ranker: Ranker = .full
+    @Flag(help: "Print the ranking parameters (docs/RANKING.md) as JSON and exit.") var parameters = false
 
     func validate() throws {
       guard limit > 0, limit <= 100 else { throw ValidationError("'--limit' must be between 1 and 100.") }
@@ -38,6 +39,10 @@ extension KBCommand {
     }
 
     func run() async throws {
+      if parameters {
+        print(try Output.encode(RankingParameters.shipped))
+        return
+      }
       let workspace = try global.open()
       let identity = agent.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)
       let options = SuggestOptions(limit: limit, channel: channel, agent: identity, ranker: ranker)
@@ -168,7 +173,7 @@ extension KBCommand {
   }
 }
 
-extension Suggester.Ranker: ExpressibleByArgument {}
+extension Ranker: ExpressibleByArgument {}
 
 /// Results filled in by parallel workers, read in order.
 private final class OrderedResults: @unchecked Sendable {

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 import KBCore
+import KBRank
 
 extension IndexStore {
-  /// How a search matched: every term, or (when nothing had them all) any term.
-  public enum MatchMode: String, Sendable, Codable { case all, any, filters }
+  /// How a search matched (``SearchMatch``, in KBCore).
+  public typealias MatchMode = SearchMatch
 
   /// Searches the index: every term first; when no document has them all, any term, ranked.
   ///

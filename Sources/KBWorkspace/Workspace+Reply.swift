@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// A reply to a case's customer, drafted from its complaint (a help desk's macro): what
 /// `kb case reply` shows before it is sent, and what the MCP tool `case_reply` returns.
@@ -111,7 +111,7 @@ extension Workspace {
       }
     }
     guard let draft else {
-      let kinds = guards.filter(\.blocksReply).map(\.kind.rawValue).joined(separator: ", ")
+      let kinds = guards.filter(\.kind.blocksReply).map(\.kind.rawValue).joined(separator: ", ")
       throw WorkspaceError.invalidInput(
         "No public reply for case '\(document.id)': \(kinds.isEmpty ? "a guard" : kinds) says not to answer in public. Escalate it, or write the reply yourself with --text.")
     }

@@ -7,11 +7,11 @@ import Foundation
 /// `scripts/verdict-cv` refits them).
 ///
 /// ```swift
-/// let model = VerdictModel.standard
+/// let model = RankingParameters.shipped.verdict  // VerdictModel.standard
 /// model.level(similarity: 0.62, semantic: 0.71, gap: 6, coverage: 0.75, matched: 3)  // .known
 /// model.level(similarity: 0.15, semantic: 0.38, gap: 1, coverage: 0.2, matched: 1)   // .none
 /// ```
-public struct VerdictModel: Sendable, Equatable {
+public struct VerdictModel: Codable, Sendable, Equatable {
   /// Weight of the best example cosine (word and character n-grams, 0–1).
   public var similarity: Double
   /// Weight of the semantic cosine (word vectors, 0–1).
@@ -25,6 +25,12 @@ public struct VerdictModel: Sendable, Equatable {
   public var knownThreshold: Double
   /// Score from which it is a possible fix (check before sending).
   public var possibleThreshold: Double
+
+  enum CodingKeys: String, CodingKey {
+    case similarity, semantic, gap, coverage, bias
+    case knownThreshold = "known_threshold"
+    case possibleThreshold = "possible_threshold"
+  }
 
   public init(
     similarity: Double, semantic: Double, gap: Double, coverage: Double, bias: Double, knownThreshold: Double,
