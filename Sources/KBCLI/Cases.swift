@@ -108,10 +108,12 @@ extension KBCommand {
       let workspace = try global.open()
       // A post by our own account, or one already opened (same link or platform id), opens
       // nothing and says why: running the same input twice opens nothing new.
-      let (opened, skipped) = try workspace.openCases(
+      let intake = try workspace.openCases(
         from: mentions, related: related, assignee: assignee, tags: tags, id: id, title: title)
+      let opened = intake.opened
+      let skipped = intake.skipped
       struct Item: Codable { var `case`: DocumentJSON; var similar: [SimilarCase] }
-      struct Result: Codable { var opened: [Item]; var skipped: [Workspace.SkippedMention] }
+      struct Result: Codable { var opened: [Item]; var skipped: [CaseIntake.Skipped] }
       // One mention that opens nothing is a failure (exit 1); a batch lists what it skipped.
       let refused = mentions.count == 1 && opened.isEmpty
       if global.json {

@@ -164,7 +164,7 @@ extension ToolBox {
     // A post by our own account, or one already opened: nothing is written, and the result
     // says why ({"skipped": {"reason", "message", "id"?, "source"?, "author"?}}).
     if let skipped = try workspace.skipReason(for: mention) {
-      struct Skipped: Encodable { var skipped: Workspace.SkippedMention }
+      struct Skipped: Encodable { var skipped: CaseIntake.Skipped }
       return try Self.encode(Skipped(skipped: skipped))
     }
     let result = try workspace.openCase(

@@ -175,28 +175,17 @@ extension Workspace {
     return nil
   }
 
-  /// Why a mention opened no case.
-  public struct SkippedMention: Codable, Sendable, Equatable {
-    /// `already-opened` (the same post is case `id`) or `own-account` (posted by one of
-    /// kb.yml's `handles`).
-    public var reason: String
-    public var message: String
-    public var id: String?
-    public var source: String?
-    public var author: String?
-  }
-
   /// Whether this mention should open no case, and why: posted by the team's own account, or
   /// already opened.
-  public func skipReason(for mention: Mention) throws -> SkippedMention? {
+  public func skipReason(for mention: Mention) throws -> CaseIntake.Skipped? {
     let mention = mention.normalized()
     if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
-      return SkippedMention(
+      return CaseIntake.Skipped(
         reason: "own-account", message: "Posted by our own account \(ours): no case opened.", id: nil,
         source: mention.sourceKey, author: mention.author)
     }
     if let existing = try existingCase(for: mention) {
-      return SkippedMention(
+      return CaseIntake.Skipped(
         reason: "already-opened", message: "Already opened as case \(existing): \(mention.sourceKey ?? "")", id: existing,
         source: mention.sourceKey, author: mention.author)
     }
@@ -209,9 +198,12 @@ extension Workspace {
   public func openCases(
     from mentions: [Mention], related: [String] = [], assignee: String? = nil, tags: [String] = [],
     id: String? = nil, title: String? = nil, now: Date = Date()
-  ) throws -> (opened: [OpenedCase], skipped: [SkippedMention]) {
+  ) throws -> CaseIntake {
+    if id != nil, mentions.count > 1 {
+      throw WorkspaceError.invalidInput("'--id' names one case, but the input holds \(mentions.count) mentions.")
+    }
     var opened: [OpenedCase] = []
-    var skipped: [SkippedMention] = []
+    var skipped: [CaseIntake.Skipped] = []
     var seen: [String: String] = [:]
     for mention in mentions.map({ $0.normalized() }) {
       if let reason = try skipReason(for: mention) {
@@ -220,7 +212,7 @@ extension Workspace {
       }
       // The same post twice in one input.
       if let key = mention.sourceKey, let first = seen[key] {
-        skipped.append(SkippedMention(
+        skipped.append(CaseIntake.Skipped(
           reason: "already-opened", message: "The same post appears twice in the input; opened once as case \(first).",
           id: first, source: key, author: mention.author))
         continue
@@ -229,7 +221,7 @@ extension Workspace {
       if let key = mention.sourceKey { seen[key] = new.document.id }
       opened.append(new)
     }
-    return (opened, skipped)
+    return CaseIntake(opened: opened, skipped: skipped)
   }
 
   /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
@@ -250,6 +242,7 @@ extension Workspace {
     for target in related where try store.summary(id: target) == nil {
       throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
     }
+    try Self.checkMentionSize(mention.text)
     guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }

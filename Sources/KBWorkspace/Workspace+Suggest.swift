@@ -34,9 +34,13 @@ public struct SuggestionResult: Codable, Sendable {
     public var draft: Bool?
     /// Whether the answer has words written for the customer (`reply:` or `## Reply`).
     public var hasReply: Bool = false
+    /// True when the answer holds conflicts to settle (two versions between markers, or a
+    /// `conflicts:` field): it is still suggested, so that the fix is not lost, but its steps may
+    /// be two versions, and no public reply quotes it. Absent otherwise.
+    public var conflicted: Bool?
 
     enum CodingKeys: String, CodingKey {
-      case id, title, path, score, similarity, confidence, matched, snippet, fix, evidence, likelihood, draft
+      case id, title, path, score, similarity, confidence, matched, snippet, fix, evidence, likelihood, draft, conflicted
       case hasReply = "has_reply"
     }
   }
@@ -82,14 +86,22 @@ public struct SuggestOptions: Sendable {
 }
 
 extension Workspace {
-  /// Reply templates: defaults, `reply_templates:` in kb.yml, then `templates/*.md`.
-  public func replyTemplates() -> ReplyTemplates {
+  /// Reply templates: defaults, `reply_templates:` in kb.yml, then `templates/*.md`. A template
+  /// that is a link leading outside the knowledge base (or cannot be read) is skipped, and
+  /// `warn` is told why: a teammate must not be able to commit a link that makes a file of
+  /// someone else's machine their reply draft.
+  public func replyTemplates(warn: ((String) -> Void)? = nil) -> ReplyTemplates {
     var files: [String: String] = [:]
     let folder = root + "/templates"
     if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
-      for name in names where name.hasSuffix(".md") {
-        if let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) {
+      for name in names.sorted() where name.hasSuffix(".md") {
+        do {
+          let text = try readText("templates/" + name)
           files[String(name.dropLast(3))] = Self.templateBody(text)
+        } catch WorkspaceError.pathOutsideKnowledgeBase {
+          warn?("warning: templates/\(name) is a symbolic link leading outside the knowledge base; not read (the built-in template is used).")
+        } catch {
+          warn?("warning: templates/\(name): \(error); not used.")
         }
       }
     }
@@ -114,6 +126,7 @@ extension Workspace {
   public func suggest(
     _ mention: Mention, options: SuggestOptions, templates: ReplyTemplates? = nil, using suggester: Suggester? = nil
   ) throws -> SuggestionResult {
+    try Self.checkMentionSize(mention.text)
     let mention = mention.normalized()
     if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
       return SuggestionResult(
@@ -157,17 +170,21 @@ extension Workspace {
         likelihood: (likelihood * 1000).rounded() / 1000, draft: material.draft ? true : nil,
         hasReply: !material.replies.isEmpty))
     }
+    let conflicted = try store.conflictedIDs(among: suggestions.map(\.id))
+    for i in suggestions.indices where conflicted.contains(suggestions[i].id) { suggestions[i].conflicted = true }
     // The verdict is the first answer's; a draft answer is never a known fix.
     let top = levels.first ?? .none
     let verdict: SuggestionResult.Verdict = top == .known ? .knownFix : top == .possible ? .possibleFix : .noKnownFix
     let best = suggestions.first
     let known = verdict == .knownFix
+    // A conflicted answer's steps may be two versions: no reply quotes them until settled.
+    let disputed = best?.conflicted == true
     let guards = MentionGuard.check(text, settings: settings, onTopic: known)
     let channel = (options.channel ?? mention.channel)?.lowercased()
     let customerLanguage = Language.of(mention)
     var context = ReplyDraft.Context(customer: mention.author, guards: guards.map(\.kind), asksForHelp: text.asksForHelp)
     context.grateful = !text.asksForHelp && MentionGuard.isGrateful(text.words)
-    if known, let best, let material = materials.first {
+    if known, !disputed, let best, let material = materials.first {
       context.title = best.title
       // The answer's own words for the customer say whether to go private; the guess from its
       // tags and body is for answers without them.
@@ -190,7 +207,9 @@ extension Workspace {
       agent: options.agent.map { ReplyDraft.Agent(name: $0.name) }, channel: channel)
     let message: String
     switch verdict {
-    case .knownFix: message = "known fix: \(best!.title)"
+    case .knownFix:
+      message = "known fix: \(best!.title)"
+        + (disputed ? " (conflicted: two versions kept; settle it with 'kb conflicts \(best!.id) --take ours|theirs|both')" : "")
     case .possibleFix: message = "possible fix (check it before sending): \(best!.title)"
     default: message = "no known fix; open a case"
     }
