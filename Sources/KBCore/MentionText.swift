@@ -32,7 +32,7 @@ public struct MentionText: Equatable, Sendable {
   /// itself a complaint in question form: "is this the worst service?" asks nothing.
   public var asksForHelp: Bool
 
-  public init(normalizing raw: String, vocabulary: Set<String> = []) {
+  public init(normalizing raw: String, vocabulary: any WordSet = Set<String>()) {
     original = raw
     var hashtags: [String] = []
     var hashtagWords: [[String]] = []
@@ -447,10 +447,18 @@ public struct MentionText: Equatable, Sendable {
 
 /// The built-in common words plus a knowledge base's vocabulary, without copying either.
 struct KnownWords {
-  let vocabulary: Set<String>
-  init(_ vocabulary: Set<String>) { self.vocabulary = vocabulary }
+  let vocabulary: any WordSet
+  init(_ vocabulary: any WordSet) { self.vocabulary = vocabulary }
   func contains(_ w: String) -> Bool { MentionText.commonWords.contains(w) || vocabulary.contains(w) }
 }
+
+/// A set of words to ask about: a `Set<String>`, or the knowledge base's vocabulary as the
+/// suggestion model file stores it (``StringTable``, searched in place).
+public protocol WordSet: Sendable {
+  func contains(_ word: String) -> Bool
+}
+
+extension Set<String>: WordSet {}
 
 extension String {
   var trimmingTrailingPunctuation: String {
