@@ -345,7 +345,7 @@ extension Mention {
 
   /// The mention as every command sees it, whatever shape it came in (plain text, a plain JSON
   /// object, an X API v2 response, a Mastodon status): HTML entities decoded (`&gt;`, `&amp;`,
-  /// `&#39;`), line ends as `\n`, control characters (NUL included) removed, the text trimmed;
+  /// `&#39;`), line ends as `\n`, control characters removed (NUL is kept, for the writer to refuse), the text trimmed;
   /// the author as one `@handle` (a leading `@` added, spaces removed); an empty author, url or
   /// id left out. Idempotent for anything a person writes (text that literally contains an entity
   /// such as `&amp;lt;` is decoded once per call).
@@ -363,7 +363,7 @@ extension Mention {
   }
 
   /// The customer's words cleaned for storing and matching: entities decoded, `\r\n` and `\r`
-  /// as `\n`, control characters other than line feeds and tabs removed, trimmed.
+  /// as `\n`, control characters other than line feeds, tabs and NUL removed, trimmed.
   public static func cleanText(_ s: String) -> String {
     let decoded = decodeEntities(s)
     var out = String.UnicodeScalarView()
@@ -380,7 +380,9 @@ extension Mention {
         continue
       }
       if u == "\t" { out.append(u); continue }
-      if u.value < 0x20 || (0x7F...0x9F).contains(u.value) { continue }
+      // NUL stays: what writes documents refuses it with its own message (a NUL in a post is
+      // a sign of a broken feed, not something to drop silently).
+      if u.value != 0, u.value < 0x20 || (0x7F...0x9F).contains(u.value) { continue }
       out.append(u)
     }
     return String(out).trimmingCharacters(in: .whitespacesAndNewlines)

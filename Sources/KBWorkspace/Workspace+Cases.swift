@@ -148,8 +148,15 @@ extension Workspace {
   /// opened at the post's time, else the author's cases, else the channel's.
   /// `nil` for a mention with neither a link nor a platform id.
   public func existingCase(for mention: Mention) throws -> String? {
+    try existingCase(for: mention, sources: nil)
+  }
+
+  /// `sources`: every case's `source` (built once for a batch), used for a mention with neither
+  /// an author nor a time instead of reading the channel's cases again for each mention.
+  func existingCase(for mention: Mention, sources: [String: String]?) throws -> String? {
     let mention = mention.normalized()
     guard let key = mention.sourceKey else { return nil }
+    if mention.author == nil, mention.createdAt == nil, let sources { return sources[key] }
     var queries: [CaseListQuery] = []
     if let created = mention.createdAt {
       var q = CaseListQuery()
@@ -162,7 +169,7 @@ extension Workspace {
       q.customer = author
       queries.append(q)
     }
-    if mention.author == nil || mention.createdAt == nil {
+    if mention.author == nil, mention.createdAt == nil {
       var q = CaseListQuery()
       q.channel = mention.channel
       queries.append(q)
@@ -178,13 +185,17 @@ extension Workspace {
   /// Whether this mention should open no case, and why: posted by the team's own account, or
   /// already opened.
   public func skipReason(for mention: Mention) throws -> CaseIntake.Skipped? {
+    try skipReason(for: mention, sources: nil)
+  }
+
+  func skipReason(for mention: Mention, sources: [String: String]?) throws -> CaseIntake.Skipped? {
     let mention = mention.normalized()
     if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
       return CaseIntake.Skipped(
         reason: "own-account", message: "Posted by our own account \(ours): no case opened.", id: nil,
         source: mention.sourceKey, author: mention.author)
     }
-    if let existing = try existingCase(for: mention) {
+    if let existing = try existingCase(for: mention, sources: sources) {
       return CaseIntake.Skipped(
         reason: "already-opened", message: "Already opened as case \(existing): \(mention.sourceKey ?? "")", id: existing,
         source: mention.sourceKey, author: mention.author)
@@ -205,8 +216,18 @@ extension Workspace {
     var opened: [OpenedCase] = []
     var skipped: [CaseIntake.Skipped] = []
     var seen: [String: String] = [:]
+    // Mentions with neither an author nor a time are looked up in one map of every case's
+    // source, read once for the batch: the batch stays linear.
+    var sources: [String: String]?
+    if mentions.count > 1, mentions.contains(where: { $0.author == nil && $0.createdAt == nil && $0.sourceKey != nil }) {
+      var map: [String: String] = [:]
+      for c in try store.cases(CaseListQuery()) {
+        if let source = try? readDocument(at: c.path).source { map[source] = c.id }
+      }
+      sources = map
+    }
     for mention in mentions.map({ $0.normalized() }) {
-      if let reason = try skipReason(for: mention) {
+      if let reason = try skipReason(for: mention, sources: sources) {
         skipped.append(reason)
         continue
       }
@@ -217,8 +238,12 @@ extension Workspace {
           id: first, source: key, author: mention.author))
         continue
       }
-      let new = try openCase(from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now)
-      if let key = mention.sourceKey { seen[key] = new.document.id }
+      let new = try openCase(
+        from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, sources: sources)
+      if let key = mention.sourceKey {
+        seen[key] = new.document.id
+        sources?[key] = new.document.id
+      }
       opened.append(new)
     }
     return CaseIntake(opened: opened, skipped: skipped)
@@ -238,6 +263,13 @@ extension Workspace {
     from mention: Mention, related: [String] = [], assignee: String? = nil, tags: [String] = [],
     id: String? = nil, title: String? = nil, now: Date = Date()
   ) throws -> OpenedCase {
+    try openCase(from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, sources: nil)
+  }
+
+  func openCase(
+    from mention: Mention, related: [String], assignee: String?, tags: [String], id: String?, title: String?,
+    now: Date, sources: [String: String]?
+  ) throws -> OpenedCase {
     let mention = mention.normalized()
     for target in related where try store.summary(id: target) == nil {
       throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
@@ -250,7 +282,7 @@ extension Workspace {
       throw WorkspaceError.invalidInput("This post is by our own account \(ours) (handles in kb.yml): no case is opened for it.")
     }
     return try withWriteLock {
-      if let existing = try existingCase(for: mention) {
+      if let existing = try existingCase(for: mention, sources: sources) {
         throw WorkspaceError.invalidInput(
           "This mention (\(mention.sourceKey ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
       }
