@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+#if os(Linux)
+  let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+#else
+  let staticStdlib: [LinkerSetting] = []
+#endif
+
 let package = Package(
   name: "kb",
   products: [
@@ -8,6 +14,9 @@ let package = Package(
     // The MCP server, which `kb mcp` runs in its place: the MCP SDK (and libcurl, through its
     // FoundationNetworking) stays out of `kb`'s start-up.
     .executable(name: "kb-mcp", targets: ["kb-mcp"]),
+    // The commands that touch git (init, clone, status, sync, conflicts, log, merge-driver),
+    // which `kb` runs in its place: libgit2 and the libraries behind it stay out of `kb`.
+    .executable(name: "kb-git", targets: ["kb-git"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,13 +35,16 @@ let package = Package(
     .target(name: "KBStore", dependencies: ["KBCore", "KBRank", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
     .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
     .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
-    // The application layer: the only importer of KBStore and KBSync (`internal import`).
-    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBRank", "KBStore", "KBSync", .product(name: "Yams", package: "Yams")]),
+    // The application layer: the only importer of KBStore and KBSync (`internal import`), in two
+    // parts: KBWorkspace, and KBWorkspaceGit for what touches git (so `kb` links no libgit2).
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBRank", "KBStore", .product(name: "Yams", package: "Yams")]),
+    .target(name: "KBWorkspaceGit", dependencies: ["KBCore", "KBWorkspace", "KBSync"]),
     // Front ends: they see KBWorkspace, KBRank and KBCore, nothing below.
     .target(
       name: "KBMCP",
       dependencies: [
         "KBWorkspace",
+        "KBWorkspaceGit",
         .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -43,13 +55,16 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
-    .executableTarget(name: "kb", dependencies: ["KBCLI"]),
-    .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
+    .target(name: "KBCLIGit", dependencies: ["KBCLI", "KBWorkspaceGit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // Release builds link the Swift runtime and Foundation statically (start-up: docs/BENCHMARKS.md).
+    .executableTarget(name: "kb", dependencies: ["KBCLI"], linkerSettings: staticStdlib),
+    .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"], linkerSettings: staticStdlib),
+    .executableTarget(name: "kb-git", dependencies: ["KBCLIGit"], linkerSettings: staticStdlib),
     .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
     .testTarget(name: "KBRankTests", dependencies: ["KBRank"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
-    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
-    .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
+    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace", "KBWorkspaceGit"]),
+    .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBCLIGit"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
     .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
   ]

@@ -1,5 +1,6 @@
 import Foundation
 import KBCore
+@_exported import KBWorkspace
 internal import KBSync
 
 #if canImport(Glibc)
@@ -227,7 +228,7 @@ extension Workspace {
       SyncEngine.trace("engine done")
       let report = try reindex(paths: result.changedPaths)
       SyncEngine.trace("re-indexed")
-      try store.setMeta("last_indexed_commit", result.head)
+      try setIndexMeta("last_indexed_commit", result.head)
       let state = SyncState(
         time: Date(), head: result.head, pushed: result.pushed, pendingPush: result.pendingPush,
         conflicts: result.conflicts, merged: result.merged)
@@ -253,14 +254,14 @@ extension Workspace {
     return StatusReport(
       branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
       behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false,
-      conflicts: try store.conflictedPaths(), watcher: watchReport())
+      conflicts: try conflictedPaths(), watcher: watchReport())
   }
 
   /// `kb conflicts`: documents marked as conflicted, and those whose front matter a merge broke
   /// (unindexed, but with conflict markers), with what conflicts in each.
   public func conflicts() throws -> [ConflictItem] {
-    var paths = try store.conflictedPaths()
-    for problem in try store.problems() where !paths.contains(problem.path) {
+    var paths = try conflictedPaths()
+    for problem in try indexProblems() where !paths.contains(problem.path) {
       if let text = try? readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
     }
     let last = lastSync()
@@ -274,23 +275,6 @@ extension Workspace {
         ?? (lines.isEmpty ? ["marked as conflicted in its front matter"] : ["both versions kept between markers"])
       return ConflictItem(path: path, id: id, details: details, markerLines: lines)
     }
-  }
-
-  /// The path of a document given by id or by path (`….md`, which must be inside the root).
-  public func documentPath(_ idOrPath: String) throws -> String {
-    if idOrPath.hasSuffix(".md") {
-      _ = try resolve(idOrPath)
-      return idOrPath
-    }
-    return try uniquePath(forID: idOrPath)
-  }
-
-  /// The one file with this id.
-  func uniquePath(forID id: String) throws -> String {
-    let paths = try store.paths(forID: id)
-    guard let first = paths.first else { throw WorkspaceError.documentNotFound(id) }
-    guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
-    return first
   }
 
   /// `kb log`: the history of the knowledge base, or of one document (by id or path), newest
@@ -318,7 +302,7 @@ extension Workspace {
     created += try setUpGit(at: folder)
     let workspace = try Workspace(root: folder)
     let report = try workspace.refresh()
-    let counts = try workspace.store.counts()
+    let counts = try workspace.indexCounts()
     return (workspace, CloneReport(
       root: workspace.root, documents: counts.documents, created: created, indexed: report.added,
       answers: counts.answers, cases: counts.cases))
@@ -360,5 +344,17 @@ extension Workspace {
       created.append(".gitattributes")
     }
     return created
+  }
+}
+
+extension Workspace {
+  /// `kb init`: makes `folder` a knowledge base (kb.yml, folders, git with the merge driver) and
+  /// indexes it.
+  public static func create(at folder: String, team: String = "Support") throws -> (Workspace, InitReport) {
+    var created = try initialize(at: folder, team: team)
+    created += try setUpGit(at: folder)
+    let workspace = try Workspace(root: folder)
+    try workspace.refresh()
+    return (workspace, InitReport(root: workspace.root, created: created))
   }
 }
