@@ -17,6 +17,9 @@ let package = Package(
     // The commands that touch git (init, clone, status, sync, conflicts, log, merge-driver),
     // which `kb` runs in its place: libgit2 and the libraries behind it stay out of `kb`.
     .executable(name: "kb-git", targets: ["kb-git"]),
+    // The web interface, which `kb serve` runs in its place: Hummingbird and SwiftNIO stay out of
+    // `kb`'s start-up.
+    .executable(name: "kb-serve", targets: ["kb-serve"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +27,9 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/modelcontextprotocol/swift-sdk", .upToNextMinor(from: "0.12.1")),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+    .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
   ],
   targets: [
     .target(name: "KBCore", dependencies: ["CWordVectors", .product(name: "Yams", package: "Yams")]),
@@ -55,11 +61,23 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
+    // The web front end (`kb serve`): imports only KBWorkspace and KBCore, like KBMCP.
+    .target(
+      name: "KBWeb",
+      dependencies: [
+        "KBWorkspace",
+        "KBWorkspaceGit",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Ink", package: "Ink"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .target(name: "KBCLIGit", dependencies: ["KBCLI", "KBWorkspaceGit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // Release builds link the Swift runtime and Foundation statically (start-up: docs/BENCHMARKS.md).
     .executableTarget(name: "kb", dependencies: ["KBCLI"], linkerSettings: staticStdlib),
     .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"], linkerSettings: staticStdlib),
     .executableTarget(name: "kb-git", dependencies: ["KBCLIGit"], linkerSettings: staticStdlib),
+    .executableTarget(name: "kb-serve", dependencies: ["KBCLI", "KBWeb", "KBWorkspace"], linkerSettings: staticStdlib),
     .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
     .testTarget(name: "KBRankTests", dependencies: ["KBRank"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
@@ -67,5 +85,12 @@ let package = Package(
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBCLIGit"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
     .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
+    .testTarget(
+      name: "KBWebTests",
+      dependencies: [
+        "KBWeb", "KBWorkspace", "KBWorkspaceGit",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]),
   ]
 )

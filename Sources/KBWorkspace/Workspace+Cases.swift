@@ -169,6 +169,7 @@ extension Workspace {
     for target in related where try store.summary(id: target) == nil {
       throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
     }
+    try Self.checkMentionSize(mention.text)
     guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }

@@ -65,6 +65,8 @@ extension Workspace {
   /// `kb index`: brings the index up to date (or rebuilds it from the files) and reports.
   public func index(rebuild: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> IndexSummary {
     let started = Date()
+    // The whole file is checked (a damaged page may hide behind an "up to date").
+    if !rebuild { try verifyIndex() }
     let report = rebuild ? try self.rebuild(progress: progress) : try refresh(progress: progress)
     let counts = try store.counts()
     let seconds = Date().timeIntervalSince(started)
@@ -108,4 +110,45 @@ extension Workspace {
   package func conflictedPaths() throws -> [String] { try store.conflictedPaths() }
   package func indexProblems() throws -> [IndexProblem] { try store.problems() }
   package func indexCounts() throws -> IndexCounts { try store.counts() }
+}
+
+/// A sync, or another repository operation, that failed. `description` says what to do;
+/// `kind` sorts the failures for programs (MCP's error codes).
+public struct SyncFailure: Error, Equatable, Sendable, CustomStringConvertible {
+  public enum Kind: String, Sendable {
+    /// No identity to sign commits with.
+    case noIdentity = "no_identity"
+    /// Another sync holds the knowledge base.
+    case busy
+    /// No repository, no remote, or not on a branch.
+    case notSetUp = "not_set_up"
+    /// Anything else: the remote, the network, git.
+    case failed = "sync_failed"
+  }
+
+  public var kind: Kind
+  public var description: String
+
+  package init(kind: Kind, description: String) {
+    self.kind = kind
+    self.description = description
+  }
+
+  /// No identity to sign with (the same words as KBSync's `SyncError.noIdentity`).
+  package static let noIdentity = SyncFailure(
+    kind: .noIdentity,
+    description: "No identity configured: set 'git config user.name \"Your Name\"' and 'git config user.email you@example.com', or write 'name = …' and 'email = …' in .kb/identity. Commits are signed by the person who made them, never by a shared account.")
+}
+
+extension Workspace {
+  /// Documents that hold conflicts to settle: flagged in the index (markers or a `conflicts:`
+  /// field), plus files the index could not read that hold markers (a merge that broke a front
+  /// matter).
+  public func conflictedDocuments() throws -> [String] {
+    var paths = try store.conflictedPaths()
+    for problem in try store.problems() where !paths.contains(problem.path) {
+      if let text = try? readText(problem.path), text.hasPrefix("<<<<<<< ") || text.contains("\n<<<<<<< ") { paths.append(problem.path) }
+    }
+    return paths.sorted()
+  }
 }

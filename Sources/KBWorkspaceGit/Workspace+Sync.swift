@@ -9,31 +9,16 @@ internal import KBSync
   import Darwin
 #endif
 
-/// A sync, or another repository operation, that failed. `description` says what to do;
-/// `kind` sorts the failures for programs (MCP's error codes).
-public struct SyncFailure: Error, Equatable, Sendable, CustomStringConvertible {
-  public enum Kind: String, Sendable {
-    /// No identity to sign commits with.
-    case noIdentity = "no_identity"
-    /// Another sync holds the knowledge base.
-    case busy
-    /// No repository, no remote, or not on a branch.
-    case notSetUp = "not_set_up"
-    /// Anything else: the remote, the network, git.
-    case failed = "sync_failed"
-  }
-
-  public var kind: Kind
-  public var description: String
-
+extension SyncFailure {
   init(_ error: SyncError) {
+    let kind: Kind
     switch error {
     case .noIdentity: kind = .noIdentity
     case .locked: kind = .busy
     case .notARepository, .noRemote, .detachedHead: kind = .notSetUp
     default: kind = .failed
     }
-    description = error.description
+    self.init(kind: kind, description: error.description)
   }
 
   /// Runs a repository operation, turning KBSync's errors into this one.
@@ -69,17 +54,29 @@ public struct SyncReport: Codable, Equatable, Sendable {
   public var pendingPush: Bool
   public var attempts: Int
   public var seconds: Double
+  /// The remote's branch this one syncs with (the one its HEAD names; docs/SYNC.md).
+  public var remoteBranch: String?
+  /// Every document in the tree that still holds conflicts after this sync (markers or a
+  /// `conflicts:` field), whoever created them: a teammate's conflicted merge that came in is
+  /// reported like one made here.
+  public var conflicted: [String] = []
+  /// Warnings to show (a stale git lock removed, …).
+  public var warnings: [String] = []
 
   /// How the sync ended.
   public enum Outcome: Sendable { case pushed, pendingPush, nothingYet }
 
   public var outcome: Outcome { pushed ? .pushed : pendingPush ? .pendingPush : .nothingYet }
 
+  /// The local branch, and the remote's when it has another name (`master → main`).
+  public var branches: String { remoteBranch.map { $0 == branch ? branch : "\(branch) → \($0)" } ?? branch }
+
   /// One sentence for people and agents on how the sync ended.
   public var message: String {
     switch outcome {
     case .pushed:
-      "Synced with \(remote) (\(branch)): \(incoming.count) in, \(outgoing.count) out, \(conflicts.count) conflict(s)."
+      "Synced with \(remote) (\(branches)): \(incoming.count) in, \(outgoing.count) out, \(conflicts.count) conflict(s)"
+        + (conflicted.isEmpty ? "." : "; \(conflicted.count) document(s) with conflicts to settle (kb conflicts).")
     case .pendingPush:
       "Pending push: the work is committed locally but the remote kept moving (\(attempts) attempts). Sync again later."
     case .nothingYet:
@@ -90,6 +87,8 @@ public struct SyncReport: Codable, Equatable, Sendable {
   init(_ r: SyncResult, reindexed: Int, seconds: Double) {
     remote = r.remote
     branch = r.branch
+    remoteBranch = r.remoteBranch
+    warnings = r.warnings
     committed = r.committed
     head = r.head
     incoming = r.incoming
@@ -117,6 +116,9 @@ public struct SyncState: Codable, Equatable, Sendable {
 /// `kb status`: the repository, the last sync, and the documents with conflicts.
 public struct StatusReport: Codable, Equatable, Sendable {
   public var branch: String?
+  /// The remote's branch this one syncs with (`branch.<name>.merge`), absent before the first sync.
+  public var remoteBranch: String?
+  /// The remote's URL, without a password.
   public var remote: String?
   public var head: String?
   public var changes: [RepositoryChange]
@@ -176,9 +178,12 @@ extension Workspace {
   }
 
   /// Runs `body` holding `.kb/lock`, waiting at most `timeout` seconds for another holder
-  /// (another `kb sync`) to finish.
-  public func withSyncLock<T>(timeout: Double, _ body: () throws -> T) throws -> T {
-    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+  /// (another `kb sync`) to finish. While it runs, the lock file holds `kb sync PID START`; it
+  /// is emptied at the end. `body` gets the start time of a sync that was killed (its record was
+  /// still there), so that git lock files it left can be told from live ones (see `GitLocks`).
+  public func withSyncLock<T>(timeout: Double, _ body: (_ deadSyncStarted: Date?) throws -> T) throws -> T {
+    try Self.refuseLink(root + "/.kb/lock", display: ".kb/lock")
+    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
     guard fd >= 0 else {
       throw WorkspaceError.io(path: ".kb/lock", reason: String(cString: strerror(errno)))
     }
@@ -193,7 +198,21 @@ extension Workspace {
       usleep(100_000)
     }
     defer { flock(fd, LOCK_UN) }
-    return try body()
+    // A record left in the file: the sync that wrote it was killed.
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let n = pread(fd, &buffer, buffer.count, 0)
+    var dead: Date?
+    if n > 0 {
+      let fields = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: " ")
+      if fields.count >= 4, fields[0] == "kb", fields[1] == "sync", let t = Double(fields[3].trimmingCharacters(in: .whitespacesAndNewlines)) {
+        dead = Date(timeIntervalSince1970: t)
+      }
+    }
+    let record = Array("kb sync \(getpid()) \(Date().timeIntervalSince1970)\n".utf8)
+    _ = ftruncate(fd, 0)
+    _ = pwrite(fd, record, record.count, 0)
+    defer { _ = ftruncate(fd, 0) }
+    return try body(dead)
   }
 
   /// `kb sync`: under the lock, commit every change under the knowledge base as the agent,
@@ -219,9 +238,10 @@ extension Workspace {
     SyncEngine.trace("workspace open")
     guard let identity = identity ?? Identity.current(in: root) else { throw SyncFailure(.noIdentity) }
     let started = Date()
-    return try withSyncLock(timeout: lockTimeout) {
+    return try withSyncLock(timeout: lockTimeout) { dead in
       SyncEngine.trace("identity, lock")
       var options = options
+      options.deadSyncStarted = dead
       if options.credentialFile == nil { options.credentialFile = root + "/.kb/credentials" }
       let engine = SyncEngine(kbRoot: root, merger: merger, options: options)
       let result = try SyncFailure.mapping { try engine.sync(name: identity.name, email: identity.email ?? "") }
@@ -234,9 +254,12 @@ extension Workspace {
         conflicts: result.conflicts, merged: result.merged)
       // Derived state (kb status reads it): atomic, but not worth an fsync.
       try? Self.atomicWrite(try JSONFormat.encoder().encode(state), to: syncStatePath, durable: false)
-      return SyncReport(
+      var out = SyncReport(
         result, reindexed: report.updated + report.removed,
         seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
+      out.conflicted = (try? conflictedDocuments()) ?? result.conflicts.map(\.path)
+      out.warnings = result.warnings
+      return out
     }
   }
 
@@ -252,18 +275,16 @@ extension Workspace {
     let status = try SyncFailure.mapping { try KBRepository.status(kbRoot: root) }
     let last = lastSync()
     return StatusReport(
-      branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
+      branch: status.branch, remoteBranch: status.remoteBranch, remote: status.remote, head: status.head,
+      changes: status.changes, ahead: status.ahead,
       behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false,
-      conflicts: try conflictedPaths(), watcher: watchReport())
+      conflicts: try conflictedDocuments(), watcher: watchReport())
   }
 
   /// `kb conflicts`: documents marked as conflicted, and those whose front matter a merge broke
   /// (unindexed, but with conflict markers), with what conflicts in each.
   public func conflicts() throws -> [ConflictItem] {
-    var paths = try conflictedPaths()
-    for problem in try indexProblems() where !paths.contains(problem.path) {
-      if let text = try? readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
-    }
+    let paths = try conflictedDocuments()
     let last = lastSync()
     return paths.map { path in
       let text = (try? readText(path)) ?? ""
@@ -271,8 +292,9 @@ extension Workspace {
       for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
       where line.hasPrefix("<<<<<<<") { lines.append(i + 1) }
       let id = try? readDocument(at: path).id
-      let details = last?.conflicts.first(where: { $0.path == path })?.details
-        ?? (lines.isEmpty ? ["marked as conflicted in its front matter"] : ["both versions kept between markers"])
+      let details = lines.isEmpty
+        ? ["its 'conflicts:' field lists values two edits disagreed on (no markers left): take one with --take, or delete the field"]
+        : last?.conflicts.first(where: { $0.path == path })?.details ?? ["both versions kept between markers"]
       return ConflictItem(path: path, id: id, details: details, markerLines: lines)
     }
   }
@@ -307,6 +329,9 @@ extension Workspace {
       root: workspace.root, documents: counts.documents, created: created, indexed: report.added,
       answers: counts.answers, cases: counts.cases))
   }
+
+  /// `url` without the password of its user part, for anything shown or written.
+  public static func redactedURL(_ url: String) -> String { KBRepository.redacted(url) }
 
   /// The folder `kb clone URL` creates: the URL's last part without `.git`.
   public static func defaultCloneFolder(_ url: String) -> String {
