@@ -78,17 +78,20 @@ let package = Package(
     .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"], linkerSettings: staticStdlib),
     .executableTarget(name: "kb-git", dependencies: ["KBCLIGit"], linkerSettings: staticStdlib),
     .executableTarget(name: "kb-serve", dependencies: ["KBCLI", "KBWeb", "KBWorkspace"], linkerSettings: staticStdlib),
-    .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
-    .testTarget(name: "KBRankTests", dependencies: ["KBRank"]),
-    .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
-    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace", "KBWorkspaceGit"]),
-    .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBCLIGit"]),
-    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
-    .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
+    // What every test target shares: the built binaries' locator, one sandboxed process runner
+    // (temporary HOME and git config), temporary folders and knowledge bases, a seeded generator.
+    .target(name: "KBTestSupport", path: "Tests/KBTestSupport"),
+    .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors", "KBTestSupport"]),
+    .testTarget(name: "KBRankTests", dependencies: ["KBRank", "KBTestSupport"]),
+    .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
+    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace", "KBWorkspaceGit", "KBTestSupport"]),
+    .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBCLIGit", "KBTestSupport"]),
+    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", "KBTestSupport", .product(name: "MCP", package: "swift-sdk")]),
+    .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore", "KBTestSupport"]),
     .testTarget(
       name: "KBWebTests",
       dependencies: [
-        "KBWeb", "KBWorkspace", "KBWorkspaceGit",
+        "KBWeb", "KBWorkspace", "KBWorkspaceGit", "KBTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),
