@@ -22,7 +22,13 @@ import Testing
     #expect(usageError(["search", "--limit", "0", "x"]) == "'--limit' must be at least 1.")
     #expect(usageError(["list", "--limit", "0"]) == "'--limit' must be at least 1.")
     #expect(usageError(["list", "--type", "memo"]) != nil)
-    #expect(usageError(["log", "--limit", "0"]) == "'--limit' must be at least 1.")
+    // `kb log` parses in kb-git (kb hands the git commands over before parsing).
+    do {
+      _ = try KBGitCommand.parseAsRoot(["log", "--limit", "0"])
+      Issue.record("kb log --limit 0 parsed")
+    } catch {
+      #expect(KBGitCommand.message(for: error) == "'--limit' must be at least 1.")
+    }
     let search = try #require(try KBCommand.parseAsRoot(["search", "--kb", "k", "-l", "3", "text", "repeats"]) as? KBCommand.Search)
     #expect(search.terms == ["text", "repeats"] && search.limit == 3 && search.global.kb == "k")
     let list = try #require(try KBCommand.parseAsRoot(["list", "--type", "case", "--status", "open", "--tag", "sms"]) as? KBCommand.List)
