@@ -48,7 +48,7 @@ extension KBCommand {
       commandName: "case",
       abstract: "Work a customer case: open it, log the journal, hand it over, resolve, check back, promote.",
       discussion: "Lifecycle: open → acknowledged → offline/escalated → resolved → closed. See docs/CASES.md.",
-      subcommands: [CaseOpen.self, CaseLog.self, CaseAssign.self, CaseResolve.self, CaseDue.self, CasePromote.self])
+      subcommands: [CaseOpen.self, CaseLog.self, CaseReplyCommand.self, CaseAssign.self, CaseResolve.self, CaseDue.self, CasePromote.self])
   }
 
   // MARK: open
@@ -100,25 +100,37 @@ extension KBCommand {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
           throw ValidationError("Give the customer's words, or pipe a mention as JSON: kb case open - < mention.json")
         }
-        mentions = [fill(Mention(text: text))]
+        mentions = [fill(Mention.plain(text))]
       }
       if id != nil, mentions.count > 1 {
         throw ValidationError("'--id' names one case, but the input holds \(mentions.count) mentions.")
       }
       let workspace = try global.open()
+      // A post by our own account, or one already opened (same link or platform id), opens
+      // nothing and says why: running the same input twice opens nothing new.
       let intake = try workspace.openCases(
         from: mentions, related: related, assignee: assignee, tags: tags, id: id, title: title)
       let opened = intake.opened
       let skipped = intake.skipped
       struct Item: Codable { var `case`: DocumentJSON; var similar: [SimilarCase] }
       struct Result: Codable { var opened: [Item]; var skipped: [CaseIntake.Skipped] }
+      // One mention that opens nothing is a failure (exit 1); a batch lists what it skipped.
+      let refused = mentions.count == 1 && opened.isEmpty
       if global.json {
         try global.output.print(json: Result(
           opened: opened.map { Item(case: DocumentJSON($0.document), similar: $0.similar) }, skipped: skipped))
+        if refused { throw ExitCode.failure }
         return
       }
+      if refused, let reason = skipped.first {
+        throw WorkspaceError.invalidInput(
+          reason.reason == "already-opened"
+            ? "This mention (\(reason.source ?? "")) was already opened as case '\(reason.id ?? "")'. Run 'kb show \(reason.id ?? "")'."
+            : reason.message)
+      }
       let output = global.output
-      for s in skipped { print(output.dim("Already opened as \(s.id): \(s.source)")) }
+      for s in skipped { print(output.yellow(s.message)) }
+      if opened.isEmpty, !skipped.isEmpty { print(output.dim("No case opened.")) }
       for item in opened {
         let d = item.document
         let who = [d.customer, d.channel].compactMap { $0 }.joined(separator: " on ")

@@ -24,6 +24,7 @@ extension KBCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Sign the reply as this agent.", valueName: "Name <email>"))
     var agent: String?
     @Option(help: "The channel the reply goes to (twitter, x, mastodon, …): sets the length limit.") var channel: String?
+    @Option(help: "With TEXT: the customer's handle, such as @stevebuttry (the reply starts with it).") var customer: String?
     @Option(name: .shortAndLong, help: "How many answers to show.") var limit = 3
     @Option(help: ArgumentHelp("full (default) or bm25 (plain FTS5 ranking, for evaluation).", valueName: "ranker"))
     var ranker: Ranker = .full
@@ -57,7 +58,7 @@ extension KBCommand {
       }
       var mentions: [Mention]
       if !text.isEmpty {
-        mentions = [Mention(text: text.joined(separator: " "))]
+        mentions = [Mention.plain(text.joined(separator: " "), author: customer)]
       } else {
         let input = readAllStandardInput()
         let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -71,7 +72,7 @@ extension KBCommand {
             throw ValidationError("stdin: \(error.description)")
           }
         } else {
-          mentions = [Mention(text: trimmed)]
+          mentions = [Mention.plain(trimmed, author: customer)]
         }
       }
       guard !mentions.isEmpty else { throw ValidationError("The JSON on stdin holds no mention.") }
@@ -148,6 +149,7 @@ extension KBCommand {
     func printHuman(_ r: SuggestionResult, output: Output) {
       let verdict = r.verdict == .knownFix ? output.green(r.message) : output.yellow(r.message)
       print(verdict)
+      if r.verdict == .ownAccount { return }
       for g in r.guards {
         print(output.red("! \(g.kind.rawValue)") + ": " + g.advice)
       }
@@ -171,6 +173,7 @@ extension KBCommand {
         let limit = reply.limit.map { "/\($0)" } ?? ""
         print(output.bold("Reply draft") + output.dim(" (\(reply.length)\(limit) characters)") + ":")
         print("  " + reply.text)
+        if let note = reply.note { print(output.yellow("  ! " + note)) }
       } else {
         print(output.dim("No public reply drafted (see the warnings above)."))
       }

@@ -27,6 +27,9 @@ public struct Mention: Equatable, Sendable, Codable {
   public var id: String?
   /// The post's language, when the platform says.
   public var language: String?
+  /// The platform's id of the author (X's `author_id`), when no handle is known: kept for the
+  /// record, never shown to the customer.
+  public var authorID: String?
 
   public init(
     text: String, author: String? = nil, authorName: String? = nil, url: String? = nil, createdAt: Date? = nil,
@@ -46,6 +49,7 @@ public struct Mention: Equatable, Sendable, Codable {
     case text, author, url, channel, id, language
     case authorName = "author_name"
     case createdAt = "created_at"
+    case authorID = "author_id"
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -58,6 +62,7 @@ public struct Mention: Equatable, Sendable, Codable {
     try c.encodeIfPresent(channel, forKey: .channel)
     try c.encodeIfPresent(id, forKey: .id)
     try c.encodeIfPresent(language, forKey: .language)
+    try c.encodeIfPresent(authorID, forKey: .authorID)
   }
 
   public init(from decoder: Decoder) throws {
@@ -70,6 +75,7 @@ public struct Mention: Equatable, Sendable, Codable {
     channel = try c.decodeIfPresent(String.self, forKey: .channel)
     id = try c.decodeIfPresent(String.self, forKey: .id)
     language = try c.decodeIfPresent(String.self, forKey: .language)
+    authorID = try c.decodeIfPresent(String.self, forKey: .authorID)
   }
 
   // MARK: Parsing JSON
@@ -112,12 +118,12 @@ public struct Mention: Equatable, Sendable, Codable {
       let hint = value is String ? " (a bare JSON string; to open a case from plain words, pass them as arguments instead)" : ""
       throw MentionError("expected a JSON object with a 'text' field, got \(kind(of: value))\(hint)")
     }
-    if object["data"] != nil { return try parseX(object) }
-    if object["content"] is String, object["account"] != nil { return [try parseMastodon(object)] }
+    if object["data"] != nil { return try parseX(object).map { $0.normalized() } }
+    if object["content"] is String, object["account"] != nil { return [try parseMastodon(object).normalized()] }
     if let reblog = object["reblog"] as? [String: Any], reblog["content"] is String {
-      return [try parseMastodon(reblog)]
+      return [try parseMastodon(reblog).normalized()]
     }
-    return [try parsePlain(object)]
+    return [try parsePlain(object).normalized()]
   }
 
   static func parsePlain(_ object: [String: Any]) throws(MentionError) -> Mention {
@@ -186,10 +192,12 @@ public struct Mention: Equatable, Sendable, Codable {
       if let id {
         url = username.map { "https://x.com/\($0)/status/\(id)" } ?? "https://x.com/i/web/status/\(id)"
       }
-      out.append(Mention(
-        text: decodeEntities(text), author: username.map(handle) ?? authorID.map { "x:\($0)" },
-        authorName: user?.name, url: url, createdAt: (tweet["created_at"] as? String).flatMap(Timestamp.parse),
-        channel: "twitter", id: id, language: tweet["lang"] as? String))
+      var mention = Mention(
+        text: text, author: username.map(handle), authorName: user?.name, url: url,
+        createdAt: (tweet["created_at"] as? String).flatMap(Timestamp.parse), channel: "twitter", id: id,
+        language: tweet["lang"] as? String)
+      if username == nil { mention.authorID = authorID.map { "x:\($0)" } }
+      out.append(mention)
     }
     return out
   }
@@ -323,5 +331,72 @@ public struct Mention: Equatable, Sendable, Codable {
     }
     out += rest
     return out
+  }
+}
+
+// MARK: One normalization for every input shape
+
+extension Mention {
+  /// A mention read from plain text (the `kb suggest` / `kb case open` arguments, an MCP `text`),
+  /// normalized as every JSON shape is.
+  public static func plain(_ text: String, author: String? = nil, channel: String? = nil) -> Mention {
+    Mention(text: text, author: author, channel: channel).normalized()
+  }
+
+  /// The mention as every command sees it, whatever shape it came in (plain text, a plain JSON
+  /// object, an X API v2 response, a Mastodon status): HTML entities decoded (`&gt;`, `&amp;`,
+  /// `&#39;`), line ends as `\n`, control characters removed (NUL is kept, for the writer to refuse), the text trimmed;
+  /// the author as one `@handle` (a leading `@` added, spaces removed); an empty author, url or
+  /// id left out. Idempotent for anything a person writes (text that literally contains an entity
+  /// such as `&amp;lt;` is decoded once per call).
+  public func normalized() -> Mention {
+    var m = self
+    m.text = Self.cleanText(text)
+    if let a = author {
+      let t = a.trimmingCharacters(in: .whitespacesAndNewlines).filter { !$0.isWhitespace }
+      m.author = t.isEmpty || t == "@" ? nil : Self.handle(t)
+    }
+    if let u = url?.trimmingCharacters(in: .whitespacesAndNewlines) { m.url = u.isEmpty ? nil : u }
+    if let i = id?.trimmingCharacters(in: .whitespacesAndNewlines) { m.id = i.isEmpty ? nil : i }
+    if let c = channel?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() { m.channel = c.isEmpty ? nil : c }
+    return m
+  }
+
+  /// The customer's words cleaned for storing and matching: entities decoded, `\r\n` and `\r`
+  /// as `\n`, control characters other than line feeds, tabs and NUL removed, trimmed.
+  public static func cleanText(_ s: String) -> String {
+    let decoded = decodeEntities(s)
+    var out = String.UnicodeScalarView()
+    var lastCR = false
+    for u in decoded.unicodeScalars {
+      if u == "\r" {
+        out.append("\n")
+        lastCR = true
+        continue
+      }
+      defer { lastCR = false }
+      if u == "\n" {
+        if !lastCR { out.append(u) }
+        continue
+      }
+      if u == "\t" { out.append(u); continue }
+      // NUL stays: what writes documents refuses it with its own message (a NUL in a post is
+      // a sign of a broken feed, not something to drop silently).
+      if u.value != 0, u.value < 0x20 || (0x7F...0x9F).contains(u.value) { continue }
+      out.append(u)
+    }
+    return String(out).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// The platform's id of the post as a stable source key, for a mention without a link:
+  /// `https://x.com/i/web/status/ID` for X, `CHANNEL:ID` otherwise (`post:ID` without a channel).
+  public var sourceKey: String? {
+    if let url { return url }
+    guard let id else { return nil }
+    switch channel {
+    case "twitter", "x": return "https://x.com/i/web/status/\(id)"
+    case let c?: return "\(c):\(id)"
+    case nil: return "post:\(id)"
+    }
   }
 }

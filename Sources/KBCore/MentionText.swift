@@ -28,6 +28,9 @@ public struct MentionText: Equatable, Sendable {
   public var emojiSentiment: Int
   /// Whether the mention asks something (a question mark or a question opening).
   public var asksQuestion: Bool
+  /// Whether some clause asks for help (a question, "need help", "please fix") without being
+  /// itself a complaint in question form: "is this the worst service?" asks nothing.
+  public var asksForHelp: Bool
 
   public init(normalizing raw: String, vocabulary: any WordSet = Set<String>()) {
     original = raw
@@ -39,9 +42,9 @@ public struct MentionText: Equatable, Sendable {
     var sentiment = 0
     var pieces: [String] = []
     let known = KnownWords(vocabulary)
-    let decoded = Mention.decodeEntities(raw)
-    for token in decoded.split(whereSeparator: { $0.isWhitespace }) {
-      var t = String(token)
+    let decoded = Self.withoutInvisibles(Mention.cleanText(raw))
+    for token in decoded.split(whereSeparator: { $0.isWhitespace }).flatMap({ Self.splitGlued(String($0)) }) {
+      var t = token
       // Emoji: taken out wherever they are, counted for sentiment.
       var kept = ""
       for ch in t {
@@ -61,7 +64,7 @@ public struct MentionText: Equatable, Sendable {
           urls.append(p)
         } else if p.hasPrefix("@"), p.count > 1 {
           handles.append(p.trimmingTrailingPunctuation)
-        } else if p.hasPrefix("#"), p.count > 1 {
+        } else if p.hasPrefix("#"), p.count > 1, p.dropFirst().contains(where: \.isLetter) {
           let tag = String(p.dropFirst()).trimmingTrailingPunctuation
           guard !tag.isEmpty else { continue }
           let split = Self.splitHashtag(tag, known: known)
@@ -75,6 +78,7 @@ public struct MentionText: Equatable, Sendable {
     }
     let joined = pieces.joined(separator: " ")
     asksQuestion = Self.asksQuestion(joined)
+    asksForHelp = Self.asksForHelp(joined)
     var words: [String] = []
     for word in Self.tokens(joined) {
       words.append(contentsOf: Self.repair(word, known: known))
@@ -129,6 +133,57 @@ public struct MentionText: Equatable, Sendable {
   }()
 
   // MARK: Steps
+
+  /// Invisible characters out of words: variation selectors (U+FE0E, U+FE0F), the zero-width
+  /// joiner and non-joiner, word joiner, byte-order mark and combining keycap go; a zero-width
+  /// space becomes a space. Emoji keep theirs (a ZWJ sequence such as 👩‍💻 is one emoji).
+  static func withoutInvisibles(_ s: String) -> String {
+    let dropped: Set<UInt32> = [0xFE0E, 0xFE0F, 0x200D, 0x200C, 0x2060, 0xFEFF, 0x20E3]
+    guard s.unicodeScalars.contains(where: { dropped.contains($0.value) || $0.value == 0x200B }) else { return s }
+    var out = ""
+    for ch in s {
+      if isEmoji(ch) { out.append(ch); continue }
+      if ch.unicodeScalars.contains(where: { $0.value == 0x200B }) { out.append(" "); continue }
+      let kept = ch.unicodeScalars.filter { !dropped.contains($0.value) }
+      if kept.isEmpty { continue }
+      var v = String.UnicodeScalarView()
+      v.append(contentsOf: kept)
+      out += String(v)
+    }
+    return out
+  }
+
+  /// A whitespace-separated token split where a handle, hashtag or link is glued to what comes
+  /// before it: `.@brand` → `.` `@brand`, `word?@brand` → `word?` `@brand`,
+  /// `see:https://t.co/x` → `see:` `https://t.co/x`. An e-mail address (`ana@example.com`) and
+  /// `C#` stay whole: the mark splits only after punctuation.
+  static func splitGlued(_ token: String) -> [String] {
+    var out: [String] = []
+    var current = ""
+    let chars = Array(token)
+    var i = 0
+    while i < chars.count {
+      let ch = chars[i]
+      if !current.isEmpty {
+        let prev = current.last!
+        let afterPunctuation = !(prev.isLetter || prev.isNumber || prev == "_")
+        if (ch == "@" || ch == "#"), afterPunctuation, i + 1 < chars.count, chars[i + 1].isLetter || chars[i + 1].isNumber || chars[i + 1] == "_" {
+          out.append(current)
+          current = ""
+        } else if ch == "h" || ch == "H" || ch == "w" || ch == "W" {
+          let rest = String(chars[i..<min(chars.count, i + 8)]).lowercased()
+          if rest.hasPrefix("https://") || rest.hasPrefix("http://") || (rest.hasPrefix("www.") && afterPunctuation) {
+            out.append(current)
+            current = ""
+          }
+        }
+      }
+      current.append(ch)
+      i += 1
+    }
+    if !current.isEmpty { out.append(current) }
+    return out
+  }
 
   /// Lower-case words: letters, digits and inner apostrophes.
   static func tokens(_ text: String) -> [String] {
@@ -262,6 +317,44 @@ public struct MentionText: Equatable, Sendable {
     }
     guard let words = best[n], words.count > 1 else { return nil }
     return words
+  }
+
+  /// Clauses (split at . , ; ! ? and line ends; a question mark kept with its clause) that ask
+  /// for help: a question or a request, without a venting word or profanity inside.
+  static func asksForHelp(_ text: String) -> Bool {
+    var clauses: [(text: String, question: Bool)] = []
+    var current = ""
+    for ch in text {
+      if ".,;!?\n:".contains(ch) {
+        if !current.trimmingCharacters(in: .whitespaces).isEmpty { clauses.append((current, ch == "?")) }
+        else if ch == "?", let last = clauses.indices.last { clauses[last].question = true }
+        current = ""
+      } else {
+        current.append(ch)
+      }
+    }
+    if !current.trimmingCharacters(in: .whitespaces).isEmpty { clauses.append((current, false)) }
+    let requests = [
+      "need help", "needs help", "help me", "help us", "please help", "pls help", "can you help", "could you help",
+      "please fix", "please sort", "please look", "any help", "any advice", "any idea", "anyone know",
+      "how do i", "how can i", "how to", "what do i", "what should i", "tell me how", "i need to know",
+      "help with", "looking for help", "need a hand", "please advise", "please can", "please could",
+    ]
+    for clause in clauses {
+      let words = tokens(clause.text).flatMap { slang[$0]?.split(separator: " ").map(String.init) ?? [$0] }
+      guard !words.isEmpty else { continue }
+      // A complaint or an insult in question form asks nothing ("is this the worst service?");
+      // swearing alone does not change a question ("what the hell is this charge?").
+      if !MentionGuard.abusiveEvidence(words).isEmpty { continue }
+      if MentionGuard.phrases(in: words, MentionGuard.ventingPhrases).contains(where: {
+        !MentionGuard.benign($0, in: words) && !MentionGuard.negated($0, in: words)
+      }) { continue }
+      let lower = " " + words.joined(separator: " ") + " "
+      if clause.question || asksQuestion(clause.text) || requests.contains(where: { lower.containsBytes(" " + $0 + " ") }) {
+        return true
+      }
+    }
+    return false
   }
 
   static func asksQuestion(_ text: String) -> Bool {

@@ -23,9 +23,13 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
   /// Whether the text was shortened to fit the limit.
   public var truncated: Bool
   public var privateChannel: Bool
+  /// The language of the reply's words (`en` unless the answer has a reply in the customer's).
+  public var language: String?
+  /// Said when the customer wrote in another language than the draft's: translate it first.
+  public var note: String?
 
   enum CodingKeys: String, CodingKey {
-    case text, length, limit, channel, template, signature, truncated
+    case text, length, limit, channel, template, signature, truncated, language, note
     case privateChannel = "private_channel"
   }
 
@@ -39,13 +43,33 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
     /// Whether to offer a private channel (personal details needed).
     public var needsPrivate: Bool
     public var guards: [MentionGuard.Kind]
+    /// The answer's own words for the customer (its `reply:` field or `## Reply` section), in
+    /// the draft's language; used instead of quoting a fix step.
+    public var reply: String?
+    /// The customer asks for help (a venting post that asks still gets the fix).
+    public var asksForHelp: Bool
+    /// The language of `reply` when it is not English: the draft is then the reply alone (no
+    /// English template around it).
+    public var language: String?
+    /// The customer's language when the draft could not be written in it.
+    public var customerLanguage: String?
+    /// Thanks or praise with nothing to fix: the reply says thank you.
+    public var grateful: Bool = false
 
-    public init(customer: String? = nil, title: String? = nil, step: String? = nil, needsPrivate: Bool = false, guards: [MentionGuard.Kind] = []) {
+    public init(
+      customer: String? = nil, title: String? = nil, step: String? = nil, needsPrivate: Bool = false,
+      guards: [MentionGuard.Kind] = [], reply: String? = nil, asksForHelp: Bool = false, language: String? = nil,
+      customerLanguage: String? = nil
+    ) {
       self.customer = customer
       self.title = title
       self.step = step
       self.needsPrivate = needsPrivate
       self.guards = guards
+      self.reply = reply
+      self.asksForHelp = asksForHelp
+      self.language = language
+      self.customerLanguage = customerLanguage
     }
   }
 
@@ -80,28 +104,43 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
     if g.contains(.selfHarm) {
       name = "care"
       needsPrivate = true
-    } else if g.contains(.personalData) || g.contains(.abusive) {
+    } else if g.contains(.personalData) {
       name = "sensitive"
+      needsPrivate = true
+    } else if g.contains(.abusive) {
+      name = "abusive"
       needsPrivate = true
     } else if g.contains(.competitor) {
       name = "competitor"
       needsPrivate = false
-    } else if g.contains(.venting) {
+    } else if g.contains(.venting), !(context.asksForHelp && (context.step != nil || context.reply != nil)) {
       name = "venting"
-    } else if context.step != nil || context.title != nil {
-      name = "fix"
+    } else if let lang = context.language, lang != "en", context.reply != nil {
+      name = "fix_\(lang)"
+      needsPrivate = false
+    } else if context.step != nil || context.title != nil || context.reply != nil {
+      name = g.contains(.venting) ? "venting_fix" : "fix"
+    } else if context.grateful, g.isEmpty {
+      name = "thanks"
+      needsPrivate = false
     } else {
       name = "no_fix"
       needsPrivate = true
     }
+    // The answer's own words already offer a private channel: do not offer it twice.
+    if let reply = context.reply, reply.range(of: #"\bDMs?\b|direct message|private message"#, options: .regularExpression) != nil {
+      needsPrivate = false
+    }
     let signature = Self.signature(settings.signature, agent: agent, team: settings.team)
     let limit = channel.flatMap { settings.replyLimits[$0.lowercased()] }
     let privateText = needsPrivate ? templates.text("private") : ""
-    var step = context.step ?? (context.title.map { "See our fix for \"\($0)\"." } ?? "")
-    let template = templates.text(name)
+    var step = context.reply ?? context.step ?? (context.title.map { "See our fix for \"\($0)\"." } ?? "")
+    let template = name.hasPrefix("fix_") ? "{customer} {fix}" : templates.text(name)
+    let fromAnswer = context.reply != nil
     func render(_ step: String) -> String {
+      let fix = fromAnswer || step.isEmpty ? step : "Here's what usually fixes it: " + step
       let values = [
-        "customer": context.customer ?? "", "title": context.title ?? "", "step": step,
+        "customer": context.customer ?? "", "title": context.title ?? "", "step": step, "fix": fix, "reply": step,
         "private": privateText, "team": settings.team, "name": agent?.name ?? settings.team,
       ]
       return collapseSpaces(fill(template, values))
@@ -124,9 +163,14 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
       }
     }
     let text = body.isEmpty ? signature : body + " " + signature
+    let language = name.hasPrefix("fix_") ? context.language : "en"
+    var note: String?
+    if let theirs = context.customerLanguage, theirs != language {
+      note = "The customer wrote in \(Language.name(theirs)); this draft is in \(Language.name(language ?? "en")): translate it before sending."
+    }
     return ReplyDraft(
       text: text, length: text.count, limit: limit, channel: channel, template: name, signature: signature,
-      truncated: truncated, privateChannel: needsPrivate)
+      truncated: truncated, privateChannel: needsPrivate, language: language, note: note)
   }
 
   /// Replaces `{key}` placeholders in one pass; unknown ones stay as written.
@@ -172,7 +216,10 @@ public struct ReplyTemplates: Equatable, Sendable {
   public var templates: [String: String]
 
   public static let defaults: [String: String] = [
-    "fix": "{customer} Thanks for flagging this, and sorry for the frustration. Here's what usually fixes it: {step} {private}",
+    "fix": "{customer} Thanks for flagging this, and sorry for the frustration. {fix} {private}",
+    "venting_fix": "{customer} We're sorry this has been so frustrating, and we want to get it sorted. {fix} {private}",
+    "thanks": "{customer} Thank you, that's really kind of you! We're here whenever you need a hand.",
+    "abusive": "{customer} We're sorry this has gone so badly, and we do want to put it right. {private}",
     "no_fix": "{customer} Thanks for letting us know, and sorry for the trouble. We want to look into this with you. {private}",
     "venting": "{customer} We hear you, and we're sorry this has been so frustrating. We're here when you want a hand. {private}",
     "competitor": "{customer} Sorry to hear that, that sounds really frustrating. Hope it gets sorted soon.",

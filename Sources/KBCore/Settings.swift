@@ -89,3 +89,39 @@ public enum Duration {
     }
   }
 }
+
+extension Settings {
+  /// The team's own handle that `author` is, if any (`handles` in kb.yml).
+  ///
+  /// Compared case-insensitively, with or without the leading `@`. A handle written with a
+  /// server (`@northwind@mastodon.social`) is one Mastodon account: it matches that author with
+  /// the same server, and the bare `@northwind` only on Mastodon (a local account on its own
+  /// server). A handle without a server (`@NorthwindHelp`) matches an author without one, on any
+  /// channel but Mastodon, where the same name on another server is someone else.
+  public func ownHandle(_ author: String?, channel: String? = nil) -> String? {
+    guard let author else { return nil }
+    let who = Self.handleParts(author)
+    guard !who.user.isEmpty else { return nil }
+    for handle in handles {
+      let ours = Self.handleParts(handle)
+      guard ours.user == who.user, !ours.user.isEmpty else { continue }
+      switch (ours.server, who.server) {
+      case (nil, nil): return handle
+      case (let a?, let b?) where a == b: return handle
+      case (_?, nil) where channel?.lowercased() == "mastodon": return handle
+      default: continue
+      }
+    }
+    return nil
+  }
+
+  /// `@User@Server.example` → ("user", "server.example").
+  static func handleParts(_ s: String) -> (user: String, server: String?) {
+    var t = s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    while t.hasPrefix("@") { t.removeFirst() }
+    let parts = t.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+    let user = String(parts.first ?? "")
+    let server = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
+    return (user, server)
+  }
+}

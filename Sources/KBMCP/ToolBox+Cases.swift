@@ -20,7 +20,9 @@ extension ToolBox {
         description: """
           Opens a customer case from a mention (the customer's words) as cases/yyyy/mm/<id>.md, status open. \
           Returns {case: <document as show returns it>, similar: [open cases that look like the same problem], uri}. \
-          Link a duplicate with `related` instead of opening a second case for the same customer.
+          Link a duplicate with `related` instead of opening a second case for the same customer. A post by one of \
+          the team's own accounts (kb.yml handles), or one already opened (same link or platform id), opens nothing: \
+          the result is then {skipped: {reason: "own-account" or "already-opened", message, id, source, author}}.
           """,
         inputSchema: Schema.object(
           [
@@ -81,6 +83,27 @@ extension ToolBox {
         annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false))),
     ToolSpec(
       tool: Tool(
+        name: "case_reply",
+        title: "Draft (and log) the reply to a case's customer",
+        description: """
+          A help desk's macro, as `kb case reply`: drafts the reply to the case's complaint with the known fix's \
+          customer-facing words (or `answer`'s, or `text` as written), never an agent's instruction, starting with \
+          the customer's handle. With `send: true` it logs the reply as a signed journal entry (`acted` when it \
+          gives a fix, else `acknowledged`; an open case becomes acknowledged). Nothing is posted anywhere. \
+          Returns {reply: {id, customer, channel, status, next_status, answer, verdict, guards, text, kind, draft, \
+          notes}, text, logged: <case_log's shape> (only when sent)}.
+          """,
+        inputSchema: Schema.object(
+          [
+            "id": Schema.string("The case's id.", nonEmpty: true),
+            "answer": Schema.string("Reply with this answer's fix instead of the one found.", nonEmpty: true),
+            "text": Schema.string("Reply with these words instead of a draft.", nonEmpty: true),
+            "send": Schema.boolean("Log the reply in the journal (default false: only draft it)."),
+            "at": atArgument,
+          ], required: ["id"]),
+        annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false))),
+    ToolSpec(
+      tool: Tool(
         name: "case_assign",
         title: "Hand a case to another agent",
         description: "Sets the case's assignee and logs a signed handoff entry. Returns the same shape as case_log.",
@@ -114,6 +137,7 @@ extension ToolBox {
     case "case_log": return try caseLog(args)
     case "case_resolve": return try caseResolve(args)
     case "case_assign": return try caseAssign(args)
+    case "case_reply": return try caseReply(args)
     case "cases_due": return try casesDue(args)
     default: return nil
     }
@@ -137,6 +161,12 @@ extension ToolBox {
     }
     // As `kb case open`: the arguments fill in what the mention does not say.
     mention = mention.filling(customer: customer, channel: args.string("channel"), url: args.string("url"), createdAt: opened)
+    // A post by our own account, or one already opened: nothing is written, and the result
+    // says why ({"skipped": {"reason", "message", "id"?, "source"?, "author"?}}).
+    if let skipped = try workspace.skipReason(for: mention) {
+      struct Skipped: Encodable { var skipped: CaseIntake.Skipped }
+      return try Self.encode(Skipped(skipped: skipped))
+    }
     let result = try workspace.openCase(
       from: mention, related: args.strings("related"), assignee: args.string("assignee"), tags: args.strings("tags"),
       id: args.string("id"), title: args.string("title"))
@@ -165,6 +195,19 @@ extension ToolBox {
       followUp: args.string("follow_up"), author: try author(), at: try time(args, "at") ?? Date(),
       timeZone: try timeZone(args).zone)
     return try Self.encode(Self.changeJSON(change))
+  }
+
+  func caseReply(_ args: Arguments) throws -> Value {
+    let send = args.bool("send") ?? false
+    let author = send ? try author() : nil
+    let draft = try workspace.draftCaseReply(
+      caseID: try args.required("id"), answer: args.string("answer"), text: args.string("text"), agent: identity)
+    var logged: CaseChangeJSON?
+    if let author {
+      logged = Self.changeJSON(try workspace.sendCaseReply(draft, author: author, at: try time(args, "at") ?? Date()))
+    }
+    struct Result: Encodable { var reply: CaseReply; var text: String; var logged: CaseChangeJSON? }
+    return try Self.encode(Result(reply: draft, text: draft.text, logged: logged))
   }
 
   func caseAssign(_ args: Arguments) throws -> Value {

@@ -16,10 +16,12 @@ extension ToolBox {
           abuse, a threat, self-harm, personal data) with advice; and a reply draft in the team's playbook style, \
           signed by the server's identity, or none when a guard says not to reply in public. Give `text` (the \
           customer's words) or `mention` (a JSON mention: {text, author, url, created_at, channel}, an X API v2 \
-          tweet response or a Mastodon status). Returns {mention, normalized, terms, verdict ("known-fix" or \
-          "no-known-fix"), message, suggestions: [{id, title, path, score, confidence, matched, snippet, fix, \
-          evidence}], guards: [{kind, advice, evidence}], reply: {text, length, limit, channel, template, \
-          signature, truncated, privateChannel} or null}.
+          tweet response or a Mastodon status). Returns {mention, normalized, terms, verdict ("known-fix": send \
+          it; "possible-fix": check it first; "no-known-fix": open a case; "own-account": our own post, no \
+          reply), message, asks_for_help, language, suggestions: [{id, title, path, score, likelihood, \
+          confidence, matched, snippet, fix, evidence, has_reply, draft}], guards: [{kind, advice, evidence}], \
+          reply: {text, length, limit, channel, template, signature, truncated, private_channel, language, note} \
+          or null}. The reply quotes the answer's customer-facing words, never the agent's steps.
           """,
         inputSchema: Schema.object([
           "text": Schema.string("The customer's words, as posted.", nonEmpty: true),

@@ -106,10 +106,13 @@ public struct RankingParameters: Codable, Equatable, Sendable {
   /// Demotion (in z units) of each further answer to a problem already listed. 100 outweighs
   /// any score gap: every problem's best answer comes before any problem's second one.
   public var diversityPenalty: Double
+  /// Without a word-vector table (or with the bm25 baseline): ``Confidence/level(similarity:coverage:matched:rank:runnerUpGap:parameters:)``.
   public var confidence: ConfidenceThresholds
+  /// When the first suggestion is a known fix, a possible fix, or neither (``VerdictModel``).
+  public var verdict: VerdictModel
 
   enum CodingKeys: String, CodingKey {
-    case fusion, confidence
+    case fusion, confidence, verdict
     case searchFields = "search_fields"
     case suggestFields = "suggest_fields"
     case exampleModel = "example_model"
@@ -127,5 +130,6 @@ public struct RankingParameters: Codable, Equatable, Sendable {
     confidence: ConfidenceThresholds(
       highSimilarity: 0.5, highSimilarityCovered: 0.35, highCoverage: 0.5, mediumSimilarity: 0.25,
       mediumSimilarityCovered: 0.15, mediumCoverage: 0.5, mediumCoverageAlone: 0.6, noWordSimilarity: 0.4,
-      nearTieMargin: 0.25))
+      nearTieMargin: 0.25),
+    verdict: .standard)
 }

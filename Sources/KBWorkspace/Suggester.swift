@@ -33,6 +33,8 @@ public final class Suggester: @unchecked Sendable {
     var score: Double
     /// The best cosine of the query with one of the answer's examples (0…1): absolute fit.
     var similarity: Double
+    /// The semantic model's cosine of the query with the answer's problem (0 without one).
+    var semantic: Double = 0
     var bm25: Double
     var evidence: Evidence
   }
@@ -340,6 +342,7 @@ public final class Suggester: @unchecked Sendable {
     var bm25: [Double]
     var similarity = [Double](repeating: 0, count: n)
     var score: [Double]
+    var semantic: [Double] = []
     if ranker == .bm25 {
       // The baseline: SQLite FTS5's own bm25 (porter stemming), OR of the words.
       bm25 = [Double](repeating: 0, count: n)
@@ -353,6 +356,7 @@ public final class Suggester: @unchecked Sendable {
       if Self.dumpPath != nil { dump(c, id: id, text: text) }
       bm25 = c.bm25
       similarity = c.similarity
+      semantic = c.semantic
       score = Fusion.scores(c, evidence: trust, parameters: Self.parameters)
     }
     // The best few; then, for the full ranker, one answer per problem first.
@@ -366,8 +370,8 @@ public final class Suggester: @unchecked Sendable {
     let evidence = self.evidence(of: shown)
     return shown.map {
       Candidate(
-        answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0],
-        evidence: evidence[$0] ?? Evidence())
+        answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0],
+        semantic: semantic.isEmpty ? 0 : semantic[$0], bm25: bm25[$0], evidence: evidence[$0] ?? Evidence())
     }
   }
 

@@ -143,22 +143,119 @@ extension Workspace {
     return out
   }
 
-  /// The case already opened from this mention: same `source` link and same opening time.
-  /// `nil` for a mention without a link or time.
+  /// The case already opened from this mention: the same `source` (its link, or the platform's
+  /// id as ``Mention/sourceKey`` writes it when there is no link). Looked up among the cases
+  /// opened at the post's time, else the author's cases, else the channel's.
+  /// `nil` for a mention with neither a link nor a platform id.
   public func existingCase(for mention: Mention) throws -> String? {
-    guard let url = mention.url, let created = mention.createdAt else { return nil }
-    var query = CaseListQuery()
-    query.since = Timestamp.format(created)
-    query.before = Timestamp.format(created.addingTimeInterval(1))
-    for candidate in try store.cases(query) {
-      if let document = try? readDocument(at: candidate.path), document.source == url { return document.id }
+    try existingCase(for: mention, sources: nil)
+  }
+
+  /// `sources`: every case's `source` (built once for a batch), used for a mention with neither
+  /// an author nor a time instead of reading the channel's cases again for each mention.
+  func existingCase(for mention: Mention, sources: [String: String]?) throws -> String? {
+    let mention = mention.normalized()
+    guard let key = mention.sourceKey else { return nil }
+    if mention.author == nil, mention.createdAt == nil, let sources { return sources[key] }
+    var queries: [CaseListQuery] = []
+    if let created = mention.createdAt {
+      var q = CaseListQuery()
+      q.since = Timestamp.format(created)
+      q.before = Timestamp.format(created.addingTimeInterval(1))
+      queries.append(q)
+    }
+    if let author = mention.author {
+      var q = CaseListQuery()
+      q.customer = author
+      queries.append(q)
+    }
+    if mention.author == nil, mention.createdAt == nil {
+      var q = CaseListQuery()
+      q.channel = mention.channel
+      queries.append(q)
+    }
+    for query in queries {
+      for candidate in try store.cases(query) {
+        if let document = try? readDocument(at: candidate.path), document.source == key { return document.id }
+      }
     }
     return nil
+  }
+
+  /// Whether this mention should open no case, and why: posted by the team's own account, or
+  /// already opened.
+  public func skipReason(for mention: Mention) throws -> CaseIntake.Skipped? {
+    try skipReason(for: mention, sources: nil)
+  }
+
+  func skipReason(for mention: Mention, sources: [String: String]?) throws -> CaseIntake.Skipped? {
+    let mention = mention.normalized()
+    if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
+      return CaseIntake.Skipped(
+        reason: "own-account", message: "Posted by our own account \(ours): no case opened.", id: nil,
+        source: mention.sourceKey, author: mention.author)
+    }
+    if let existing = try existingCase(for: mention, sources: sources) {
+      return CaseIntake.Skipped(
+        reason: "already-opened", message: "Already opened as case \(existing): \(mention.sourceKey ?? "")", id: existing,
+        source: mention.sourceKey, author: mention.author)
+    }
+    return nil
+  }
+
+  /// Opens a case for each mention that needs one, in order: a post by our own account or one
+  /// already opened (the same link or platform id) is skipped with its reason, so running the
+  /// same input twice opens nothing new. Nothing is written when an argument is bad.
+  public func openCases(
+    from mentions: [Mention], related: [String] = [], assignee: String? = nil, tags: [String] = [],
+    id: String? = nil, title: String? = nil, now: Date = Date()
+  ) throws -> CaseIntake {
+    if id != nil, mentions.count > 1 {
+      throw WorkspaceError.invalidInput("'--id' names one case, but the input holds \(mentions.count) mentions.")
+    }
+    var opened: [OpenedCase] = []
+    var skipped: [CaseIntake.Skipped] = []
+    var seen: [String: String] = [:]
+    // Mentions with neither an author nor a time are looked up in one map of every case's
+    // source, read once for the batch: the batch stays linear.
+    var sources: [String: String]?
+    if mentions.count > 1, mentions.contains(where: { $0.author == nil && $0.createdAt == nil && $0.sourceKey != nil }) {
+      var map: [String: String] = [:]
+      for c in try store.cases(CaseListQuery()) {
+        if let source = try? readDocument(at: c.path).source { map[source] = c.id }
+      }
+      sources = map
+    }
+    for mention in mentions.map({ $0.normalized() }) {
+      if let reason = try skipReason(for: mention, sources: sources) {
+        skipped.append(reason)
+        continue
+      }
+      // The same post twice in one input.
+      if let key = mention.sourceKey, let first = seen[key] {
+        skipped.append(CaseIntake.Skipped(
+          reason: "already-opened", message: "The same post appears twice in the input; opened once as case \(first).",
+          id: first, source: key, author: mention.author))
+        continue
+      }
+      let new = try openCase(
+        from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, sources: sources)
+      if let key = mention.sourceKey {
+        seen[key] = new.document.id
+        sources?[key] = new.document.id
+      }
+      opened.append(new)
+    }
+    return CaseIntake(opened: opened, skipped: skipped)
   }
 
   /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
   /// returns it with the open cases that look like the same problem (found before writing).
   ///
+  /// The mention is normalized first (``Mention/normalized()``); its link, else its platform id
+  /// (``Mention/sourceKey``), becomes `source`.
+  ///
+  /// - Throws: for a post by the team's own account (`handles` in kb.yml) or one already opened.
   /// - Parameters:
   ///   - related: ids of cases (or answers) this one is linked to; each must exist.
   ///   - now: the opening time when the mention has none.
@@ -166,6 +263,14 @@ extension Workspace {
     from mention: Mention, related: [String] = [], assignee: String? = nil, tags: [String] = [],
     id: String? = nil, title: String? = nil, now: Date = Date()
   ) throws -> OpenedCase {
+    try openCase(from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, sources: nil)
+  }
+
+  func openCase(
+    from mention: Mention, related: [String], assignee: String?, tags: [String], id: String?, title: String?,
+    now: Date, sources: [String: String]?
+  ) throws -> OpenedCase {
+    let mention = mention.normalized()
     for target in related where try store.summary(id: target) == nil {
       throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
     }
@@ -173,14 +278,18 @@ extension Workspace {
     guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }
+    if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
+      throw WorkspaceError.invalidInput("This post is by our own account \(ours) (handles in kb.yml): no case is opened for it.")
+    }
     return try withWriteLock {
-      if let existing = try existingCase(for: mention) {
+      if let existing = try existingCase(for: mention, sources: sources) {
         throw WorkspaceError.invalidInput(
-          "This mention (\(mention.url ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
+          "This mention (\(mention.sourceKey ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
       }
       let similar = try similarOpenCases(to: mention.text, excluding: Set(related))
       let document = try newCase(
-        complaint: mention.text, id: id, customer: mention.author, channel: mention.channel, source: mention.url,
+        complaint: mention.text, id: id, customer: mention.author ?? mention.authorID, channel: mention.channel,
+        source: mention.sourceKey,
         opened: mention.createdAt ?? now, assignee: assignee, tags: tags, related: related, title: title)
       try write(document, creating: true)
       return OpenedCase(document: document, similar: similar)

@@ -4,39 +4,33 @@ internal import KBStore
 
 /// What opening cases from a batch of mentions did (`kb case open -`, `POST /api/mentions`).
 public struct CaseIntake: Sendable {
+  /// A mention that opened no case, and why.
   public struct Skipped: Codable, Equatable, Sendable {
-    public var id: String
+    /// `already-opened` (the same post is case `id`) or `own-account` (posted by one of
+    /// kb.yml's `handles`).
+    public var reason: String
+    public var message: String
+    /// The case already opened from it.
+    public var id: String?
+    /// Its link, or its platform id as ``Mention/sourceKey`` writes it ("" without either).
     public var source: String
+    public var author: String?
+
+    public init(reason: String, message: String, id: String? = nil, source: String?, author: String? = nil) {
+      self.reason = reason
+      self.message = message
+      self.id = id
+      self.source = source ?? ""
+      self.author = author
+    }
   }
   public var opened: [OpenedCase]
-  /// Mentions of a batch already opened as a case (same link and time), not opened again.
+  /// Mentions not opened: posts by our own accounts, and posts already opened (the same link or
+  /// platform id), so the same input run twice opens nothing new.
   public var skipped: [Skipped]
 }
 
 extension Workspace {
-  /// Opens one case per mention. In a batch (more than one mention), a mention already opened
-  /// (same `source` and time) is skipped rather than refused, so a batch run twice opens each
-  /// mention once; a single mention already opened is refused with the existing case's id.
-  public func openCases(
-    from mentions: [Mention], related: [String] = [], assignee: String? = nil, tags: [String] = [],
-    id: String? = nil, title: String? = nil, now: Date = Date()
-  ) throws -> CaseIntake {
-    if id != nil, mentions.count > 1 {
-      throw WorkspaceError.invalidInput("'--id' names one case, but the input holds \(mentions.count) mentions.")
-    }
-    var opened: [OpenedCase] = []
-    var skipped: [CaseIntake.Skipped] = []
-    for mention in mentions {
-      if mentions.count > 1, let existing = try existingCase(for: mention) {
-        skipped.append(CaseIntake.Skipped(id: existing, source: mention.url ?? ""))
-        continue
-      }
-      opened.append(try openCase(
-        from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now))
-    }
-    return CaseIntake(opened: opened, skipped: skipped)
-  }
-
   /// Logs a reply sent to the customer: its words as an `acknowledged` entry while the case is
   /// open (the first response), else as an `acted` entry.
   @discardableResult

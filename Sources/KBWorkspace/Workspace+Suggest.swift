@@ -5,7 +5,12 @@ internal import KBStore
 
 /// What `kb suggest` returns for one mention (the JSON shape is documented in docs/CLI.md).
 public struct SuggestionResult: Codable, Sendable {
-  public enum Verdict: String, Codable, Sendable { case knownFix = "known-fix", noKnownFix = "no-known-fix" }
+  /// `known-fix`: the first answer fits well enough to send; `possible-fix`: it may fit, check
+  /// it before sending; `no-known-fix`: open a case (the candidates are still listed);
+  /// `own-account`: the post is the team's own (nothing ranked, no reply, no case).
+  public enum Verdict: String, Codable, Sendable {
+    case knownFix = "known-fix", possibleFix = "possible-fix", noKnownFix = "no-known-fix", ownAccount = "own-account"
+  }
   /// How sure a suggestion is (``KBRank/Confidence``).
   public typealias Confidence = KBRank.Confidence
 
@@ -23,10 +28,21 @@ public struct SuggestionResult: Codable, Sendable {
     /// The numbered steps of the answer's `## Fix` section.
     public var fix: [String]
     public var evidence: Suggester.Evidence
+    /// The calibrated chance (0–1) that this answer is the right fix (``VerdictModel``).
+    public var likelihood: Double = 0
+    /// Present (true) for an answer still marked `draft: true`: never a known fix.
+    public var draft: Bool?
+    /// Whether the answer has words written for the customer (`reply:` or `## Reply`).
+    public var hasReply: Bool = false
     /// True when the answer holds conflicts to settle (two versions between markers, or a
     /// `conflicts:` field): it is still suggested, so that the fix is not lost, but its steps may
     /// be two versions, and no public reply quotes it. Absent otherwise.
     public var conflicted: Bool?
+
+    enum CodingKeys: String, CodingKey {
+      case id, title, path, score, similarity, confidence, matched, snippet, fix, evidence, likelihood, draft, conflicted
+      case hasReply = "has_reply"
+    }
   }
 
   /// The input line, in `--jsonl` streams.
@@ -39,8 +55,20 @@ public struct SuggestionResult: Codable, Sendable {
   public var message: String
   public var suggestions: [Suggestion]
   public var guards: [MentionGuard]
-  /// `nil` when a guard says not to reply in public.
+  /// `nil` when a guard says not to reply in public, or the post is our own.
   public var reply: ReplyDraft?
+  /// Whether the customer asks for help (a question or request that is not itself a complaint).
+  public var asksForHelp: Bool = false
+  /// The customer's language (ISO 639-1) when the platform says or it is clear from the words.
+  public var language: String?
+  /// For `own-account`: which of kb.yml's `handles` the author is.
+  public var ownHandle: String?
+
+  enum CodingKeys: String, CodingKey {
+    case line, mention, normalized, terms, verdict, message, suggestions, guards, reply, language
+    case asksForHelp = "asks_for_help"
+    case ownHandle = "own_handle"
+  }
 }
 
 /// Options for ``Workspace/suggest(_:options:)``.
@@ -91,52 +119,138 @@ extension Workspace {
 
   /// Suggests known fixes for a mention, with guards and a reply draft.
   ///
+  /// The mention is normalized first (``Mention/normalized()``). A post by one of the team's
+  /// own accounts (`handles` in kb.yml) gets the `own-account` verdict: nothing ranked, no reply.
   /// Pass `suggester` (from ``suggester()``) to skip the index-state check on every call, as a
   /// stream does.
   public func suggest(
     _ mention: Mention, options: SuggestOptions, templates: ReplyTemplates? = nil, using suggester: Suggester? = nil
   ) throws -> SuggestionResult {
     try Self.checkMentionSize(mention.text)
+    let mention = mention.normalized()
+    if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
+      return SuggestionResult(
+        mention: mention, normalized: "", terms: [], verdict: .ownAccount,
+        message: "posted by our own account \(ours): no reply, no case", suggestions: [], guards: [], reply: nil,
+        ownHandle: ours)
+    }
     let suggester = try suggester ?? self.suggester()
     let text = MentionText(normalizing: mention.text, vocabulary: suggester.vocabulary)
     let query = options.ranker == .full ? ([text.text] + text.expansions).joined(separator: " ") : text.text
-    let ranked = try suggester.rank(query, limit: options.limit, ranker: options.ranker, id: mention.id)
+    // One more than shown: each answer's lead over the next is part of the verdict.
+    let ranked = try suggester.rank(query, limit: options.limit + 1, ranker: options.ranker, id: mention.id)
     let terms = text.terms
+    let model = Suggester.parameters.verdict
     var suggestions: [SuggestionResult.Suggestion] = []
-    for (rank, c) in ranked.enumerated() {
+    var levels: [VerdictModel.Level] = []
+    var materials: [AnswerReplyMaterial] = []
+    for (rank, c) in ranked.prefix(options.limit).enumerated() {
       let details = suggester.details(c.index)
       let matched = terms.filter { details.stems.contains(WordBM25.stem(ExampleModel.words($0).first ?? [])) }
-      let confidence = Self.confidence(c, matched: matched.count, of: terms.count, rank: rank, runnerUp: rank == 0 && ranked.count > 1 ? ranked[1] : nil)
+      let material = replyMaterial(c.answer, state: suggester.state)
+      let coverage = terms.isEmpty ? 0 : Double(matched.count) / Double(terms.count)
+      let gap = rank + 1 < ranked.count ? c.score - ranked[rank + 1].score : c.score
+      var level = model.level(similarity: c.similarity, semantic: c.semantic, gap: gap, coverage: coverage, matched: matched.count)
+      let likelihood = model.probability(model.score(similarity: c.similarity, semantic: c.semantic, gap: gap, coverage: coverage))
+      // Without a word-vector table (or with the bm25 baseline) the model does not apply.
+      if suggester.semantic == nil || options.ranker == .bm25 {
+        let old = Self.confidence(c, matched: matched.count, of: terms.count, rank: rank, runnerUp: rank == 0 && ranked.count > 1 ? ranked[1] : nil)
+        level = old == .high ? .known : old == .medium ? .possible : .none
+      }
+      if material.draft { level = min(level, .possible) }
+      let confidence: SuggestionResult.Confidence =
+        level == .known && rank == 0 ? .high : level >= .possible ? .medium : .low
+      levels.append(level)
+      materials.append(material)
       let snippet = Self.snippet(details, terms: matched)
       suggestions.append(SuggestionResult.Suggestion(
         id: c.answer.id, title: c.answer.title, path: c.answer.path, score: (c.score * 10000).rounded() / 10000,
         similarity: (c.similarity * 1000).rounded() / 1000,
-        confidence: confidence, matched: matched, snippet: snippet, fix: details.fix, evidence: c.evidence))
+        confidence: confidence, matched: matched, snippet: snippet, fix: details.fix, evidence: c.evidence,
+        likelihood: (likelihood * 1000).rounded() / 1000, draft: material.draft ? true : nil,
+        hasReply: !material.replies.isEmpty))
     }
     let conflicted = try store.conflictedIDs(among: suggestions.map(\.id))
     for i in suggestions.indices where conflicted.contains(suggestions[i].id) { suggestions[i].conflicted = true }
+    // The verdict is the first answer's; a draft answer is never a known fix.
+    let top = levels.first ?? .none
+    let verdict: SuggestionResult.Verdict = top == .known ? .knownFix : top == .possible ? .possibleFix : .noKnownFix
     let best = suggestions.first
-    let known = best.map { $0.confidence >= .medium } ?? false
-    let disputed = best?.conflicted == true
-    let onTopic = known
-    let guards = MentionGuard.check(text, settings: settings, onTopic: onTopic)
-    let channel = (options.channel ?? mention.channel)?.lowercased()
-    let needsPrivate = known && suggester.details(ranked[0].index).needsPrivate
+    let known = verdict == .knownFix
     // A conflicted answer's steps may be two versions: no reply quotes them until settled.
-    let step = known && !disputed ? (best?.fix.first ?? Self.firstSentence(ranked[0].answer)) : nil
-    let context = ReplyDraft.Context(
-      customer: mention.author, title: known ? best?.title : nil, step: step,
-      needsPrivate: needsPrivate, guards: guards.map(\.kind))
+    let disputed = best?.conflicted == true
+    let guards = MentionGuard.check(text, settings: settings, onTopic: known)
+    let channel = (options.channel ?? mention.channel)?.lowercased()
+    let customerLanguage = Language.of(mention)
+    var context = ReplyDraft.Context(customer: mention.author, guards: guards.map(\.kind), asksForHelp: text.asksForHelp)
+    context.grateful = !text.asksForHelp && MentionGuard.isGrateful(text.words)
+    if known, !disputed, let best, let material = materials.first {
+      context.title = best.title
+      // The answer's own words for the customer say whether to go private; the guess from its
+      // tags and body is for answers without them.
+      context.needsPrivate = material.replies.isEmpty && suggester.details(ranked[0].index).needsPrivate
+      let lang = customerLanguage ?? "en"
+      if let words = material.replies[lang] {
+        context.reply = words
+        context.language = lang
+      } else {
+        context.reply = material.replies["en"]
+        context.step = context.reply == nil ? CustomerReply.customerStep(best.fix) ?? Self.customerSentence(ranked[0].answer) : nil
+        if context.reply == nil, context.step == nil { context.needsPrivate = true }
+        if lang != "en" { context.customerLanguage = lang }
+      }
+    } else if let lang = customerLanguage, lang != "en" {
+      context.customerLanguage = lang
+    }
     let reply = ReplyDraft.write(
       context, templates: templates ?? replyTemplates(), settings: settings,
       agent: options.agent.map { ReplyDraft.Agent(name: $0.name) }, channel: channel)
+    let message: String
+    switch verdict {
+    case .knownFix:
+      message = "known fix: \(best!.title)"
+        + (disputed ? " (conflicted: two versions kept; settle it with 'kb conflicts \(best!.id) --take ours|theirs|both')" : "")
+    case .possibleFix: message = "possible fix (check it before sending): \(best!.title)"
+    default: message = "no known fix; open a case"
+    }
     return SuggestionResult(
-      mention: mention, normalized: text.text, terms: terms, verdict: known ? .knownFix : .noKnownFix,
-      message: known
-        ? "known fix: \(best!.title)" + (disputed ? " (conflicted: two versions kept; settle it with 'kb conflicts \(best!.id) --take ours|theirs|both')" : "")
-        : "no known fix; open a case",
-      suggestions: suggestions,
-      guards: guards, reply: reply)
+      mention: mention, normalized: text.text, terms: terms, verdict: verdict, message: message,
+      suggestions: suggestions, guards: guards, reply: reply, asksForHelp: text.asksForHelp, language: customerLanguage)
+  }
+
+  /// What an answer says to customers, and whether it is still a draft: read from its file
+  /// once per index state.
+  struct AnswerReplyMaterial: Sendable {
+    var draft: Bool
+    var replies: [String: String]
+  }
+
+  private static let materialLock = NSLock()
+  nonisolated(unsafe) private static var materialCache: [String: AnswerReplyMaterial] = [:]
+
+  func replyMaterial(_ answer: SuggestAnswer, state: String) -> AnswerReplyMaterial {
+    let key = root + "\u{1}" + state + "\u{1}" + answer.path
+    if let m = Self.materialLock.withLock({ Self.materialCache[key] }) { return m }
+    var material = AnswerReplyMaterial(draft: false, replies: [:])
+    if let document = try? readDocument(at: answer.path) {
+      let fm = document.frontMatter
+      let draft = fm.string("draft")?.lowercased()
+      material.draft = draft == "true" || draft == "yes"
+      material.replies = CustomerReply.replies(frontMatter: fm, body: document.bodyText)
+    }
+    Self.materialLock.withLock {
+      if Self.materialCache.count > 10_000 { Self.materialCache.removeAll() }
+      Self.materialCache[key] = material
+    }
+    return material
+  }
+
+  /// The first sentence of the answer's body a customer can be sent, or nil.
+  static func customerSentence(_ a: SuggestAnswer) -> String? {
+    for sentence in Suggester.sentences(Suggester.bodyExample(a.body)).prefix(3) where !CustomerReply.isAgentAddressed(sentence) {
+      return sentence
+    }
+    return nil
   }
 
   /// Confidence from absolute fit (the best example cosine) and how many of the mention's

@@ -81,7 +81,15 @@ import Testing
 
   @Test func ventingWithoutAQuestion() {
     #expect(kinds("worst network ever, sick of this 😤").contains(.venting))
-    #expect(!kinds("worst network ever, how do I fix the signal?").contains(.venting))
+    // Venting that also asks for help: the guard says so, and the reply still gives the fix.
+    #expect(kinds("worst network ever, how do I fix the signal?").contains(.venting))
+    #expect(MentionText(normalizing: "worst network ever, how do I fix the signal?").asksForHelp)
+    // A complaint in question form asks nothing.
+    #expect(kinds("@NorthwindHelp is the worst customer service").contains(.venting))
+    #expect(!MentionText(normalizing: "@NorthwindHelp is the worst customer service").asksForHelp)
+    // Gratitude is not venting, however loud.
+    #expect(!kinds("Thanks!!").contains(.venting))
+    #expect(!kinds("THANK YOU SO MUCH NORTHWIND!!!").contains(.venting))
     #expect(!kinds("my texts repeat").contains(.venting))
   }
 
@@ -92,7 +100,13 @@ import Testing
   }
 
   @Test func abusiveThreateningAndSelfHarm() {
-    #expect(kinds("your support is shit, fix it").contains(.abusive))
+    // Swearing at a problem is frustration; name-calling is abuse.
+    #expect(kinds("your support is shit, fix it") == [.venting])
+    #expect(kinds("wtf is wrong with my phone") == [.venting])
+    #expect(kinds("you useless idiots, fix it").contains(.abusive))
+    // "shoot me a DM" is a request, not a threat.
+    #expect(!kinds("shoot me a DM with the details").contains(.threat))
+    #expect(kinds("I will shoot up your store").contains(.threat))
     #expect(kinds("fix my internet or I will burn down your store").contains(.threat))
     #expect(kinds("phone cut off, bills everywhere, I want to die").contains(.selfHarm))
     #expect(kinds("my texts repeat").isEmpty)

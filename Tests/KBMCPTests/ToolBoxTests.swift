@@ -50,7 +50,7 @@ import Testing
   @Test func everyToolHasADescribedSchema() {
     let names = ToolBox.tools.map(\.name)
     #expect(Set(names).count == names.count)
-    #expect(Set(names).isSuperset(of: ["search", "suggest", "show", "list_cases", "case_open", "case_log", "case_resolve", "cases_due", "sync"]))
+    #expect(Set(names).isSuperset(of: ["search", "suggest", "show", "list_cases", "case_open", "case_log", "case_reply", "case_resolve", "cases_due", "sync"]))
     for tool in ToolBox.tools {
       let schema = tool.inputSchema.objectValue ?? [:]
       #expect(schema["type"] == "object", "\(tool.name)")
@@ -87,6 +87,30 @@ import Testing
     #expect(logged.isError != true, "\(logged.text)")
     let text = try String(contentsOfFile: fixture.root + "/cases/2024/10/\(id).md", encoding: .utf8)
     #expect(text.contains("\n- 2024-10-20T16:10:00Z · Support bot (via MCP) · acted · Asked them to power off.\n"))
+  }
+
+  @Test func caseReplyDraftsThenLogsWhenSent() async throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let box = try fixture.toolBox()
+    let opened = await box.call("case_open", ["text": "my iphone keeps getting the same text over and over", "customer": "dana", "channel": "twitter", "at": "2024-10-20T16:05:00Z"])
+    let id = try #require(opened.structuredContent?.objectValue?["case"]?.objectValue?["id"]?.stringValue)
+    let draft = await box.call("case_reply", ["id": .string(id)])
+    #expect(draft.isError != true, "\(draft.text)")
+    let text = try #require(draft.structuredContent?.objectValue?["text"]?.stringValue)
+    #expect(text.hasPrefix("@dana "))
+    #expect(draft.structuredContent?.objectValue?["logged"] == nil)
+    let sent = await box.call("case_reply", ["id": .string(id), "text": "Looking into it now.", "send": true, "at": "2024-10-20T16:10:00Z"])
+    #expect(sent.isError != true, "\(sent.text)")
+    let logged = try #require(sent.structuredContent?.objectValue?["logged"]?.objectValue)
+    #expect(logged["status"]?.stringValue == "acknowledged")
+    let file = try String(contentsOfFile: fixture.root + "/cases/2024/10/\(id).md", encoding: .utf8)
+    #expect(file.contains(" · Support bot (via MCP) · acknowledged · Replied: @dana Looking into it now."))
+    // A second case_open of the same post opens nothing and says why.
+    let again = await box.call("case_open", ["mention": ["text": "again", "id": "42", "channel": "twitter"]])
+    #expect(again.structuredContent?.objectValue?["case"] != nil)
+    let twice = await box.call("case_open", ["mention": ["text": "again", "id": "42", "channel": "twitter"]])
+    #expect(twice.structuredContent?.objectValue?["skipped"]?.objectValue?["reason"]?.stringValue == "already-opened")
   }
 
   @Test func writesWithoutAnIdentityAreRefused() async throws {
