@@ -36,6 +36,12 @@ enum Errors {
       case .heldUnknown, .heldContradiction, .unknownKind, .invalidDelay: return (.badRequest, e.description)
       default: return (.conflict, e.description)
       }
+    case let e as SyncFailure:
+      switch e.kind {
+      case .noIdentity: return (.badRequest, e.description)
+      case .busy, .notSetUp: return (.conflict, e.description)
+      case .failed: return (.badGateway, e.description)
+      }
     case let e as MentionError:
       return (.badRequest, e.message)
     case let e as QueryError:

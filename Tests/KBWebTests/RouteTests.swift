@@ -401,6 +401,22 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     }
   }
 
+  @Test func syncOnAFolderThatIsNoRepositorySaysHowToSetItUp() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      try await client.execute(uri: "/api/sync", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{}")) { response in
+        #expect(response.status == .conflict, "\(response.text)")
+        let object = try #require(try response.json() as? [String: Any])
+        #expect((object["error"] as? String)?.isEmpty == false)
+      }
+      try await client.execute(uri: "/sync", method: .post, headers: formHeaders, body: formBody([("csrf", "test-csrf")])) { response in
+        #expect(response.status == .conflict)
+        #expect(response.text.contains("class=\"error\""))
+      }
+    }
+  }
+
   @Test func tokenIsRequiredOnEveryRequestWhenSet() async throws {
     let token = "0123456789abcdef0123"
     let fx = try await WebFixture(token: token, loopback: false)
