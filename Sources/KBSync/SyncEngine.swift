@@ -423,6 +423,8 @@ public struct SyncEngine {
       }
       if let rejection {
         result.rejections.append(rejection)
+        // Capped at 640 ms. A cap of 2.56 s did not help 20 agents pushing at once on a loaded
+        // machine (more pending pushes, longer waits; docs/SYNC.md, "A team under load").
         let backoff = min(0.005 * pow(2.0, Double(attempt - 1)), 0.64) * Double.random(in: 0.5...1.5)
         Thread.sleep(forTimeInterval: backoff)
         continue
