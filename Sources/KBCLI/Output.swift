@@ -13,9 +13,12 @@ struct Output {
   var json: Bool
   var color: Bool
 
-  init(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
+  init(
+    json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment,
+    terminal: Bool = isatty(STDOUT_FILENO) == 1
+  ) {
     self.json = json
-    color = !json && isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"].map(\.isEmpty) ?? true
+    color = !json && terminal && environment["NO_COLOR"].map(\.isEmpty) ?? true
       && environment["TERM"] != "dumb"
   }
 
@@ -43,6 +46,22 @@ struct Output {
     let (open, close) = color ? ("\u{1B}[1;33m", "\u{1B}[0m") : ("**", "**")
     return snippet.replacingOccurrences(of: SearchHit.highlightStart, with: open)
       .replacingOccurrences(of: SearchHit.highlightEnd, with: close)
+  }
+
+  /// Text whose highlights are Markdown bold (`**word**`, as `kb suggest` snippets hold them):
+  /// bold yellow on a terminal, as `kb search` shows them; unchanged otherwise (piped, NO_COLOR).
+  func highlightMarkdown(_ text: String) -> String {
+    guard color, text.contains("**") else { return text }
+    var out = ""
+    var open = false
+    for (i, part) in text.components(separatedBy: "**").enumerated() {
+      if i > 0 {
+        out += open ? "\u{1B}[0m" : "\u{1B}[1;33m"
+        open.toggle()
+      }
+      out += part
+    }
+    return open ? out + "\u{1B}[0m" : out
   }
 
   /// A snippet for JSON: matched terms wrapped in `**`, as Markdown bold.

@@ -25,11 +25,11 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "Commit local changes, merge the team's changes and push (see docs/SYNC.md).",
       discussion: """
-        Commits every change under the knowledge base as you (git config user.name/email or
-        .kb/identity), fetches, merges documents changed on both sides with the domain merge,
-        pushes without force and retries with backoff when a teammate pushed first. When the
-        push keeps failing, the work stays committed locally and the command exits 1 with
-        "pending push". Conflicts that could not be merged keep both versions and are listed by
+        Commits every change under the knowledge base as you (git config user.name/email or \
+        .kb/identity), fetches, merges documents changed on both sides with the domain merge, \
+        pushes without force and retries with backoff when a teammate pushed first. When the \
+        push keeps failing, the work stays committed locally and the command exits 1 with \
+        "pending push". Conflicts that could not be merged keep both versions and are listed by \
         'kb conflicts'.
         """)
     @OptionGroup var global: GlobalOptions
@@ -50,10 +50,27 @@ extension KBCommand {
       clearProgress(!global.json)
       let r = report.sync
       if global.json {
-        struct JSON: Codable {
+        struct JSON: Encodable {
           var remote: String; var branch: String; var committed: String?; var head: String?
           var incoming: [String]; var outgoing: [String]; var merged: [MergedFile]; var conflicts: [MergedFile]
           var reindexed: Int; var pushed: Bool; var pendingPush: Bool; var attempts: Int; var seconds: Double
+          /// snake_case like every other command; `pendingPush` stays as an alias for one release.
+          var pendingPushAlias: Bool { pendingPush }
+          enum CodingKeys: String, CodingKey {
+            case remote, branch, committed, head, incoming, outgoing, merged, conflicts, reindexed, pushed, attempts, seconds
+            case pendingPush = "pending_push"
+            case pendingPushAlias = "pendingPush"
+          }
+          func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(remote, forKey: .remote); try c.encode(branch, forKey: .branch)
+            try c.encodeIfPresent(committed, forKey: .committed); try c.encodeIfPresent(head, forKey: .head)
+            try c.encode(incoming, forKey: .incoming); try c.encode(outgoing, forKey: .outgoing)
+            try c.encode(merged, forKey: .merged); try c.encode(conflicts, forKey: .conflicts)
+            try c.encode(reindexed, forKey: .reindexed); try c.encode(pushed, forKey: .pushed)
+            try c.encode(attempts, forKey: .attempts); try c.encode(seconds, forKey: .seconds)
+            try c.encode(pendingPush, forKey: .pendingPush); try c.encode(pendingPush, forKey: .pendingPushAlias)
+          }
         }
         try global.output.print(json: JSON(
           remote: r.remote, branch: r.branch, committed: r.committed, head: r.head, incoming: r.incoming,
@@ -94,6 +111,10 @@ extension KBCommand {
         throw ValidationError("'\(target)' already holds a repository.")
       }
       let local = !url.contains("://") && !url.contains(":") ? URL(fileURLWithPath: url).standardizedFileURL.path : url
+      if let path = Self.localPath(url), !FileManager.default.fileExists(atPath: path) {
+        throw WorkspaceError.invalidInput(
+          "'\(url)' does not exist. Give the path of a git repository, or a URL (https://, ssh://, git@host:path).")
+      }
       try KBRepository.clone(url: local, into: target, progress: progressPrinter(enabled: !json))
       clearProgress(!json)
       var created: [String] = []
@@ -111,6 +132,13 @@ extension KBCommand {
         print("Cloned \(url) into \(workspace.root): \(counts.answers) answers, \(counts.cases) cases.")
         for file in created { print("  created \(file)") }
       }
+    }
+
+    /// The folder a remote names when it is local: a plain path or a `file://` URL.
+    static func localPath(_ url: String) -> String? {
+      if url.hasPrefix("file://") { return URL(string: url)?.path }
+      guard !url.contains("://"), !url.contains(":") else { return nil }
+      return URL(fileURLWithPath: url).standardizedFileURL.path
     }
 
     static func defaultFolder(_ url: String) -> String {
@@ -133,9 +161,24 @@ extension KBCommand {
       let last = workspace.lastSync()
       let conflicted = try workspace.store.conflictedPaths()
       if global.json {
-        struct JSON: Codable {
+        struct JSON: Encodable {
           var branch: String?; var remote: String?; var head: String?; var changes: [KBRepository.Change]
           var ahead: Int; var behind: Int; var lastSync: Date?; var pendingPush: Bool; var conflicts: [String]
+          /// snake_case like every other command; `lastSync` and `pendingPush` stay as aliases for one release.
+          enum CodingKeys: String, CodingKey {
+            case branch, remote, head, changes, ahead, behind, conflicts
+            case lastSync = "last_sync", pendingPush = "pending_push"
+            case lastSyncAlias = "lastSync", pendingPushAlias = "pendingPush"
+          }
+          func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(branch, forKey: .branch); try c.encodeIfPresent(remote, forKey: .remote)
+            try c.encodeIfPresent(head, forKey: .head); try c.encode(changes, forKey: .changes)
+            try c.encode(ahead, forKey: .ahead); try c.encode(behind, forKey: .behind)
+            try c.encode(conflicts, forKey: .conflicts)
+            try c.encodeIfPresent(lastSync, forKey: .lastSync); try c.encodeIfPresent(lastSync, forKey: .lastSyncAlias)
+            try c.encode(pendingPush, forKey: .pendingPush); try c.encode(pendingPush, forKey: .pendingPushAlias)
+          }
         }
         try global.output.print(json: JSON(
           branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
@@ -162,8 +205,8 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "List documents with merge conflicts to settle, and what conflicts in each.",
       discussion: """
-        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers. Edit the
-        file to keep what is right, delete the markers, and run 'kb sync'. Exits 1 when there are
+        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers. Edit the \
+        file to keep what is right, delete the markers, and run 'kb sync'. Exits 1 when there are \
         conflicts.
         """)
     @OptionGroup var global: GlobalOptions
@@ -176,7 +219,16 @@ extension KBCommand {
         if let text = try? workspace.readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
       }
       let last = workspace.lastSync()
-      struct Item: Codable { var path: String; var id: String?; var details: [String]; var markerLines: [Int] }
+      struct Item: Encodable {
+        var path: String; var id: String?; var details: [String]; var markerLines: [Int]
+        /// snake_case like every other command; `markerLines` stays as an alias for one release.
+        enum CodingKeys: String, CodingKey { case path, id, details, markerLines = "marker_lines", markerLinesAlias = "markerLines" }
+        func encode(to encoder: Encoder) throws {
+          var c = encoder.container(keyedBy: CodingKeys.self)
+          try c.encode(path, forKey: .path); try c.encodeIfPresent(id, forKey: .id); try c.encode(details, forKey: .details)
+          try c.encode(markerLines, forKey: .markerLines); try c.encode(markerLines, forKey: .markerLinesAlias)
+        }
+      }
       var items: [Item] = []
       for path in paths {
         let text = (try? workspace.readText(path)) ?? ""
@@ -222,7 +274,7 @@ extension KBCommand {
           _ = try workspace.resolve(id)
           path = id
         } else {
-          let paths = try workspace.store.paths(forID: id)
+          let paths = try workspace.store.paths(forID: try workspace.resolveID(id))
           guard let first = paths.first else { throw WorkspaceError.documentNotFound(id) }
           guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
           path = first

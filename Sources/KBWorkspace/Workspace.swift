@@ -250,6 +250,7 @@ public final class Workspace: @unchecked Sendable {
 
   /// The document with this id (index lookup, then a read of its file).
   public func document(id: String) throws -> Document {
+    let id = try resolveID(id)
     let paths = try store.paths(forID: id)
     guard let path = paths.first else { throw WorkspaceError.documentNotFound(id) }
     guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
