@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
   name: "kb",
-  platforms: [.macOS(.v13)],
   products: [
     .executable(name: "kb", targets: ["kb"]),
     // The MCP server, which `kb mcp` runs in its place: the MCP SDK (and libcurl, through its
@@ -22,15 +21,18 @@ let package = Package(
     // The suggest ranker's static word vectors (scripts/word-vectors), assembled into the binary.
     .target(name: "CWordVectors", exclude: ["word-vectors.bin"], cSettings: [.headerSearchPath(".")]),
     .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
-    .target(name: "KBStore", dependencies: ["KBCore", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
+    // The ranker, pure: its one parameter set (RankingParameters) and the fusion arithmetic.
+    .target(name: "KBRank", dependencies: ["KBCore"]),
+    .target(name: "KBStore", dependencies: ["KBCore", "KBRank", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
     .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
     .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
-    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBStore", "KBSync", .product(name: "Yams", package: "Yams")]),
+    // The application layer: the only importer of KBStore and KBSync (`internal import`).
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBRank", "KBStore", "KBSync", .product(name: "Yams", package: "Yams")]),
+    // Front ends: they see KBWorkspace, KBRank and KBCore, nothing below.
     .target(
       name: "KBMCP",
       dependencies: [
         "KBWorkspace",
-        "KBSync",
         .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -38,13 +40,13 @@ let package = Package(
       name: "KBCLI",
       dependencies: [
         "KBWorkspace",
-        "KBSync",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
     .executableTarget(name: "kb", dependencies: ["KBCLI"]),
     .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
     .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
+    .testTarget(name: "KBRankTests", dependencies: ["KBRank"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
     .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),

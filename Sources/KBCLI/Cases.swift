@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 
 #if canImport(Glibc)
@@ -10,31 +9,27 @@ import KBWorkspace
   import Darwin
 #endif
 
-/// `--tz`: the time zone for follow-up days and "today" (default `$TZ`, else UTC).
+/// `--tz`: the time zone for follow-up days and "today" (the rule is ``TimeZoneChoice``'s:
+/// `--tz`, else `$TZ` when it names a zone, else UTC).
 struct TimeZoneOption: ParsableArguments {
   @Option(name: .customLong("tz"), help: ArgumentHelp("Time zone for dates, such as Europe/Berlin (default: $TZ, else UTC).", valueName: "zone"))
   var tz: String?
-
-  /// `--tz`, else `$TZ` when it names a zone (a POSIX rule such as `CET-1CEST` does not: UTC
-  /// then, with a warning), else UTC.
-  var text: String {
-    if let tz { return tz }
-    guard let env = ProcessInfo.processInfo.environment["TZ"], !env.isEmpty else { return "UTC" }
-    if (try? FollowUp.timeZone(env)) != nil { return env }
-    Output.warn("warning: TZ='\(env)' is not a time zone name; using UTC. Pass --tz to choose one.")
-    return "UTC"
-  }
 
   func validate() throws {
     guard let tz else { return }
     do { _ = try FollowUp.timeZone(tz) } catch { throw ValidationError(error.description) }
   }
 
-  /// The zone and the name to show for it.
+  /// The zone and the name to show for it; a warning about `$TZ` goes to stderr.
+  func choice() throws -> TimeZoneChoice {
+    let choice = try TimeZoneChoice(tz)
+    if let warning = choice.warning { Output.warn(warning) }
+    return choice
+  }
+
   func zone() throws -> (TimeZone, String) {
-    let zone = try FollowUp.timeZone(text)
-    let name = zone.secondsFromGMT() == 0 && ["GMT", "UTC"].contains(zone.identifier) ? "UTC" : zone.identifier
-    return (zone, name)
+    let choice = try choice()
+    return (choice.zone, choice.name)
   }
 }
 
@@ -148,12 +143,7 @@ extension KBCommand {
 
     /// Flags fill what the mention does not say.
     func fill(_ mention: Mention) -> Mention {
-      var m = mention
-      if m.author == nil, let customer { m.author = customer.hasPrefix("@") || customer.contains("@") ? customer : "@" + customer }
-      if m.channel == nil { m.channel = channel?.lowercased() }
-      if m.url == nil { m.url = url }
-      if m.createdAt == nil { m.createdAt = at.flatMap(Timestamp.parse) }
-      return m
+      mention.filling(customer: customer, channel: channel, url: url, createdAt: at.flatMap(Timestamp.parse))
     }
   }
 
@@ -295,18 +285,11 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      let (zone, name) = try timeZone.zone()
-      let day = try today.map(FollowUp.parseDay) ?? FollowUp.day(of: Date(), in: zone)
-      let due = try workspace.dueFollowUps(today: day, assignee: assignee)
+      let list = try workspace.due(today: today, timeZone: try timeZone.choice(), assignee: assignee)
+      let (day, name, due) = (list.today, list.timeZone, list.due)
       let names = workspace.settings.agents
-      struct Result: Codable {
-        var today: String
-        var timeZone: String
-        var due: [DueFollowUp]
-        enum CodingKeys: String, CodingKey { case today, due; case timeZone = "time_zone" }
-      }
       if global.json {
-        try global.output.print(json: Result(today: day, timeZone: name, due: due))
+        try global.output.print(json: list)
         return
       }
       let output = global.output

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 
 extension KBCommand {
@@ -15,17 +14,12 @@ extension KBCommand {
     @Flag(name: .long, help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
-      let folder = self.folder ?? "."
-      var created = try Workspace.initialize(at: folder, team: team)
-      created += try Workspace.setUpGit(at: folder)
-      let workspace = try Workspace(root: folder)
-      try workspace.refresh()
-      struct Result: Codable { var root: String; var created: [String] }
+      let (_, result) = try Workspace.create(at: folder ?? ".", team: team)
       if json {
-        try Output(json: true).print(json: Result(root: workspace.root, created: created))
+        try Output(json: true).print(json: result)
       } else {
-        print(created.isEmpty ? "\(workspace.root) is already a knowledge base." : "Initialized a knowledge base in \(workspace.root)")
-        for file in created { print("  created \(file)") }
+        print(result.created.isEmpty ? "\(result.root) is already a knowledge base." : "Initialized a knowledge base in \(result.root)")
+        for file in result.created { print("  created \(file)") }
       }
     }
   }
@@ -64,13 +58,8 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      var filters: [SearchQuery.Filter] = []
-      if let type { filters.append(.type(type)) }
-      if let status { filters.append(.status(status)) }
-      if let tag { filters.append(.tag(tag)) }
-      if let assignee { filters.append(.assignee(assignee)) }
-      if let channel { filters.append(.channel(channel)) }
-      let documents = try workspace.store.list(filters, limit: limit)
+      let filter = DocumentFilter(type: type, status: status, tag: tag, assignee: assignee, channel: channel)
+      let documents = try workspace.list(filter, limit: limit)
       let output = global.output
       if global.json {
         try output.print(json: documents)
@@ -123,9 +112,7 @@ extension KBCommand {
       }
       let output = global.output
       if global.json {
-        var json = result
-        json.hits = json.hits.map { var h = $0; h.snippet = Output.markdownSnippet(h.snippet); return h }
-        try output.print(json: json)
+        try output.print(json: result.markdown)
         // The same rule with and without --json: nothing found is exit 1.
         if result.hits.isEmpty { throw ExitCode.failure }
         return
@@ -156,20 +143,19 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
-      let diagnostics = try workspace.check()
-      let counts = try workspace.store.counts()
+      let report = try workspace.checkReport()
+      let diagnostics = report.problems
       if global.json {
-        struct Result: Codable { var ok: Bool; var documents: Int; var problems: [Diagnostic] }
-        try global.output.print(json: Result(ok: diagnostics.isEmpty, documents: counts.documents, problems: diagnostics))
+        try global.output.print(json: report)
       } else {
         for d in diagnostics { print(d.description) }
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors
         print(diagnostics.isEmpty
-          ? "\(counts.documents) documents, no problems."
-          : "\(counts.documents) documents indexed; \(errors) error(s), \(warnings) warning(s).")
+          ? "\(report.documents) documents, no problems."
+          : "\(report.documents) documents indexed; \(errors) error(s), \(warnings) warning(s).")
       }
-      if !diagnostics.isEmpty { throw ExitCode.failure }
+      if !report.ok { throw ExitCode.failure }
     }
   }
 
@@ -183,35 +169,24 @@ extension KBCommand {
     func run() async throws {
       let workspace = try global.open(refresh: false)
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
-      let started = Date()
-      let report = rebuild ? try workspace.rebuild(progress: progress.callback) : try workspace.refresh(progress: progress.callback)
+      let summary = try workspace.index(rebuild: rebuild, progress: progress.callback)
       progress.finish()
       for warning in workspace.warnings { Output.warn(warning) }
-      let counts = try workspace.store.counts()
-      let seconds = Date().timeIntervalSince(started)
       if global.json {
-        struct Result: Codable {
-          var root: String; var answers: Int; var cases: Int; var skipped: Int
-          var scanned: Int; var added: Int; var updated: Int; var removed: Int; var rebuilt: Bool
-          var problems: [IndexProblem]; var seconds: Double
-        }
-        try global.output.print(json: Result(
-          root: workspace.root, answers: counts.answers, cases: counts.cases, skipped: counts.problems,
-          scanned: report.scanned, added: report.added, updated: report.updated, removed: report.removed,
-          rebuilt: report.rebuilt, problems: try workspace.store.problems(), seconds: (seconds * 1000).rounded() / 1000))
+        try global.output.print(json: summary)
         return
       }
       let output = global.output
-      print("\(output.bold("\(counts.documents)")) documents: \(counts.answers) answers, \(counts.cases) cases")
-      let verb = report.rebuilt ? "rebuilt" : "updated"
-      if report.changed > 0 || report.rebuilt {
-        print("Index \(verb) in \(String(format: "%.2f", seconds)) s: \(report.added) added, \(report.updated) changed, \(report.removed) removed.")
+      print("\(output.bold("\(summary.documents)")) documents: \(summary.answers) answers, \(summary.cases) cases")
+      let verb = summary.rebuilt ? "rebuilt" : "updated"
+      if summary.changed > 0 || summary.rebuilt {
+        print("Index \(verb) in \(String(format: "%.2f", summary.seconds)) s: \(summary.added) added, \(summary.updated) changed, \(summary.removed) removed.")
       } else {
         print("Index is up to date.")
       }
-      if counts.problems > 0 {
-        print(output.yellow("\(counts.problems) file(s) skipped:"))
-        for p in try workspace.store.problems() {
+      if summary.skipped > 0 {
+        print(output.yellow("\(summary.skipped) file(s) skipped:"))
+        for p in summary.problems {
           print("  \(p.path)\(p.line.map { ":\($0)" } ?? ""): \(p.message)")
         }
       }

@@ -23,8 +23,8 @@ public struct MCPOptions: ParsableArguments {
       guard let parsed = Identity(parsing: identity) else {
         throw ValidationError("'--as \(identity)' is not an identity; use \"Name <email>\" or a name.")
       }
-      guard !parsed.name.contains("·"), !parsed.name.contains("\n") else {
-        throw ValidationError("'--as': the name cannot contain '·' or a line break (journal lines use them).")
+      if let problem = Identity.nameProblem(parsed.name) {
+        throw ValidationError("'--as': \(problem) (journal lines use them).")
       }
     }
   }

@@ -168,7 +168,7 @@ enum Editor {
       return try Document(path: template.path, text: text)
     } catch {
       throw WorkspaceError.invalidDocument(
-        path: workspace.relativePath(draft.file), line: error.line,
+        path: draft.relativeFile, line: error.line,
         reason: "\(error.description). Nothing was written; your draft is kept: '\(command) --resume' opens it again.")
     }
   }
@@ -210,7 +210,7 @@ extension KBCommand {
         // An edit kept from before is offered again rather than overwritten.
         if let kept = workspace.keptDraft("edit-" + document.id) {
           throw WorkspaceError.invalidInput(
-            "An unsaved edit of '\(document.id)' is kept in \(workspace.relativePath(kept.file)): run 'kb edit --resume \(document.id)' to finish it, or delete that file.")
+            "An unsaved edit of '\(document.id)' is kept in \(kept.relativeFile): run 'kb edit --resume \(document.id)' to finish it, or delete that file.")
         }
         draft = try workspace.keepDraft("edit-" + document.id, text: document.text, target: document.path)
       }
@@ -220,7 +220,7 @@ extension KBCommand {
         outcome = try workspace.saveEdit(path: path, text: text)
       } catch let error as WorkspaceError {
         throw WorkspaceError.invalidInput(
-          "\(error.description). Nothing was written; your edit is kept in \(workspace.relativePath(draft.file)): 'kb edit --resume' opens it again.")
+          "\(error.description). Nothing was written; your edit is kept in \(draft.relativeFile): 'kb edit --resume' opens it again.")
       }
       workspace.discardDraft(draft)
       switch outcome {

@@ -1,5 +1,5 @@
 import Foundation
-import KBStore
+import KBCore
 
 #if canImport(Glibc)
   import Glibc
@@ -28,10 +28,7 @@ struct Output {
   }
 
   static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try JSONFormat.string(value, pretty: pretty)
   }
 
   func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
@@ -44,8 +41,7 @@ struct Output {
   /// A snippet with its highlight markers as bold yellow on a terminal, `**word**` otherwise.
   func highlight(_ snippet: String) -> String {
     let (open, close) = color ? ("\u{1B}[1;33m", "\u{1B}[0m") : ("**", "**")
-    return snippet.replacingOccurrences(of: SearchHit.highlightStart, with: open)
-      .replacingOccurrences(of: SearchHit.highlightEnd, with: close)
+    return SearchHit.highlight(snippet, open: open, close: close)
   }
 
   /// Text whose highlights are Markdown bold (`**word**`, as `kb suggest` snippets hold them):
@@ -62,12 +58,6 @@ struct Output {
       out += part
     }
     return open ? out + "\u{1B}[0m" : out
-  }
-
-  /// A snippet for JSON: matched terms wrapped in `**`, as Markdown bold.
-  static func markdownSnippet(_ snippet: String) -> String {
-    snippet.replacingOccurrences(of: SearchHit.highlightStart, with: "**")
-      .replacingOccurrences(of: SearchHit.highlightEnd, with: "**")
   }
 
   /// Prints a line on stderr.

@@ -12,6 +12,7 @@ extension KBCommand {
     Search.self,
     Check.self,
     Index.self,
+    WatchGroup.self,
     ServeMCP.self,
     CaseGroup.self,
     CasesList.self,

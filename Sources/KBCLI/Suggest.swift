@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import KBCore
-import KBStore
+import KBRank
 import KBWorkspace
 
 #if canImport(Glibc)
@@ -26,7 +26,8 @@ extension KBCommand {
     @Option(help: "The channel the reply goes to (twitter, x, mastodon, …): sets the length limit.") var channel: String?
     @Option(name: .shortAndLong, help: "How many answers to show.") var limit = 3
     @Option(help: ArgumentHelp("full (default) or bm25 (plain FTS5 ranking, for evaluation).", valueName: "ranker"))
-    var ranker: Suggester.Ranker = .full
+    var ranker: Ranker = .full
+    @Flag(help: "Print the ranking parameters (docs/RANKING.md) as JSON and exit.") var parameters = false
 
     func validate() throws {
       guard limit > 0, limit <= 100 else { throw ValidationError("'--limit' must be between 1 and 100.") }
@@ -37,6 +38,10 @@ extension KBCommand {
     }
 
     func run() async throws {
+      if parameters {
+        print(try Output.encode(RankingParameters.shipped))
+        return
+      }
       let workspace = try global.open()
       let identity = agent.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)
       let options = SuggestOptions(limit: limit, channel: channel, agent: identity, ranker: ranker)
@@ -165,7 +170,7 @@ extension KBCommand {
   }
 }
 
-extension Suggester.Ranker: ExpressibleByArgument {}
+extension Ranker: ExpressibleByArgument {}
 
 /// Results filled in by parallel workers, read in order.
 private final class OrderedResults: @unchecked Sendable {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import KBStore
-import KBSync
+import KBCore
 import KBWorkspace
 
 #if canImport(Glibc)
@@ -36,49 +35,21 @@ extension KBCommand {
     @Option(help: "Seconds to wait for another kb sync on this knowledge base.") var wait: Double = 10
 
     func run() async throws {
-      KBRepository.warmUp()  // libgit2 starts up while the index opens
+      Workspace.prepareForSync()  // libgit2 starts up while the index opens
       let workspace = try global.open(refresh: false)
-      var options = SyncOptions.fromEnvironment()
-      options.progress = progressPrinter(enabled: !global.json)
-      let report: SyncReport
+      let r: SyncReport
       do {
-        report = try workspace.sync(options: options, lockTimeout: wait)
+        r = try workspace.sync(lockTimeout: wait, progress: progressPrinter(enabled: !global.json))
       } catch {
         clearProgress(!global.json)
         throw error
       }
       clearProgress(!global.json)
-      let r = report.sync
       if global.json {
-        struct JSON: Encodable {
-          var remote: String; var branch: String; var committed: String?; var head: String?
-          var incoming: [String]; var outgoing: [String]; var merged: [MergedFile]; var conflicts: [MergedFile]
-          var reindexed: Int; var pushed: Bool; var pendingPush: Bool; var attempts: Int; var seconds: Double
-          /// snake_case like every other command; `pendingPush` stays as an alias for one release.
-          var pendingPushAlias: Bool { pendingPush }
-          enum CodingKeys: String, CodingKey {
-            case remote, branch, committed, head, incoming, outgoing, merged, conflicts, reindexed, pushed, attempts, seconds
-            case pendingPush = "pending_push"
-            case pendingPushAlias = "pendingPush"
-          }
-          func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(remote, forKey: .remote); try c.encode(branch, forKey: .branch)
-            try c.encodeIfPresent(committed, forKey: .committed); try c.encodeIfPresent(head, forKey: .head)
-            try c.encode(incoming, forKey: .incoming); try c.encode(outgoing, forKey: .outgoing)
-            try c.encode(merged, forKey: .merged); try c.encode(conflicts, forKey: .conflicts)
-            try c.encode(reindexed, forKey: .reindexed); try c.encode(pushed, forKey: .pushed)
-            try c.encode(attempts, forKey: .attempts); try c.encode(seconds, forKey: .seconds)
-            try c.encode(pendingPush, forKey: .pendingPush); try c.encode(pendingPush, forKey: .pendingPushAlias)
-          }
-        }
-        try global.output.print(json: JSON(
-          remote: r.remote, branch: r.branch, committed: r.committed, head: r.head, incoming: r.incoming,
-          outgoing: r.outgoing, merged: r.merged, conflicts: r.conflicts, reindexed: report.reindexed, pushed: r.pushed,
-          pendingPush: r.pendingPush, attempts: r.attempts, seconds: report.seconds))
+        try global.output.print(json: r)
       } else {
         let out = global.output
-        print("\(r.incoming.count) in, \(r.outgoing.count) out, \(r.merged.count) merged, \(r.conflicts.count) conflict(s); re-indexed \(report.reindexed).")
+        print("\(r.incoming.count) in, \(r.outgoing.count) out, \(r.merged.count) merged, \(r.conflicts.count) conflict(s); re-indexed \(r.reindexed).")
         for f in r.merged where f.outcome != "conflict" {
           print("  \(f.outcome) \(f.path)\(f.details.isEmpty ? "" : ": " + f.details.joined(separator: "; "))")
         }
@@ -86,12 +57,13 @@ extension KBCommand {
           print(out.yellow("  conflict \(f.path)") + (f.details.isEmpty ? "" : ": " + f.details.joined(separator: "; ")))
         }
         if !r.conflicts.isEmpty { print("Both versions are kept in the file between markers; see 'kb conflicts'.") }
-        if r.pushed {
+        switch r.outcome {
+        case .pushed:
           print(out.green("Synced with \(r.remote) (\(r.branch))") + (r.attempts > 1 ? " after \(r.attempts) attempts." : "."))
-        } else if r.pendingPush {
+        case .pendingPush:
           print(out.red("Pending push:") + " your work is committed locally but the remote kept moving (\(r.attempts) attempts). Run 'kb sync' again.")
-        } else {
-          print("Nothing to sync yet: no commits here or on \(r.remote).")
+        case .nothingYet:
+          print(r.message)
         }
       }
       if r.pendingPush { throw ExitCode.failure }
@@ -106,47 +78,22 @@ extension KBCommand {
     @Flag(name: .long, help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
-      let target = folder ?? Self.defaultFolder(url)
-      guard !FileManager.default.fileExists(atPath: target + "/.git") else {
-        throw ValidationError("'\(target)' already holds a repository.")
+      let target = folder ?? Workspace.defaultCloneFolder(url)
+      let (_, result): (Workspace, CloneReport)
+      do {
+        (_, result) = try Workspace.clone(url: url, into: target, progress: progressPrinter(enabled: !json))
+      } catch let error as WorkspaceError {
+        clearProgress(!json)
+        if case .invalidInput(let message) = error { throw ValidationError(message) }
+        throw error
       }
-      let local = !url.contains("://") && !url.contains(":") ? URL(fileURLWithPath: url).standardizedFileURL.path : url
-      if let path = Self.localPath(url), !FileManager.default.fileExists(atPath: path) {
-        throw WorkspaceError.invalidInput(
-          "'\(url)' does not exist. Give the path of a git repository, or a URL (https://, ssh://, git@host:path).")
-      }
-      try KBRepository.clone(url: local, into: target, progress: progressPrinter(enabled: !json))
       clearProgress(!json)
-      var created: [String] = []
-      if !FileManager.default.fileExists(atPath: target + "/kb.yml") {
-        created = try Workspace.initialize(at: target)  // an empty remote: start a knowledge base
-      }
-      created += try Workspace.setUpGit(at: target)
-      let workspace = try Workspace(root: target)
-      let report = try workspace.refresh()
-      let counts = try workspace.store.counts()
       if json {
-        struct Result: Codable { var root: String; var documents: Int; var created: [String]; var indexed: Int }
-        try Output(json: true).print(json: Result(root: workspace.root, documents: counts.documents, created: created, indexed: report.added))
+        try Output(json: true).print(json: result)
       } else {
-        print("Cloned \(url) into \(workspace.root): \(counts.answers) answers, \(counts.cases) cases.")
-        for file in created { print("  created \(file)") }
+        print("Cloned \(url) into \(result.root): \(result.answers) answers, \(result.cases) cases.")
+        for file in result.created { print("  created \(file)") }
       }
-    }
-
-    /// The folder a remote names when it is local: a plain path or a `file://` URL.
-    static func localPath(_ url: String) -> String? {
-      if url.hasPrefix("file://") { return URL(string: url)?.path }
-      guard !url.contains("://"), !url.contains(":") else { return nil }
-      return URL(fileURLWithPath: url).standardizedFileURL.path
-    }
-
-    static func defaultFolder(_ url: String) -> String {
-      var name = url
-      while name.hasSuffix("/") { name.removeLast() }
-      name = String(name.split(whereSeparator: { $0 == "/" || $0 == ":" }).last ?? "kb")
-      if name.hasSuffix(".git") { name.removeLast(4) }
-      return name.isEmpty ? "kb" : name
     }
   }
 
@@ -157,32 +104,9 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
-      let status = try KBRepository.status(kbRoot: workspace.root)
-      let last = workspace.lastSync()
-      let conflicted = try workspace.store.conflictedPaths()
+      let status = try workspace.status()
       if global.json {
-        struct JSON: Encodable {
-          var branch: String?; var remote: String?; var head: String?; var changes: [KBRepository.Change]
-          var ahead: Int; var behind: Int; var lastSync: Date?; var pendingPush: Bool; var conflicts: [String]
-          /// snake_case like every other command; `lastSync` and `pendingPush` stay as aliases for one release.
-          enum CodingKeys: String, CodingKey {
-            case branch, remote, head, changes, ahead, behind, conflicts
-            case lastSync = "last_sync", pendingPush = "pending_push"
-            case lastSyncAlias = "lastSync", pendingPushAlias = "pendingPush"
-          }
-          func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encodeIfPresent(branch, forKey: .branch); try c.encodeIfPresent(remote, forKey: .remote)
-            try c.encodeIfPresent(head, forKey: .head); try c.encode(changes, forKey: .changes)
-            try c.encode(ahead, forKey: .ahead); try c.encode(behind, forKey: .behind)
-            try c.encode(conflicts, forKey: .conflicts)
-            try c.encodeIfPresent(lastSync, forKey: .lastSync); try c.encodeIfPresent(lastSync, forKey: .lastSyncAlias)
-            try c.encode(pendingPush, forKey: .pendingPush); try c.encode(pendingPush, forKey: .pendingPushAlias)
-          }
-        }
-        try global.output.print(json: JSON(
-          branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
-          behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false, conflicts: conflicted))
+        try global.output.print(json: status)
         return
       }
       print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", remote \($0)" } ?? ", no remote"))
@@ -191,13 +115,14 @@ extension KBCommand {
         print("\(status.changes.count) local change(s), committed by the next 'kb sync':")
         for c in status.changes { print("  \(c.kind) \(c.path)") }
       }
-      if let last {
+      if let last = status.lastSync {
         let f = ISO8601DateFormatter()
-        print("Last sync: \(f.string(from: last.time))" + (last.pendingPush ? " (push pending)" : ""))
+        print("Last sync: \(f.string(from: last))" + (status.pendingPush ? " (push pending)" : ""))
       } else {
         print("Never synced.")
       }
-      if !conflicted.isEmpty { print("\(conflicted.count) document(s) with conflicts: see 'kb conflicts'.") }
+      if !status.conflicts.isEmpty { print("\(status.conflicts.count) document(s) with conflicts: see 'kb conflicts'.") }
+      print(WatchStatus.describe(status.watcher))
     }
   }
 
@@ -213,33 +138,7 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      var paths = try workspace.store.conflictedPaths()
-      // A merge that broke a document's front matter leaves it unindexed: look there too.
-      for problem in try workspace.store.problems() where !paths.contains(problem.path) {
-        if let text = try? workspace.readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
-      }
-      let last = workspace.lastSync()
-      struct Item: Encodable {
-        var path: String; var id: String?; var details: [String]; var markerLines: [Int]
-        /// snake_case like every other command; `markerLines` stays as an alias for one release.
-        enum CodingKeys: String, CodingKey { case path, id, details, markerLines = "marker_lines", markerLinesAlias = "markerLines" }
-        func encode(to encoder: Encoder) throws {
-          var c = encoder.container(keyedBy: CodingKeys.self)
-          try c.encode(path, forKey: .path); try c.encodeIfPresent(id, forKey: .id); try c.encode(details, forKey: .details)
-          try c.encode(markerLines, forKey: .markerLines); try c.encode(markerLines, forKey: .markerLinesAlias)
-        }
-      }
-      var items: [Item] = []
-      for path in paths {
-        let text = (try? workspace.readText(path)) ?? ""
-        var lines: [Int] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where line.hasPrefix("<<<<<<<") { lines.append(i + 1) }
-        let id = try? workspace.readDocument(at: path).id
-        let details = last?.conflicts.first(where: { $0.path == path })?.details
-          ?? (lines.isEmpty ? ["marked as conflicted in its front matter"] : ["both versions kept between markers"])
-        items.append(Item(path: path, id: id, details: details, markerLines: lines))
-      }
+      let items = try workspace.conflicts()
       if global.json {
         try global.output.print(json: items)
       } else if items.isEmpty {
@@ -268,19 +167,8 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      var path: String?
-      if let id {
-        if id.hasSuffix(".md") {
-          _ = try workspace.resolve(id)
-          path = id
-        } else {
-          let paths = try workspace.store.paths(forID: try workspace.resolveID(id))
-          guard let first = paths.first else { throw WorkspaceError.documentNotFound(id) }
-          guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
-          path = first
-        }
-      }
-      let commits = try KBRepository.log(kbRoot: workspace.root, path: path, limit: limit)
+      let history = try workspace.history(of: id, limit: limit)
+      let (path, commits) = (history.path, history.commits)
       if global.json {
         try global.output.print(json: commits)
         return
@@ -314,7 +202,7 @@ extension KBCommand {
       }
       let b = try read(base), o = try read(ours), t = try read(theirs)
       let name = path.isEmpty ? ours : path
-      let result = SyncMerger.default.merge(base: b.isEmpty ? nil : b, ours: o, theirs: t, path: name)
+      let result = Workspace.mergeDocument(base: b.isEmpty ? nil : b, ours: o, theirs: t, path: name)
       do {
         try Data(result.text.utf8).write(to: URL(fileURLWithPath: ours), options: .atomic)
       } catch {

@@ -205,9 +205,29 @@ public struct Mention: Equatable, Sendable, Codable {
 
   // MARK: Helpers
 
+  /// A platform account name as a handle: `stevebuttry` → `@stevebuttry` (a Mastodon
+  /// `user@host` too becomes `@user@host`).
   static func handle(_ s: String) -> String {
     let t = s.trimmingCharacters(in: .whitespaces)
     return t.hasPrefix("@") || t.isEmpty ? t : "@" + t
+  }
+
+  /// A customer as a person types it (`--customer`, MCP `customer` or `author`): a bare name
+  /// gets the `@` of a handle; a handle, or an address with an `@` in it, stays as written.
+  public static func customer(_ typed: String) -> String {
+    typed.hasPrefix("@") || typed.contains("@") ? typed : "@" + typed
+  }
+
+  /// The mention with what it does not say filled in from flags or tool arguments: the
+  /// customer (``customer(_:)``), the channel (lowercased), the link and the time. What the
+  /// mention says wins.
+  public func filling(customer: String?, channel: String?, url: String?, createdAt: Date?) -> Mention {
+    var m = self
+    if m.author == nil { m.author = customer.map(Self.customer) }
+    if m.channel == nil { m.channel = channel?.lowercased() }
+    if m.url == nil { m.url = url }
+    if m.createdAt == nil { m.createdAt = createdAt }
+    return m
   }
 
   static func stringID(_ value: Any?) -> String? {

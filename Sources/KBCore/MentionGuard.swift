@@ -17,6 +17,9 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     case threat
     case selfHarm = "self-harm"
     case personalData = "personal-data"
+
+    /// Whether the mention should get no public reply draft at all (``ReplyDraft/write``).
+    public var blocksReply: Bool { self == .threat || self == .unrelatedTrend }
   }
 
   public var kind: Kind
@@ -30,9 +33,6 @@ public struct MentionGuard: Codable, Equatable, Sendable {
     self.advice = advice
     self.evidence = evidence
   }
-
-  /// Whether the mention should get no public reply draft at all.
-  public var blocksReply: Bool { kind == .threat || kind == .unrelatedTrend }
 
   /// The guards that apply. `onTopic` says whether the ranking found a known fix, or the text
   /// names one of the team's products or handles.

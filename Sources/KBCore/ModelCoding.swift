@@ -100,7 +100,6 @@ public struct ByteReader: ~Copyable {
   }
 
   public mutating func readFloat() throws(Truncated) -> Float { Float(bitPattern: try read(UInt32.self)) }
-  public mutating func readDouble() throws(Truncated) -> Double { Double(bitPattern: try read(UInt64.self)) }
 
   public mutating func readCount() throws(Truncated) -> Int {
     let n: UInt64 = try read()

@@ -74,7 +74,7 @@ public struct ReplyDraft: Codable, Equatable, Sendable {
     _ context: Context, templates: ReplyTemplates, settings: Settings, agent: Agent?, channel: String?
   ) -> ReplyDraft? {
     let g = Set(context.guards)
-    if g.contains(.threat) || g.contains(.unrelatedTrend) { return nil }
+    if g.contains(where: \.blocksReply) { return nil }
     let name: String
     var needsPrivate = context.needsPrivate
     if g.contains(.selfHarm) {

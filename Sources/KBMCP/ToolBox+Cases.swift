@@ -1,6 +1,5 @@
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 import MCP
 
@@ -125,8 +124,7 @@ extension ToolBox {
     // an identity never writes.
     _ = try author()
     let opened = try time(args, "at")
-    var customer = args.string("customer")
-    if let c = customer, !c.hasPrefix("@"), !c.contains("@") { customer = "@" + c }
+    let customer = args.string("customer")
     if let c = customer, c.contains("\n") {
       throw ToolError.invalidArgument(tool: "case_open", name: "customer", reason: "must be one line.")
     }
@@ -138,10 +136,7 @@ extension ToolBox {
     case (nil, nil): throw ToolError.missingArgument(tool: "case_open", name: "text")
     }
     // As `kb case open`: the arguments fill in what the mention does not say.
-    if mention.author == nil { mention.author = customer }
-    if mention.channel == nil { mention.channel = args.string("channel")?.lowercased() }
-    if mention.url == nil { mention.url = args.string("url") }
-    if mention.createdAt == nil { mention.createdAt = opened }
+    mention = mention.filling(customer: customer, channel: args.string("channel"), url: args.string("url"), createdAt: opened)
     let result = try workspace.openCase(
       from: mention, related: args.strings("related"), assignee: args.string("assignee"), tags: args.strings("tags"),
       id: args.string("id"), title: args.string("title"))
@@ -157,7 +152,7 @@ extension ToolBox {
     }
     let change = try workspace.log(
       caseID: try args.required("id"), kind: kind, text: try args.required("text"), author: try author(),
-      at: try time(args, "at") ?? Date(), held: args.bool("held"), timeZone: try timeZone(args))
+      at: try time(args, "at") ?? Date(), held: args.bool("held"), timeZone: try timeZone(args).zone)
     return try Self.encode(Self.changeJSON(change))
   }
 
@@ -168,7 +163,7 @@ extension ToolBox {
     let change = try workspace.resolve(
       caseID: try args.required("id"), answer: args.string("answer"), text: args.string("text"),
       followUp: args.string("follow_up"), author: try author(), at: try time(args, "at") ?? Date(),
-      timeZone: try timeZone(args))
+      timeZone: try timeZone(args).zone)
     return try Self.encode(Self.changeJSON(change))
   }
 
@@ -181,21 +176,12 @@ extension ToolBox {
 
   func casesDue(_ args: Arguments) throws -> Value {
     let zone = try timeZone(args)
-    let today: String
     if let day = args.string("today") {
-      do { today = try FollowUp.parseDay(day) } catch {
+      do { _ = try FollowUp.parseDay(day) } catch {
         throw ToolError.invalidArgument(tool: "cases_due", name: "today", reason: error.description)
       }
-    } else {
-      today = FollowUp.day(of: Date(), in: zone)
     }
-    struct Result: Encodable {
-      var today: String
-      var timeZone: String
-      var due: [DueFollowUp]
-      enum CodingKeys: String, CodingKey { case today, due; case timeZone = "time_zone" }
-    }
-    return try Self.encode(Result(today: today, timeZone: zone.identifier, due: try workspace.dueFollowUps(today: today)))
+    return try Self.encode(try workspace.due(today: args.string("today"), timeZone: zone))
   }
 
   // MARK: Arguments
@@ -208,11 +194,13 @@ extension ToolBox {
     return date
   }
 
-  func timeZone(_ args: Arguments) throws(ToolError) -> TimeZone {
-    let text = args.string("time_zone")
-      ?? ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
+  /// `time_zone`, else the server's `$TZ`, else UTC: ``TimeZoneChoice``, as `kb --tz`. A `$TZ`
+  /// that names no zone means UTC, with a warning on standard error.
+  func timeZone(_ args: Arguments) throws(ToolError) -> TimeZoneChoice {
     do {
-      return try FollowUp.timeZone(text)
+      let choice = try TimeZoneChoice(args.string("time_zone"))
+      if let warning = choice.warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+      return choice
     } catch {
       throw .invalidArgument(tool: args.tool, name: "time_zone", reason: error.description)
     }

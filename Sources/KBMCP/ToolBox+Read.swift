@@ -1,6 +1,5 @@
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 import MCP
 
@@ -78,14 +77,8 @@ extension ToolBox {
   func search(_ args: Arguments) throws -> Value {
     var query = try args.required("query")
     if let type = args.string("type") { query += " type:\(type)" }
-    var result = try workspace.search(query, limit: args.int("limit") ?? 10)
+    var result = try workspace.search(query, limit: args.int("limit") ?? 10).markdown
     result.query = try args.required("query")
-    result.hits = result.hits.map { hit in
-      var hit = hit
-      hit.snippet = hit.snippet.replacingOccurrences(of: SearchHit.highlightStart, with: "**")
-        .replacingOccurrences(of: SearchHit.highlightEnd, with: "**")
-      return hit
-    }
     return try Self.encode(result)
   }
 
@@ -103,14 +96,11 @@ extension ToolBox {
   }
 
   func listCases(_ args: Arguments) throws -> Value {
-    var filters: [SearchQuery.Filter] = [.type(.case)]
-    if let s = args.string("status"), let status = CaseStatus(rawValue: s) { filters.append(.status(status)) }
-    if let v = args.string("assignee") { filters.append(.assignee(v)) }
-    if let v = args.string("tag") { filters.append(.tag(v)) }
-    if let v = args.string("channel") { filters.append(.channel(v)) }
-    if let v = args.string("customer") { filters.append(.customer(v)) }
-    if let v = args.string("answer") { filters.append(.answer(v)) }
-    let cases = try workspace.store.list(filters, limit: args.int("limit") ?? 50)
+    let filter = DocumentFilter(
+      type: .case, status: args.string("status").flatMap(CaseStatus.init(rawValue:)), tag: args.string("tag"),
+      assignee: args.string("assignee"), channel: args.string("channel"), customer: args.string("customer"),
+      answer: args.string("answer"))
+    let cases = try workspace.list(filter, limit: args.int("limit") ?? 50)
     struct Result: Encodable { var count: Int; var cases: [DocumentSummary] }
     return try Self.encode(Result(count: cases.count, cases: cases))
   }

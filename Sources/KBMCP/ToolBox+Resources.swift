@@ -1,6 +1,5 @@
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 import MCP
 
@@ -33,8 +32,8 @@ extension ToolBox {
       offset = 0
     }
     try refreshForResources()
-    let answers = try workspace.store.list([.type(.answer)])
-    let cases = try workspace.store.list([.type(.case)])
+    let answers = try workspace.list(DocumentFilter(type: .answer))
+    let cases = try workspace.list(DocumentFilter(type: .case))
     let all = answers + cases
     let page = all.dropFirst(offset).prefix(Self.resourcesPerPage)
     let resources = page.map { d in

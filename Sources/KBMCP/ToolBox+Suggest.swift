@@ -1,6 +1,5 @@
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 import MCP
 
@@ -41,9 +40,7 @@ extension ToolBox {
     switch (args.string("text"), args.values["mention"]) {
     case (let text?, nil):
       mention = Mention(text: text)
-      if let author = args.string("author") {
-        mention.author = author.hasPrefix("@") || author.contains("@") ? author : "@" + author
-      }
+      mention = mention.filling(customer: args.string("author"), channel: nil, url: nil, createdAt: nil)
     case (nil, let json?):
       mention = try Self.mention(from: json, tool: "suggest")
       if args.string("author") != nil {

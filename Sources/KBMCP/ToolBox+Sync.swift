@@ -1,6 +1,5 @@
 import Foundation
 import KBCore
-import KBSync
 import KBWorkspace
 import MCP
 
@@ -30,24 +29,9 @@ extension ToolBox {
     guard let identity else { throw ToolError.noIdentity }
     let signer = Identity(name: try author(), email: identity.email)
     let report = try workspace.sync(lockTimeout: Double(args.int("wait") ?? 10), identity: signer)
-    let r = report.sync
-    struct Result: Encodable {
-      var remote: String; var branch: String; var committed: String?; var head: String?
-      var incoming: [String]; var outgoing: [String]; var merged: [MergedFile]; var conflicts: [MergedFile]
-      var reindexed: Int; var pushed: Bool; var pendingPush: Bool; var attempts: Int; var seconds: Double
-      var message: String
-    }
-    let message: String
-    if r.pushed {
-      message = "Synced with \(r.remote) (\(r.branch)): \(r.incoming.count) in, \(r.outgoing.count) out, \(r.conflicts.count) conflict(s)."
-    } else if r.pendingPush {
-      message = "Pending push: the work is committed locally but the remote kept moving (\(r.attempts) attempts). Sync again later."
-    } else {
-      message = "Nothing to sync yet: no commits here or on \(r.remote)."
-    }
-    return try Self.encode(Result(
-      remote: r.remote, branch: r.branch, committed: r.committed, head: r.head, incoming: r.incoming,
-      outgoing: r.outgoing, merged: r.merged, conflicts: r.conflicts, reindexed: report.reindexed, pushed: r.pushed,
-      pendingPush: r.pendingPush, attempts: r.attempts, seconds: report.seconds, message: message))
+    // `kb sync --json`'s shape, plus the sentence for the agent.
+    guard var object = try Self.encode(report).objectValue else { return .null }
+    object["message"] = .string(report.message)
+    return .object(object)
   }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import KBCore
-import KBStore
 import KBWorkspace
 import MCP
 
@@ -70,18 +69,12 @@ public actor ToolBox {
 
   /// Pretty JSON with sorted keys, as `kb --json` prints it.
   static func render(_ value: Value) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? encoder.encode(value) else { return "\(value)" }
-    return String(decoding: data, as: UTF8.self)
+    (try? JSONFormat.string(value)) ?? "\(value)"
   }
 
   /// Encodes a result as a JSON object value (structured content must be an object).
   static func encode<T: Encodable>(_ value: T) throws -> Value {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    return try JSONDecoder().decode(Value.self, from: data)
+    try JSONDecoder().decode(Value.self, from: try JSONFormat.encoder(pretty: false).encode(value))
   }
 
   /// The author written into journal entries: the agent's name, marked as written via MCP.

@@ -1,6 +1,4 @@
 import KBCore
-import KBStore
-import KBSync
 import KBWorkspace
 
 /// A tool call the server refuses or cannot complete. Returned to the client as a tool result
@@ -61,15 +59,8 @@ public enum ToolError: Error, CustomStringConvertible, Equatable, Sendable {
       default: code = "failed"
       }
       return .failed(code: code, message: error.description)
-    case let error as SyncError:
-      let code: String
-      switch error {
-      case .noIdentity: code = "no_identity"
-      case .locked: code = "busy"
-      case .notARepository, .noRemote, .detachedHead: code = "not_set_up"
-      default: code = "sync_failed"
-      }
-      return .failed(code: code, message: error.description)
+    case let error as SyncFailure:
+      return .failed(code: error.kind.rawValue, message: error.description)
     case let error as CaseError:
       return .failed(code: "refused", message: error.description)
     case let error as MentionError:

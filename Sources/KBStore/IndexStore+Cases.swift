@@ -2,54 +2,6 @@ import Foundation
 import GRDB
 import KBCore
 
-/// A case's row for `kb cases` and `kb case due`.
-public struct CaseSummary: Equatable, Sendable, Codable {
-  public var id: String
-  public var path: String
-  public var title: String
-  public var status: String
-  public var assignee: String?
-  public var channel: String?
-  public var customer: String?
-  public var answer: String?
-  public var opened: String?
-  /// The time of the latest journal entry (or `opened` when the journal is empty).
-  public var updated: String?
-  public var followUp: String?
-  public var tags: [String]
-
-  enum CodingKeys: String, CodingKey {
-    case id, path, title, status, assignee, channel, customer, answer, opened, updated, tags
-    case followUp = "follow_up"
-  }
-}
-
-/// Filters and order for listing cases.
-public struct CaseListQuery: Equatable, Sendable {
-  public enum Sort: String, Sendable, CaseIterable, Codable {
-    case opened, updated, status
-    case followUp = "follow-up"
-  }
-
-  public var statuses: [CaseStatus] = []
-  public var assignee: String?
-  public var channel: String?
-  public var customer: String?
-  public var tag: String?
-  public var answer: String?
-  /// Opened on or after this day or time (ISO, UTC).
-  public var since: String?
-  /// Opened before this day or time (ISO, UTC).
-  public var before: String?
-  /// Follow-up on or before this day.
-  public var followUpBy: String?
-  public var sort: Sort = .opened
-  public var descending = false
-  public var limit: Int?
-
-  public init() {}
-}
-
 extension IndexStore {
   /// Cases matching `query`, in its order (ties by id).
   public func cases(_ query: CaseListQuery) throws(IndexError) -> [CaseSummary] {

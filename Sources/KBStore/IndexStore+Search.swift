@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 import KBCore
+import KBRank
 
 extension IndexStore {
-  /// How a search matched: every term, or (when nothing had them all) any term.
-  public enum MatchMode: String, Sendable, Codable { case all, any, filters }
+  /// How a search matched (``SearchMatch``, in KBCore).
+  public typealias MatchMode = SearchMatch
 
   /// Searches the index, ranked by relevance with every word preferred, not required:
   /// documents holding every word come first (bm25 order), then, while the limit is not

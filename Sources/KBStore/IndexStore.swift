@@ -2,6 +2,7 @@ import Foundation
 import CSQLiteShim
 import GRDB
 import KBCore
+import KBRank
 
 /// A failure of the index. The index is derived data: the workspace answers most of these by
 /// rebuilding it from the files.
@@ -55,10 +56,8 @@ public final class IndexStore: @unchecked Sendable {
   public let writer: any DatabaseWriter
   public let path: String
 
-  /// bm25 weights of the FTS5 columns: title, symptoms, tags, body.
-  public static let columnWeights: (title: Double, symptoms: Double, tags: Double, body: Double) = (
-    8, 5, 3, 1
-  )
+  /// bm25 weights of the FTS5 columns for `kb search` (``RankingParameters/searchFields``).
+  public static let columnWeights = RankingParameters.shipped.searchFields
 
   /// Opens (creating when missing) the index at `path`, migrating its schema.
   ///
@@ -149,6 +148,37 @@ public final class IndexStore: @unchecked Sendable {
           out[row[0]] = FileStamp(size: row[1], mtime: row[2])
         }
       }
+      return out
+    }
+  }
+
+  /// The stat data of these paths, where indexed (or skipped).
+  public func stamps(ofPaths paths: some Collection<String>) throws(IndexError) -> [String: FileStamp] {
+    try read { db in
+      var out: [String: FileStamp] = [:]
+      let statement = try db.cachedStatement(sql: """
+        SELECT path, size, mtime FROM document WHERE path = ?
+        UNION ALL SELECT path, size, mtime FROM problem WHERE path = ?
+        """)
+      for path in paths {
+        let rows = try Row.fetchCursor(statement, arguments: [path, path])
+        while let row = try rows.next() { out[row[0]] = FileStamp(size: row[1], mtime: row[2]) }
+      }
+      return out
+    }
+  }
+
+  /// The stat data of every indexed (or skipped) path inside `folder`, at any depth.
+  public func stamps(under folder: String) throws(IndexError) -> [String: FileStamp] {
+    // Paths inside `a/b` sort between "a/b/" and "a/b0" ('0' follows '/').
+    let low = folder + "/", high = folder + "0"
+    return try read { db in
+      var out: [String: FileStamp] = [:]
+      let rows = try Row.fetchCursor(db, sql: """
+        SELECT path, size, mtime FROM document WHERE path >= ? AND path < ?
+        UNION ALL SELECT path, size, mtime FROM problem WHERE path >= ? AND path < ?
+        """, arguments: [low, high, low, high])
+      while let row = try rows.next() { out[row[0]] = FileStamp(size: row[1], mtime: row[2]) }
       return out
     }
   }

@@ -1,5 +1,6 @@
 import CLibgit2
 import Foundation
+import KBCore
 
 /// Repository operations besides sync: init, clone, status, history. Swift values only.
 public enum KBRepository {
@@ -12,11 +13,6 @@ public enum KBRepository {
   /// 5 ms), so that it overlaps with other start-up work; the first libgit2 call waits for it.
   public static func warmUp() {
     Thread.detachNewThread { _ = libgit2Initialized }
-  }
-
-  /// Whether `path` is inside a git work tree.
-  public static func isInsideRepository(_ path: String) -> Bool {
-    (try? GitRepository(discovering: path)) != nil
   }
 
   /// `git init` (branch `main`) unless `path` is already inside a repository; then configures
@@ -34,11 +30,6 @@ public enum KBRepository {
     } catch {
       throw .git(error)
     }
-  }
-
-  /// Creates a bare repository (a team remote on a shared disk, or in tests).
-  public static func initializeBare(at path: String) throws(SyncError) {
-    do { _ = try GitRepository.initialize(at: path, bare: true) } catch { throw .git(error) }
   }
 
   static func configureMergeDriver(_ repo: GitRepository) throws(GitError) {
@@ -76,24 +67,10 @@ public enum KBRepository {
     }
   }
 
-  /// A local change under the knowledge base.
-  public struct Change: Codable, Equatable, Sendable {
-    public var path: String
-    /// added, modified, deleted, renamed, conflicted
-    public var kind: String
-  }
-
-  public struct Status: Codable, Equatable, Sendable {
-    public var branch: String?
-    public var remote: String?
-    public var head: String?
-    /// Uncommitted changes under the knowledge base.
-    public var changes: [Change]
-    /// Commits here that the remote does not have (as of the last fetch).
-    public var ahead: Int
-    /// Commits on the remote not merged here (as of the last fetch).
-    public var behind: Int
-  }
+  /// A local change under the knowledge base (``RepositoryChange``, in KBCore).
+  public typealias Change = RepositoryChange
+  /// ``RepositoryStatus``, in KBCore.
+  public typealias Status = RepositoryStatus
 
   /// Local changes and ahead/behind against the last fetched remote branch. Offline.
   public static func status(kbRoot: String, remoteName: String = "origin") throws(SyncError) -> Status {
@@ -132,14 +109,8 @@ public enum KBRepository {
     return n
   }
 
-  /// One commit of the history.
-  public struct Commit: Codable, Equatable, Sendable {
-    public var commit: String
-    public var author: String
-    public var email: String
-    public var date: Date
-    public var message: String
-  }
+  /// One commit of the history (``CommitSummary``, in KBCore).
+  public typealias Commit = CommitSummary
 
   /// The history of the knowledge base, or of one document (`path` relative to the KB root):
   /// the commits that changed it, newest first.

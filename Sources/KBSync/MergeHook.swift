@@ -6,9 +6,8 @@ import Foundation
 /// libgit2's merge driver `kb`, for every document changed on both sides, and `kb merge-driver`
 /// calls it for git's command line.
 ///
-/// The domain merge (front matter field by field, journal as a union by time, body line by
-/// line: `KBCore.DomainMerge`) plugs in here; ``LineDocumentMerger`` is the line-level merge used
-/// until then and for non-document files.
+/// ``DomainDocumentMerger`` (front matter field by field, journal as a union by time, body line
+/// by line: `KBCore.DomainMerge`) is the one `kb` uses; tests plug in others.
 public protocol DocumentMerger: Sendable {
   /// - Parameters:
   ///   - base: the common ancestor's text, `nil` when both sides added the file.

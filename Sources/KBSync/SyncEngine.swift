@@ -1,5 +1,6 @@
 import CLibgit2
 import Foundation
+import KBCore
 
 /// Why a sync (or another repository command) failed. `description` is for people.
 public enum SyncError: Error, Equatable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 import Yams
 
 /// A document as `--json` prints it (see docs/CLI.md). The same shape for answers and cases;

@@ -1,5 +1,5 @@
 import Foundation
-import KBStore
+internal import KBStore
 
 #if canImport(Glibc)
   import Glibc
@@ -41,9 +41,9 @@ struct FolderScanner {
 
   /// Every folder, sorted by path. Each level of the tree is listed on all cores (the walk
   /// is one `stat` per file, so at 100k files it is bounded by the kernel's path lookups).
-  func scan() -> [ScannedFolder] {
+  func scan(from start: String = "") -> [ScannedFolder] {
     var out: [ScannedFolder] = []
-    var level: [String] = [""]
+    var level: [String] = [start]
     while !level.isEmpty {
       let listed = Self.parallelMap(level) { folder in
         let (files, subfolders) = list(folder)
@@ -181,6 +181,41 @@ struct FolderScanner {
     return (files, count, Self.fingerprint(count: count, sum: sum), folders)
   }
 
+  /// Whether `folder` (relative) is a folder the scan reaches: every component a real
+  /// folder (not a link), none hidden.
+  func reaches(folder: String) -> Bool {
+    if folder.isEmpty { return true }
+    var path = root
+    for component in folder.split(separator: "/") {
+      if component.hasPrefix(".") { return false }
+      path += "/" + component
+      var st = stat()
+      guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return false }
+    }
+    return true
+  }
+
+  /// The file at `path` (relative) as a scan of its folder would see it, or nil when the scan
+  /// would not list it (gone, a folder, not a Markdown document, in a folder the scan does not
+  /// reach).
+  func entry(_ path: String) -> ScannedFile? {
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { String(path[..<$0]) } ?? ""
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    guard !name.hasPrefix("."), name.hasSuffix(".md"), name.lowercased() != "readme.md", reaches(folder: folder) else {
+      return nil
+    }
+    let absolute = root + "/" + path
+    var st = stat()
+    guard lstat(absolute, &st) == 0 else { return nil }
+    switch st.st_mode & S_IFMT {
+    case S_IFDIR: return nil
+    case S_IFLNK: return linkedFile(name, linkPath: absolute, linkStat: st)
+    case S_IFREG: return ScannedFile(name: name, size: Int64(st.st_size), mtime: Self.mtime(st))
+    default: return ScannedFile(name: name, size: 0, mtime: 0, problem: "not a regular file")
+    }
+  }
+
   /// `name.hasSuffix(".md") && name.lowercased() != "readme.md"` for an ASCII name.
   static func isMarkdownASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
     let n = bytes.count
@@ -232,6 +267,11 @@ struct FolderScanner {
     }
     return fingerprint(count: files.count, sum: sum)
   }
+
+  /// Stored for a folder whose files changed without a listing (a write, a watcher's file
+  /// change): it never equals a listing's fingerprint, so the next walk lists the folder, and
+  /// the row stays so that a walk still notices when the folder disappears.
+  static let staleFingerprint: Int64 = 0
 
   static func fingerprint(count: Int, sum: UInt64) -> Int64 {
     Int64(bitPattern: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) &+ sum)

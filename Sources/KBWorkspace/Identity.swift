@@ -1,10 +1,15 @@
 import Foundation
-import KBSync
+import KBCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The agent's identity: who signs journal entries and commits.
 ///
 /// Read from `.kb/identity` (lines `name = …`, `email = …`, overriding), then git config
-/// (`user.name`, `user.email`), then `$GIT_AUTHOR_NAME`/`$GIT_AUTHOR_EMAIL`.
+/// (`user.name`, `user.email`, as `git config` reads them in the knowledge base's folder), then
+/// `$GIT_AUTHOR_NAME`/`$GIT_AUTHOR_EMAIL`.
 public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
   public var name: String
   public var email: String?
@@ -30,6 +35,15 @@ public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
 
   public var description: String { email.map { "\(name) <\($0)>" } ?? name }
 
+  /// Why `name` cannot sign journal entries, or `nil` when it can: a journal line separates its
+  /// fields with `·` and ends at the line break.
+  public static func nameProblem(_ name: String) -> String? {
+    guard !name.contains(JournalEntry.separator.trimmingCharacters(in: .whitespaces)), !name.contains("\n") else {
+      return "An author's name cannot contain '·' or a line break"
+    }
+    return nil
+  }
+
   /// The identity for a knowledge base at `root`, or `nil` when none is configured.
   public static func current(in root: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Identity? {
     var name: String?
@@ -42,16 +56,41 @@ public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
         if parts[0] == "email" { email = parts[1] }
       }
     }
-    if name == nil { name = gitConfig("user.name", root: root, environment: environment) }
-    if email == nil { email = gitConfig("user.email", root: root, environment: environment) }
+    if name == nil || email == nil {
+      let config = gitUserConfig(root: root, environment: environment)
+      if name == nil { name = config["user.name"] }
+      if email == nil { email = config["user.email"] }
+    }
     if name == nil { name = environment["GIT_AUTHOR_NAME"] }
     if email == nil { email = environment["GIT_AUTHOR_EMAIL"] }
     guard let name, !name.isEmpty else { return nil }
     return Identity(name: name, email: email)
   }
 
-  static func gitConfig(_ key: String, root: String, environment: [String: String]) -> String? {
-    KBRepository.configValue(key, at: root, environment: environment)
+  /// `user.name` and `user.email` from git config, read by `git config` itself (system,
+  /// global, XDG, the repository's, includes: git's own rules), in one process. Commands that
+  /// sign journal entries do not load libgit2 for it (docs/BENCHMARKS.md, start-up). Empty
+  /// when git is not installed.
+  static func gitUserConfig(root: String, environment: [String: String]) -> [String: String] {
+    let paths = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
+    guard let git = paths.map({ String($0) + "/git" }).first(where: { access($0, X_OK) == 0 }) else { return [:] }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: git)
+    process.arguments = ["-C", root, "config", "--get-regexp", "^user\\.(name|email)$"]
+    process.environment = environment
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    do { try process.run() } catch { return [:] }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    var out: [String: String] = [:]
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+      let parts = line.split(separator: " ", maxSplits: 1)
+      guard parts.count == 2 else { continue }
+      out[parts[0].lowercased()] = String(parts[1])  // the last value wins, as in git
+    }
+    return out
   }
-
 }

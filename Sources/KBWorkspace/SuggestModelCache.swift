@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// The built ``Suggester`` saved in `.kb/suggest-model.bin`, so that a new process (each
 /// `kb suggest`) loads it in milliseconds instead of rebuilding the example model and bm25
@@ -14,27 +14,24 @@ import KBStore
 ///
 /// Layout (little-endian): magic `KBSUGGM1`, format version (UInt32), key (length-prefixed
 /// UTF-8), payload length (UInt64), payload checksum (UInt64), payload: the answers without
-/// their bodies (read from the index when an answer is shown), the class of each answer,
+/// their bodies (read from the index when an answer is shown), the problem of each answer,
 /// evidence, vocabulary, then ``ExampleModel`` and ``WordBM25`` in their compact coding
-/// (varint gaps and counts; see `ModelCoding.swift`), then the character-3-gram bm25 if built.
-/// Version 1 stored bodies and raw arrays: 79 MB at 10,000 documents; version 2 ≈ 1/6 of it;
-/// version 3 adds the example model's idf choice (over classes); version 4 the semantic model
-/// (class centroids of word vectors) after the bm25 tables, version 5 stores them as halves
-/// (2 bytes × 384 a problem), version 6 adds the product names (``ProductNames``).
+/// (varint gaps and counts; see `ModelCoding.swift`), then the semantic model (problem
+/// centroids of word vectors, as halves) when built, and the product names (``ProductNames``).
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 6
+  static let version: UInt32 = 7
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
 
   /// The key: index state plus everything fixed at build time that changes the model.
   static func key(state: String) -> String {
-    let w = Suggester.bm25Weights
-    return "\(state)|top=\(Suggester.knnTop)|words=\(Suggester.maxWords)|bm25=\(w.0),\(w.1),\(w.2),\(w.3)"
-      + "|trigrams=\(Suggester.trigramWeight != 0)"
+    let p = Suggester.parameters
+    let w = p.suggestFields
+    return "\(state)|top=\(p.exampleModel.top)|words=\(p.exampleModel.maxWords)|bm25=\(w.title),\(w.symptoms),\(w.tags),\(w.body)"
       + "|vectors=\(WordVectors.builtIn.map { "\($0.count)x\($0.dimensions):\($0.fingerprint)" } ?? "none")"
   }
 
@@ -76,14 +73,13 @@ struct SuggestModelCache {
     let vocabulary = try r.readStrings()
     let model = try ExampleModel(reading: &r)
     let words = try WordBM25(reading: &r)
-    let trigrams = try r.read(UInt8.self) == 1 ? try WordBM25(reading: &r) : nil
     var semantic: SemanticModel?
     if try r.read(UInt8.self) == 1 {
       guard let vectors = WordVectors.builtIn else { throw ModelDecodingError() }
       semantic = try SemanticModel(reading: &r, vectors: vectors)
     }
     let products = try r.readStrings()
-    guard r.remaining == 0, (trigrams != nil) == (Suggester.trigramWeight != 0), trigrams.map({ $0.documentCount == count }) ?? true, classes.count == count, evidenceCounts.count == 3 * count, words.documentCount == count,
+    guard r.remaining == 0, classes.count == count, evidenceCounts.count == 3 * count, words.documentCount == count,
       (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
     for c in classes where c < 0 || Int(c) >= model.classCount { throw ModelDecodingError() }
@@ -94,8 +90,8 @@ struct SuggestModelCache {
         cases: Int(evidenceCounts[3 * i]), held: Int(evidenceCounts[3 * i + 1]), failed: Int(evidenceCounts[3 * i + 2])))
     }
     return Suggester(
-      store: store, state: state, answers: answers, model: model, semantic: semantic, words: words, trigrams: trigrams,
-      classOfAnswer: classes.map(Int.init), products: Set(products), evidence: evidence, vocabulary: Set(vocabulary))
+      store: store, state: state, answers: answers, model: model, semantic: semantic, words: words,
+      problemOfAnswer: classes.map(Int.init), products: Set(products), evidence: evidence, vocabulary: Set(vocabulary))
   }
 
   static func encode(_ s: Suggester) -> [UInt8] {
@@ -109,17 +105,11 @@ struct SuggestModelCache {
       w.append(strings: a.symptoms)
       w.append(a.tags)
     }
-    w.append(array: s.classOfAnswer.map { Int32($0) })
+    w.append(array: s.problemOfAnswer.map { Int32($0) })
     w.append(array: s.evidence.flatMap { [Int32($0.cases), Int32($0.held), Int32($0.failed)] })
     w.append(strings: s.vocabulary.sorted())
     s.model.write(to: &w)
     s.words.write(to: &w)
-    if let t = s.trigrams, Suggester.trigramWeight != 0 {
-      w.append(UInt8(1))
-      t.write(to: &w)
-    } else {
-      w.append(UInt8(0))
-    }
     if let semantic = s.semantic {
       w.append(UInt8(1))
       semantic.write(to: &w)

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// An open case that looks like the same problem as a new mention.
 public struct SimilarCase: Equatable, Sendable, Codable {
@@ -47,6 +47,14 @@ public struct DueFollowUp: Equatable, Sendable, Codable {
     case followUp = "follow_up"
     case daysOverdue = "days_overdue"
   }
+}
+
+/// The follow-ups due (`kb case due --json`, MCP `cases_due`).
+public struct DueList: Codable, Equatable, Sendable {
+  public var today: String
+  public var timeZone: String
+  public var due: [DueFollowUp]
+  enum CodingKeys: String, CodingKey { case today, due; case timeZone = "time_zone" }
 }
 
 /// `kb stats`: the figures of the whole team, and per agent when asked.
@@ -104,8 +112,8 @@ extension Workspace {
       throw WorkspaceError.invalidInput(
         "Who is writing? Set 'git config user.name', write 'name = …' in .kb/identity, or pass --as \"Name <email>\".")
     }
-    guard !name.contains(JournalEntry.separator.trimmingCharacters(in: .whitespaces)), !name.contains("\n") else {
-      throw WorkspaceError.invalidInput("An author's name cannot contain '·' or a line break: '\(name)'.")
+    if let problem = Identity.nameProblem(name) {
+      throw WorkspaceError.invalidInput("\(problem): '\(name)'.")
     }
     return name
   }
@@ -330,6 +338,14 @@ extension Workspace {
   }
 
   // MARK: Follow-ups
+
+  /// `kb case due`, MCP `cases_due`: resolved cases whose follow-up day is `today` (default: today
+  /// in the zone) or earlier, oldest first.
+  /// `assignee`: only that agent's (a handle, a full name, or `@me`).
+  public func due(today: String? = nil, timeZone: TimeZoneChoice, assignee: String? = nil) throws -> DueList {
+    let day = try today.map(FollowUp.parseDay) ?? FollowUp.day(of: Date(), in: timeZone.zone)
+    return DueList(today: day, timeZone: timeZone.name, due: try dueFollowUps(today: day, assignee: assignee))
+  }
 
   /// Resolved cases whose follow-up day is `today` or earlier, oldest first.
   public func dueFollowUps(today: String, assignee: String? = nil) throws -> [DueFollowUp] {

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// A problem found by `kb check`, in compiler style: `path:line: error: message`.
 public struct Diagnostic: Equatable, Sendable, Codable, CustomStringConvertible {

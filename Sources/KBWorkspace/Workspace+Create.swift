@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 extension Workspace {
   /// Makes `path` a knowledge base: `kb.yml`, `answers/`, `cases/`, and a `.gitignore` that

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// A draft kept in `.kb/drafts/` while a document is edited in `$EDITOR` (`kb edit`, `kb new`):
 /// an edit that does not parse is never lost, and `--resume` opens it again.
@@ -9,6 +9,8 @@ public struct EditDraft: Equatable, Sendable {
   public var name: String
   /// The draft file (absolute).
   public var file: String
+  /// The draft file relative to the root, for messages.
+  public var relativeFile: String { ".kb/drafts/\(name).md" }
   /// The document the draft becomes (relative path), for an edit; a new case's planned path.
   public var target: String?
 }

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// One case in an agent's queue (`kb cases`, the web queue): the index's row plus who it is
 /// assigned to by name, how long the customer has waited, and where it stands against its

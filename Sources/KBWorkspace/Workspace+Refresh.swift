@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// What bringing the index up to date did.
 public struct RefreshReport: Equatable, Sendable, Codable {
@@ -11,8 +11,20 @@ public struct RefreshReport: Equatable, Sendable, Codable {
   /// Files skipped in this pass, with the reason (not the ones skipped earlier and unchanged).
   public var problems: [IndexProblem] = []
   public var rebuilt = false
+  /// What told which files changed: a walk (one stat per file) or a file watcher.
+  public var source: RefreshSource = .walk
+  /// The document paths added, changed or removed, sorted: what derived data updates from.
+  public var changedPaths: [String] = []
   public var changed: Int { added + updated + removed }
   public init() {}
+}
+
+/// How a refresh learned what changed.
+public enum RefreshSource: String, Codable, Sendable {
+  /// Every folder listed, one stat per file.
+  case walk
+  /// A file watcher's list of changes since the last token: only those re-read.
+  case watcher
 }
 
 extension Workspace {
@@ -39,6 +51,25 @@ extension Workspace {
   }
 
   private func refreshOnce(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
+    // A watcher's answer is used only when it is exact (see FileWatcher); anything else
+    // (no watcher, an unknown token, an overflow, a watcher not caught up) walks.
+    switch askWatcher() {
+    case (.changes(let changes, let token), let direct)?:
+      let report = try refresh(changes: changes)
+      try keepWatchToken(token, direct: direct)
+      return report
+    case (.walk(let token), let direct)?:
+      // The token was taken before the walk starts, so the walk covers everything before it.
+      let report = try walk(progress: progress)
+      try keepWatchToken(token, direct: direct)
+      return report
+    case nil:
+      return try walk(progress: progress)
+    }
+  }
+
+  /// Lists every folder (one stat per file) and re-reads what differs from the index.
+  private func walk(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     var report = RefreshReport()
     let stored = try store.folderFingerprints()
     let scanner = FolderScanner(root: root)
@@ -69,6 +100,7 @@ extension Workspace {
         onDisk.insert(path)
         if let old = stamps[path], old == FileStamp(size: file.size, mtime: file.mtime) { continue }
         if stamps[path] == nil { report.added += 1 } else { report.updated += 1 }
+        report.changedPaths.append(path)
         toParse.append((path, file, stamps[path] == nil))
       }
     }
@@ -76,7 +108,9 @@ extension Workspace {
     for path in stamps.keys where !onDisk.contains(path) {
       changes.removals.append(path)
       report.removed += 1
+      report.changedPaths.append(path)
     }
+    report.changedPaths.sort()
     // Parse in batches on all cores, writing each batch in one transaction, so memory stays
     // bounded however large the knowledge base is. A batch is written on another thread while
     // the next one is parsed.
@@ -85,7 +119,7 @@ extension Workspace {
     let writer = BackgroundWriter(store: store)
     for start in stride(from: 0, to: toParse.count, by: batchSize) {
       let slice = toParse[start..<min(start + batchSize, toParse.count)]
-      var records = parse(slice.map { ($0.path, $0.file) })
+      var records = parseRecords(slice.map { ($0.path, $0.file) })
       for (i, item) in slice.enumerated() where item.isNew { records[i].isNew = true }
       for record in records where record.document == nil {
         report.problems.append(IndexProblem(path: record.path, line: record.problemLine, message: record.problem ?? ""))
@@ -104,7 +138,7 @@ extension Workspace {
     return report
   }
 
-  private func parse(_ batch: [(path: String, file: ScannedFile)]) -> [IndexRecord] {
+  func parseRecords(_ batch: [(path: String, file: ScannedFile)]) -> [IndexRecord] {
     let results = UnsafeMutableBufferPointer<IndexRecord?>.allocate(capacity: batch.count)
     results.initialize(repeating: nil)
     defer {
@@ -161,12 +195,12 @@ extension Workspace {
         report.removed += 1
       }
     }
-    let records = parse(batch)
+    let records = parseRecords(batch)
     report.problems = records.filter { $0.document == nil }.map {
       IndexProblem(path: $0.path, line: $0.problemLine, message: $0.problem ?? "")
     }
     changes.upserts = records
-    for folder in folders { changes.directories[folder] = .some(nil) }
+    for folder in folders { changes.directories[folder] = .some(FolderScanner.staleFingerprint) }
     try store.apply(changes)
     return report
   }

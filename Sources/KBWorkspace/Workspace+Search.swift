@@ -1,14 +1,23 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 /// The result of a search, as the CLI and MCP return it.
 public struct SearchResult: Sendable, Codable {
   public var query: String
   /// `all` when every term matched, `any` when the search fell back to any term, `filters`
   /// when the query had no text.
-  public var match: IndexStore.MatchMode
+  public var match: SearchMatch
+  /// Matched terms in each snippet are wrapped in ``SearchHit/highlightStart`` and
+  /// ``SearchHit/highlightEnd``; ``markdown`` wraps them in `**` instead.
   public var hits: [SearchHit]
+
+  /// The result as JSON carries it (`kb search --json`, MCP `search`): matched terms in `**`.
+  public var markdown: SearchResult {
+    var result = self
+    result.hits = hits.map(\.markdownSnippet)
+    return result
+  }
 }
 
 extension Workspace {

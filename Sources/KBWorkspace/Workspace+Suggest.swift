@@ -1,15 +1,13 @@
 import Foundation
 import KBCore
-import KBStore
+import KBRank
+internal import KBStore
 
 /// What `kb suggest` returns for one mention (the JSON shape is documented in docs/CLI.md).
 public struct SuggestionResult: Codable, Sendable {
   public enum Verdict: String, Codable, Sendable { case knownFix = "known-fix", noKnownFix = "no-known-fix" }
-  public enum Confidence: String, Codable, Sendable, Comparable {
-    case low, medium, high
-    var rank: Int { self == .high ? 2 : self == .medium ? 1 : 0 }
-    public static func < (a: Confidence, b: Confidence) -> Bool { a.rank < b.rank }
-  }
+  /// How sure a suggestion is (``KBRank/Confidence``).
+  public typealias Confidence = KBRank.Confidence
 
   public struct Suggestion: Codable, Sendable {
     public var id: String
@@ -88,7 +86,7 @@ extension Workspace {
   ) throws -> SuggestionResult {
     let suggester = try suggester ?? self.suggester()
     let text = MentionText(normalizing: mention.text, vocabulary: suggester.vocabulary)
-    let query = options.ranker == .full && Suggester.expand ? ([text.text] + text.expansions).joined(separator: " ") : text.text
+    let query = options.ranker == .full ? ([text.text] + text.expansions).joined(separator: " ") : text.text
     let ranked = try suggester.rank(query, limit: options.limit, ranker: options.ranker, id: mention.id)
     let terms = text.terms
     var suggestions: [SuggestionResult.Suggestion] = []
@@ -122,27 +120,15 @@ extension Workspace {
   }
 
   /// Confidence from absolute fit (the best example cosine) and how many of the mention's
-  /// words the answer has; a near tie with the runner-up lowers it.
+  /// words the answer has; a near tie with the runner-up (another problem) lowers it. The
+  /// thresholds are ``RankingParameters/confidence``.
   static func confidence(
     _ c: Suggester.Candidate, matched: Int, of total: Int, rank: Int, runnerUp: Suggester.Candidate?
   ) -> SuggestionResult.Confidence {
-    let coverage = total == 0 ? 0 : Double(matched) / Double(total)
-    let sim = c.similarity
-    var level: SuggestionResult.Confidence
-    if sim >= 0.5 || (sim >= 0.35 && coverage >= 0.5) {
-      level = .high
-    } else if sim >= 0.25 || (sim >= 0.15 && coverage >= 0.5) || (c.similarity == 0 && coverage >= 0.6) {
-      level = .medium
-    } else {
-      level = .low
-    }
-    // No content word in common: character overlap alone is not a fit.
-    if matched == 0, sim < 0.4 { level = .low }
-    if rank > 0, level == .high { level = .medium }
-    if let runnerUp, level == .high, runnerUp.answer.title != c.answer.title, c.score - runnerUp.score < 0.25 {
-      level = .medium
-    }
-    return level
+    let gap = runnerUp.flatMap { r in r.answer.title != c.answer.title ? c.score - r.score : nil }
+    return Confidence.level(
+      similarity: c.similarity, coverage: total == 0 ? 0 : Double(matched) / Double(total), matched: matched,
+      rank: rank, runnerUpGap: gap, parameters: Suggester.parameters)
   }
 
   /// The numbered steps of the `## Fix` section (any heading starting with "Fix").

@@ -1,6 +1,6 @@
 import Foundation
 import KBCore
-import KBStore
+internal import KBStore
 
 #if canImport(Glibc)
   import Glibc
@@ -22,9 +22,20 @@ public final class Workspace: @unchecked Sendable {
   /// The absolute path of the root folder (the one with `kb.yml`).
   public let root: String
   public private(set) var settings: Settings
-  public internal(set) var store: IndexStore
+  /// The index. Internal: front ends reach it only through the operations of this module.
+  /// Replaced (a rebuild, a reopen) under `storeLock`, so a reader on another thread sees the
+  /// old store or the new one, never a torn reference.
+  var store: IndexStore {
+    get { storeLock.withLock { storage } }
+    set { storeLock.withLock { storage = newValue } }
+  }
+  private var storage: IndexStore
+  private let storeLock = NSLock()
   /// Warnings gathered while opening (an index rebuilt, a settings problem). Shown once.
-  public internal(set) var warnings: [String] = []
+  public var warnings: [String] { storeLock.withLock { gathered } }
+  private var gathered: [String] = []
+  /// The file watcher this process holds or asks (Workspace+Watch.swift).
+  let watchState = WatchState()
 
   /// Files larger than this are not indexed.
   public static let maxFileSize: Int64 = 1 << 20
@@ -57,8 +68,8 @@ public final class Workspace: @unchecked Sendable {
     try FileManager.default.createDirectory(
       atPath: absolute + "/" + Self.privateFolder, withIntermediateDirectories: true)
     let (store, warning) = try Self.openStore(absolute + "/.kb/index.sqlite")
-    self.store = store
-    if let warning { warnings.append(warning) }
+    storage = store
+    if let warning { gathered.append(warning) }
   }
 
   /// Opens the index, or deletes and recreates it when it is damaged or from another schema.
@@ -117,7 +128,7 @@ public final class Workspace: @unchecked Sendable {
     }
   }
 
-  func warningsAppend(_ warning: String) { warnings.append(warning) }
+  func warningsAppend(_ warning: String) { storeLock.withLock { gathered.append(warning) } }
 
   func reopenStore() throws { store = try IndexStore(path: indexPath) }
 
@@ -163,11 +174,6 @@ public final class Workspace: @unchecked Sendable {
       probe = (probe as NSString).deletingLastPathComponent
     }
     return standardized
-  }
-
-  /// The path relative to the root.
-  public func relativePath(_ absolute: String) -> String {
-    absolute.hasPrefix(root + "/") ? String(absolute.dropFirst(root.count + 1)) : absolute
   }
 
   // MARK: Reading
@@ -250,11 +256,7 @@ public final class Workspace: @unchecked Sendable {
 
   /// The document with this id (index lookup, then a read of its file).
   public func document(id: String) throws -> Document {
-    let id = try resolveID(id)
-    let paths = try store.paths(forID: id)
-    guard let path = paths.first else { throw WorkspaceError.documentNotFound(id) }
-    guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
-    return try readDocument(at: path)
+    try readDocument(at: try uniquePath(forID: id))
   }
 
   // MARK: Writing
@@ -282,7 +284,7 @@ public final class Workspace: @unchecked Sendable {
     changes.upserts.append(
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
-    changes.directories[IndexRecord.directory(of: document.path)] = .some(nil)
+    changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
     try store.apply(changes)
   }
 

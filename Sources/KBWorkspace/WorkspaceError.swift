@@ -1,5 +1,5 @@
 import KBCore
-import KBStore
+internal import KBStore
 
 /// A failure that the user can act on. `description` says what failed, where, and what to do.
 public enum WorkspaceError: Error, CustomStringConvertible, Equatable {

@@ -17,6 +17,8 @@ struct KBMCPMain: AsyncParsableCommand {
 
   func run() async throws {
     let workspace = try options.global.open()
+    // A long-lived process watches the folder itself: every call re-reads only what changed.
+    workspace.watchDirectly()
     let who = options.who(in: workspace)
     if who == nil {
       FileHandle.standardError.write(

@@ -221,7 +221,7 @@ private final class SuggestKB {
     // Saved with the model and read back.
     let loaded = try #require(SuggestModelCache(path: ws.suggestModelPath).load(state: suggester.state, store: ws.store))
     #expect(loaded.products == suggester.products)
-    #expect(loaded.classProducts == suggester.classProducts)
+    #expect(loaded.problemProducts == suggester.problemProducts)
   }
 
   @Test func templatesFolderOverridesKBYml() throws {

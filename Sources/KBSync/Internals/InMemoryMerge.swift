@@ -1,23 +1,6 @@
 import CLibgit2
 import Foundation
-
-/// What a merge did to one file.
-public struct MergedFile: Codable, Equatable, Sendable {
-  /// Path relative to the knowledge base root.
-  public var path: String
-  /// `merged` (both sides changed it, merged cleanly), `conflict` (both versions kept with
-  /// markers), `kept-edit` (edited on one side, deleted on the other: the edit was kept),
-  /// `deleted` (deleted on one side, unchanged on the other).
-  public var outcome: String
-  /// What conflicts, or what was decided.
-  public var details: [String]
-
-  public init(path: String, outcome: String, details: [String]) {
-    self.path = path
-    self.outcome = outcome
-    self.details = details
-  }
-}
+import KBCore
 
 /// The merge driver `kb`, registered once with libgit2. libgit2 calls it for every file changed
 /// on both sides; it hands `*.md` files to the `DocumentMerger` of the merge running on this

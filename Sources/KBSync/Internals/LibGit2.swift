@@ -144,11 +144,6 @@ public struct GitOID: Hashable, Sendable, CustomStringConvertible {
 
   public var short: String { String(description.prefix(8)) }
 
-  var isZero: Bool {
-    var copy = raw
-    return git_oid_is_zero(&copy) == 1
-  }
-
   public static func == (a: GitOID, b: GitOID) -> Bool {
     var x = a.raw, y = b.raw
     return git_oid_equal(&x, &y) == 1
