@@ -143,7 +143,9 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
+      let shown = workspace.warnings.count
       let report = try workspace.checkReport()
+      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       let diagnostics = report.problems
       if global.json {
         try global.output.print(json: report)
@@ -168,10 +170,11 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
+      let shown = workspace.warnings.count
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
       let summary = try workspace.index(rebuild: rebuild, progress: progress.callback)
       progress.finish()
-      for warning in workspace.warnings { Output.warn(warning) }
+      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       if global.json {
         try global.output.print(json: summary)
         return

@@ -45,7 +45,7 @@ extension KBCommand {
       let workspace = try global.open()
       let identity = agent.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)
       let options = SuggestOptions(limit: limit, channel: channel, agent: identity, ranker: ranker)
-      let templates = workspace.replyTemplates()
+      let templates = workspace.replyTemplates(warn: { Output.warn($0) })
       if jsonl {
         try stream(workspace, options, templates)
         return
@@ -149,6 +149,9 @@ extension KBCommand {
       for (i, s) in r.suggestions.enumerated() {
         print("")
         print("\(i + 1). \(output.bold(s.id))  \(s.title)  " + output.dim("[\(s.confidence.rawValue), \(String(format: "%.2f", s.score))]"))
+        if s.conflicted == true {
+          print("   " + output.yellow("conflicted: two versions are kept in it; settle with 'kb conflicts \(s.id) --take ours|theirs|both'"))
+        }
         if !s.matched.isEmpty { print("   " + output.dim("matched: " + s.matched.joined(separator: ", "))) }
         if !s.snippet.isEmpty {
           print("   " + output.highlightMarkdown(s.snippet))

@@ -19,6 +19,8 @@ private func clearProgress(_ enabled: Bool) {
   if enabled, isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 }
 
+extension ConflictSide: ExpressibleByArgument {}
+
 extension KBCommand {
   struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +47,7 @@ extension KBCommand {
         throw error
       }
       clearProgress(!global.json)
+      for warning in r.warnings { Output.warn(warning) }
       if global.json {
         try global.output.print(json: r)
       } else {
@@ -57,9 +60,16 @@ extension KBCommand {
           print(out.yellow("  conflict \(f.path)") + (f.details.isEmpty ? "" : ": " + f.details.joined(separator: "; ")))
         }
         if !r.conflicts.isEmpty { print("Both versions are kept in the file between markers; see 'kb conflicts'.") }
+        // Every conflict in the tree, also the ones a teammate's merge brought in.
+        let elsewhere = r.conflicted.filter { p in !r.conflicts.contains { $0.path == p } }
+        if !elsewhere.isEmpty {
+          print(out.yellow("\(r.conflicted.count) document(s) with conflicts to settle:"))
+          for path in r.conflicted { print(out.yellow("  conflict \(path)")) }
+          print("Settle each with 'kb conflicts ID --take ours|theirs|both', or edit it, then run 'kb sync'.")
+        }
         switch r.outcome {
         case .pushed:
-          print(out.green("Synced with \(r.remote) (\(r.branch))") + (r.attempts > 1 ? " after \(r.attempts) attempts." : "."))
+          print(out.green("Synced with \(r.remote) (\(r.branches))") + (r.attempts > 1 ? " after \(r.attempts) attempts." : "."))
         case .pendingPush:
           print(out.red("Pending push:") + " your work is committed locally but the remote kept moving (\(r.attempts) attempts). Run 'kb sync' again.")
         case .nothingYet:
@@ -91,7 +101,7 @@ extension KBCommand {
       if json {
         try Output(json: true).print(json: result)
       } else {
-        print("Cloned \(url) into \(result.root): \(result.answers) answers, \(result.cases) cases.")
+        print("Cloned \(Workspace.redactedURL(url)) into \(result.root): \(result.answers) answers, \(result.cases) cases.")
         for file in result.created { print("  created \(file)") }
       }
     }
@@ -109,7 +119,8 @@ extension KBCommand {
         try global.output.print(json: status)
         return
       }
-      print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", remote \($0)" } ?? ", no remote"))
+      let tracked = status.remoteBranch.map { "syncs with origin/\($0)" } ?? "not synced yet"
+      print("On branch \(status.branch ?? "(detached)")" + (status.remote.map { ", \(tracked), remote \($0)" } ?? ", no remote"))
       print("\(status.ahead) commit(s) to push, \(status.behind) to merge (as of the last fetch).")
       if status.changes.isEmpty { print("No local changes.") } else {
         print("\(status.changes.count) local change(s), committed by the next 'kb sync':")
@@ -130,14 +141,34 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "List documents with merge conflicts to settle, and what conflicts in each.",
       discussion: """
-        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers. Edit the \
-        file to keep what is right, delete the markers, and run 'kb sync'. Exits 1 when there are \
+        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers, and \
+        values of a field two edits disagreed on in a 'conflicts:' field. Edit the file to keep \
+        what is right, delete the markers and the 'conflicts:' field, and run 'kb sync'; or settle \
+        one document with 'kb conflicts ID --take ours|theirs|both'. Exits 1 when there are \
         conflicts.
         """)
     @OptionGroup var global: GlobalOptions
+    @Argument(help: "A document's id or path, to settle with --take.") var id: String?
+    @Option(help: "Settle ID: 'ours' (this clone's version), 'theirs' (the teammate's) or 'both' (both texts, no markers).")
+    var take: ConflictSide?
+    @Option(name: .customLong("as"), help: ArgumentHelp("Who settles it, \"Name <email>\" (default: the agent identity).", valueName: "author"))
+    var author: String?
+
+    func validate() throws {
+      if id != nil, take == nil { throw ValidationError("Say which side to keep: kb conflicts \(id!) --take ours|theirs|both") }
+      if take != nil, id == nil { throw ValidationError("'--take' settles one document: kb conflicts ID --take \(take!.rawValue)") }
+    }
 
     func run() async throws {
       let workspace = try global.open()
+      if let id, let take {
+        let settled = try workspace.settleConflicts(id, take: take, as: author.flatMap(Identity.init(parsing:)))
+        if global.json { try global.output.print(json: settled); return }
+        let what = [settled.blocks > 0 ? "\(settled.blocks) marked block(s)" : nil,
+                    settled.fields.isEmpty ? nil : "field(s) \(settled.fields.joined(separator: ", "))"].compactMap { $0 }
+        print("Settled \(settled.path) (\(what.joined(separator: " and "))): took \(take.rawValue), by \(settled.by). Run 'kb sync' to share it.")
+        return
+      }
       let items = try workspace.conflicts()
       if global.json {
         try global.output.print(json: items)
@@ -148,7 +179,7 @@ extension KBCommand {
           print("\(item.path)" + (item.markerLines.isEmpty ? "" : ":\(item.markerLines[0])") + (item.id.map { "  (\($0))" } ?? ""))
           for d in item.details { print("  \(d)") }
         }
-        print("Edit each file to keep what is right, remove the markers, then run 'kb sync'.")
+        print("Edit each file to keep what is right, remove the markers and the 'conflicts:' field, or run 'kb conflicts ID --take ours|theirs|both'; then 'kb sync'.")
       }
       if !items.isEmpty { throw ExitCode.failure }
     }

@@ -50,7 +50,18 @@ public struct Document: Equatable, Sendable {
     for key in ["tags", "symptoms", "products", "related"] {
       try fm.validateShape(key, list: true)
     }
-    id = fm.string("id") ?? Self.stem(of: path)
+    if let declared = fm.string("id") {
+      // The rule `kb new` follows: an id that it would refuse (empty, 'a:b', a line break …) is
+      // not indexed either, so that every tool sees the same documents.
+      guard Self.isValidID(declared) else {
+        throw .invalidField(
+          "id", line: fm.keyLines["id"] ?? 2,
+          expected: "an id of letters, digits, '-', '_' and '.' (not starting with '.' or '-'), as 'kb new' makes")
+      }
+      id = declared
+    } else {
+      id = Self.stem(of: path)
+    }
     if let declared = fm.string("type") {
       guard let type = DocumentType(rawValue: declared.lowercased()) else {
         throw .invalidField("type", line: fm.keyLines["type"] ?? 2, expected: "'answer' or 'case'")

@@ -249,7 +249,35 @@ public struct FrontMatter: Equatable, @unchecked Sendable {
       throw .invalidYAML(line: firstLine, message: "\(error)")
     }
     guard let node else { return (Node.Mapping([]), [:]) }
+    // Aliases (`*name`) share a node in memory, but everything that walks the result (show, the
+    // index, JSON) expands them: nine aliases of nine aliases … make a 479-byte "alias bomb" of
+    // billions of values. Count the values as expanded, stopping at the limit.
+    if raw.utf8.contains(UInt8(ascii: "*")) {
+      var budget = maxExpandedNodes
+      if !Self.withinBudget(node, &budget) {
+        throw .invalidYAML(
+          line: firstLine,
+          message: "its aliases (*name) expand to more than \(maxExpandedNodes) values; a front matter does not need that many (YAML alias bomb?)")
+      }
+    }
     return try keyLines(of: node, firstLine: firstLine)
+  }
+
+  /// The most values a front matter may hold with its aliases expanded.
+  public static let maxExpandedNodes = 10_000
+
+  /// Walks `node` as expanded, spending one of `budget` per value; false when it runs out.
+  private static func withinBudget(_ node: Node, _ budget: inout Int) -> Bool {
+    budget -= 1
+    if budget < 0 { return false }
+    switch node {
+    case .scalar, .alias: return true
+    case .sequence(let items):
+      for item in items where !withinBudget(item, &budget) { return false }
+    case .mapping(let pairs):
+      for (key, value) in pairs where !withinBudget(key, &budget) || !withinBudget(value, &budget) { return false }
+    }
+    return true
   }
 
   /// The mapping of a parsed front matter and the file line of each key.

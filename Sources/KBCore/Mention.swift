@@ -107,8 +107,10 @@ public struct Mention: Equatable, Sendable, Codable {
       return out
     }
     guard let object = value as? [String: Any] else {
-      if let text = value as? String { return [Mention(text: text)] }
-      throw MentionError("expected a JSON object with a 'text' field, got \(kind(of: value))")
+      // A bare JSON string is not a mention: it has no author, link or time, and accepting it
+      // silently hid input that was meant to be an object.
+      let hint = value is String ? " (a bare JSON string; to open a case from plain words, pass them as arguments instead)" : ""
+      throw MentionError("expected a JSON object with a 'text' field, got \(kind(of: value))\(hint)")
     }
     if object["data"] != nil { return try parseX(object) }
     if object["content"] is String, object["account"] != nil { return [try parseMastodon(object)] }
@@ -128,14 +130,23 @@ public struct Mention: Equatable, Sendable, Codable {
     guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw MentionError("'text' is empty")
     }
+    // A field of the wrong type is an error, not silently dropped ("author": 5).
+    for key in ["url", "channel", "created_at", "at", "time", "lang", "language"] {
+      if let v = object[key], !(v is String), !(v is NSNull) {
+        throw MentionError("'\(key)' must be a string, got \(kind(of: v))")
+      }
+    }
     var author: String?
     var authorName: String?
+    let authorKey = ["author", "user", "customer"].first { object[$0] != nil } ?? "author"
     switch object["author"] ?? object["user"] ?? object["customer"] {
     case let s as String: author = s
     case let o as [String: Any]:
       author = (o["handle"] ?? o["username"] ?? o["screen_name"] ?? o["acct"]) as? String
       authorName = (o["name"] ?? o["display_name"]) as? String
-    default: break
+    case nil, is NSNull: break
+    case let other?:
+      throw MentionError("'\(authorKey)' must be a string (a handle) or an object, got \(kind(of: other))")
     }
     let created = (object["created_at"] ?? object["at"] ?? object["time"]) as? String
     if let created, Timestamp.parse(created) == nil {

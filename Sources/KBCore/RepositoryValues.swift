@@ -36,6 +36,9 @@ public struct RepositoryChange: Codable, Equatable, Sendable {
 /// Where the repository stands: branch, remote, local changes, commits ahead and behind.
 public struct RepositoryStatus: Codable, Equatable, Sendable {
   public var branch: String?
+  /// The remote's branch this one syncs with (`branch.<name>.merge`), `nil` before the first sync.
+  public var remoteBranch: String?
+  /// The remote's URL, without a password.
   public var remote: String?
   public var head: String?
   /// Uncommitted changes under the knowledge base.
@@ -45,8 +48,12 @@ public struct RepositoryStatus: Codable, Equatable, Sendable {
   /// Commits on the remote not merged here (as of the last fetch).
   public var behind: Int
 
-  public init(branch: String?, remote: String?, head: String?, changes: [RepositoryChange], ahead: Int, behind: Int) {
+  public init(
+    branch: String?, remoteBranch: String? = nil, remote: String?, head: String?, changes: [RepositoryChange], ahead: Int,
+    behind: Int
+  ) {
     self.branch = branch
+    self.remoteBranch = remoteBranch
     self.remote = remote
     self.head = head
     self.changes = changes

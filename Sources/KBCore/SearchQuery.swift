@@ -17,14 +17,14 @@ public struct QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 /// q.filters            // [.tag("sms")]
 /// ```
 public struct SearchQuery: Equatable, Sendable {
-  public enum Term: Equatable, Sendable {
+  public enum Term: Hashable, Sendable {
     case word(String)
     case phrase([String])
     case prefix(String)
     case excluded(String)
   }
 
-  public enum Filter: Equatable, Sendable {
+  public enum Filter: Hashable, Sendable {
     case type(DocumentType)
     case status(CaseStatus)
     case tag(String)
@@ -60,7 +60,19 @@ public struct SearchQuery: Equatable, Sendable {
         try parseBare(raw)
       }
     }
+    // A term repeated changes nothing in the result but costs FTS5 once per copy (4,000
+    // copies of one word took over a minute): keep the first of each. Then a cap on what is
+    // left, with a clear error rather than a query that runs for seconds.
+    var seen = Set<Term>()
+    terms = terms.filter { seen.insert($0).inserted }
+    guard terms.count <= Self.maxTerms else {
+      throw QueryError(
+        "The query is too long: \(terms.count) different words or phrases; kb searches at most \(Self.maxTerms). Keep the words that say what the problem is.")
+    }
   }
+
+  /// The most different terms a query may have.
+  public static let maxTerms = 64
 
   private mutating func parseBare(_ raw: String) throws(QueryError) {
     if let colon = raw.firstIndex(of: ":") {

@@ -83,7 +83,9 @@ extension IndexStore {
     return try read { db in try String.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + candidates)) }
   }
 
-  /// Runs one FTS5 pattern (already built from quoted terms) with filters, best first.
+  /// Runs one FTS5 pattern (already built from quoted terms) with filters, best first; equal
+  /// scores by path, so that the order does not depend on the order rows were written in (an
+  /// index updated file by file and one rebuilt give the same list).
   public func fullText(_ pattern: String, filters: [SearchQuery.Filter], limit: Int) throws(IndexError) -> [SearchHit] {
     let w = Self.columnWeights
     let (conditions, arguments) = Self.sql(filters)
@@ -93,7 +95,7 @@ extension IndexStore {
         snippet(document_fts, -1, char(2), char(3), '…', 14) AS snippet
       FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
       WHERE document_fts MATCH ?\(conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND "))
-      ORDER BY score LIMIT ?
+      ORDER BY score, d.path LIMIT ?
       """
     return try read { db in
       try Row.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + arguments + [limit])).map { row in

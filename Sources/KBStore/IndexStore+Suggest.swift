@@ -58,7 +58,8 @@ extension IndexStore {
     return "\(a)-\(b)-\(Int64(c))-\(Int64(d))-\(Int64(e))"
   }
 
-  /// Every answer with its texts, and every case that links to an answer with its journal's
+  /// Every answer with its texts (conflicted ones too: they are suggested, marked; see
+  /// ``conflictedIDs(among:)``), and every case that links to an answer with its journal's
   /// check-back entries.
   public func suggestCorpus() throws(IndexError) -> SuggestCorpus {
     try read { db in
@@ -67,7 +68,7 @@ extension IndexStore {
       let rows = try Row.fetchCursor(db, sql: """
         SELECT d.rowid, d.id, d.path, d.title, f.symptoms, f.tags, f.body
         FROM document d JOIN document_fts f ON f.rowid = d.rowid
-        WHERE d.type = 'answer' AND d.conflicted = 0 ORDER BY d.rowid
+        WHERE d.type = 'answer' ORDER BY d.rowid
         """)
       while let row = try rows.next() {
         let symptoms: String = row[4] ?? ""
@@ -93,6 +94,16 @@ extension IndexStore {
           answer: row[1], status: row[2], body: row[3] ?? "", checkBacks: checks[rowid] ?? []))
       }
       return SuggestCorpus(answers: answers, cases: cases, state: state)
+    }
+  }
+
+  /// The ids among `ids` of documents with conflicts to settle (markers or a `conflicts:` field).
+  public func conflictedIDs(among ids: [String]) throws(IndexError) -> Set<String> {
+    guard !ids.isEmpty else { return [] }
+    return try read { db in
+      let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+      return Set(try String.fetchAll(
+        db, sql: "SELECT id FROM document WHERE conflicted AND id IN (\(marks))", arguments: StatementArguments(ids)))
     }
   }
 

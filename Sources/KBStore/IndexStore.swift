@@ -15,10 +15,24 @@ public enum IndexError: Error, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .corrupt(let path, let underlying): "the index \(path) is damaged (\(underlying))"
+    case .corrupt(let path, let underlying):
+      "the index \(path) is damaged (\(underlying)); it is derived from the files, and kb rebuilds it"
     case .newerSchema(let path): "the index \(path) was written by a newer kb"
-    case .database(let message): "index error: \(message)"
+    case .database(let message): Self.userMessage(message)
     }
+  }
+
+  /// What SQLite said, for people: never its SQL text (constraint names, table and column names).
+  static func userMessage(_ sqlite: String) -> String {
+    let m = sqlite.lowercased()
+    if m.contains("locked") || m.contains("busy") || m.contains("constraint") {
+      return "the index (.kb/index.sqlite) was being changed by another kb command at the same moment; run the command again"
+    }
+    if m.contains("readonly") || m.contains("read-only") || m.contains("permission") {
+      return "the index (.kb/index.sqlite) cannot be written (read-only file or folder)"
+    }
+    if m.contains("disk") && m.contains("full") { return "the index cannot be written: the disk is full" }
+    return "the index (.kb/index.sqlite) could not be used; 'kb index --rebuild' builds it again from the files"
   }
 
   /// Whether rebuilding the index from the files is the cure.
@@ -30,6 +44,16 @@ public enum IndexError: Error, CustomStringConvertible {
   }
 
   static func wrap(_ error: Error, path: String) -> IndexError {
+    let wrapped = wrapOnly(error, path: path)
+    // Damage found in the middle of a command: leave a mark, so that the next command rebuilds
+    // the index before using it (this one cannot: the file is open).
+    if case .corrupt = wrapped, path != ":memory:" {
+      _ = FileManager.default.createFile(atPath: path + IndexStore.damagedSuffix, contents: nil)
+    }
+    return wrapped
+  }
+
+  private static func wrapOnly(_ error: Error, path: String) -> IndexError {
     if let e = error as? IndexError { return e }
     if let db = error as? DatabaseError {
       switch db.resultCode {
@@ -301,6 +325,20 @@ public final class IndexStore: @unchecked Sendable {
     }
   }
 
+  /// Beside the index: written when a command met damage, so that the next one rebuilds it.
+  public static let damagedSuffix = "-damaged"
+
+  /// SQLite's `PRAGMA quick_check` (every page and b-tree of the file, not the index's rows
+  /// against the files): `nil` when the file is sound, else what is wrong.
+  public func integrityProblem() -> String? {
+    do {
+      let rows = try writer.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+      return rows == ["ok"] ? nil : rows.joined(separator: "; ")
+    } catch {
+      return "\((error as? DatabaseError)?.message ?? "\(error)")"
+    }
+  }
+
   // MARK: Meta
 
   /// A value kept beside the index (such as the last indexed git commit).
@@ -354,6 +392,16 @@ public final class IndexStore: @unchecked Sendable {
   public func paths(forID id: String) throws(IndexError) -> [String] {
     try read { db in
       try String.fetchAll(db, sql: "SELECT path FROM document WHERE id = ? ORDER BY path", arguments: [id])
+    }
+  }
+
+  /// The highest N of the ids `base-N` in the index (1 when there is none).
+  public func highestSuffix(ofID base: String) throws(IndexError) -> Int {
+    try read { db in
+      let escaped = base.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        .replacingOccurrences(of: "_", with: "\\_")
+      let ids = try String.fetchAll(db, sql: "SELECT id FROM document WHERE id LIKE ? ESCAPE '\\'", arguments: [escaped + "-%"])
+      return ids.compactMap { Int($0.dropFirst(base.count + 1)) }.max() ?? 1
     }
   }
 

@@ -43,27 +43,49 @@ public enum KBRepository {
                            progress: (@Sendable (String) -> Void)? = nil) throws(SyncError) {
     let state = CallbackState(credentialFile: credentialFile, progress: progress)
     let repo: GitRepository
+    let shown = redacted(url)
     do {
       repo = try GitRepository.clone(url: url, into: path, state: state)
     } catch {
-      if let host = state.unknownHost { throw .unknownHost(host: host, url: url, committed: nil) }
-      if let host = state.untrustedCertificate { throw .untrustedCertificate(host: host, url: url, committed: nil) }
-      if let problem = state.credentialProblem { throw .authenticationFailed(url: url, reason: problem, committed: nil) }
-      if error.code == GitError.auth { throw .authenticationFailed(url: url, reason: error.message, committed: nil) }
+      if let host = state.unknownHost { throw .unknownHost(host: host, url: shown, committed: nil) }
+      if let host = state.untrustedCertificate { throw .untrustedCertificate(host: host, url: shown, committed: nil) }
+      if let problem = state.credentialProblem { throw .authenticationFailed(url: shown, reason: problem, committed: nil) }
+      if error.code == GitError.auth { throw .authenticationFailed(url: shown, reason: error.message, committed: nil) }
       if error.code == GitError.certificate, url.hasPrefix("https://") {
-        throw .untrustedCertificate(host: URL(string: url)?.host ?? url, url: url, committed: nil)
+        throw .untrustedCertificate(host: URL(string: url)?.host ?? shown, url: shown, committed: nil)
       }
-      throw .unreachable(url: url, reason: error.message, committed: nil)
+      throw .unreachable(url: shown, reason: scrubCredentials(in: error.message), committed: nil)
     }
+    // libgit2 writes "clone: from URL" into the reflogs, password included (git does not).
+    scrubReflogs(gitDirectory: repo.gitDirectory, url: url)
     do {
       try configureMergeDriver(repo)
-      // An empty remote advertises no default branch: start on `main`, as `kb init` does.
-      if let branch = try repo.headBranch(), try repo.resolve(branch) == nil, branch != "refs/heads/main" {
-        try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/main"))
+      if let branch = try repo.headBranch(), try repo.resolve(branch) == nil {
+        // The remote's HEAD names no branch that exists (libgit2 then leaves an unborn branch):
+        // take the only branch there is, or `main` among several, rather than starting an
+        // empty knowledge base beside the team's.
+        let branches = try repo.branchNames(under: "refs/remotes/origin/")
+        let pick = branches.count == 1 ? branches[0] : branches.contains("main") ? "main" : nil
+        if let pick, let tip = try repo.resolve("refs/remotes/origin/" + pick) {
+          let paths = try repo.diff(fromCommit: nil, toCommit: tip).map(\.path)
+          try repo.checkoutSafely(tree: try repo.treeID(ofCommit: tip), paths: paths)
+          try repo.setReference("refs/heads/" + pick, to: tip, message: "clone: the only branch of \(shown)")
+          try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/" + pick))
+          TeamBranch.record(repo, local: pick, remote: "origin", branch: pick)
+        } else if !branches.isEmpty {
+          throw SyncError.secondBranch(local: "main", url: shown, existing: branches, head: nil)
+        } else if branch != "refs/heads/main" {
+          // An empty remote advertises no default branch: start on `main`, as `kb init` does.
+          try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/main"))
+        }
       }
       _ = try repo.status(prefix: "")
+    } catch let e as SyncError {
+      throw e
+    } catch let e as GitError {
+      throw .git(e)
     } catch {
-      throw .git(error)
+      throw .git(GitError(code: -1, function: "clone", message: "\(error)"))
     }
   }
 
@@ -79,9 +101,10 @@ public enum KBRepository {
       let branch = try repo.headBranch()
       let short = branch.map { $0.hasPrefix("refs/heads/") ? String($0.dropFirst(11)) : $0 }
       let head = try branch.flatMap { (b) throws(GitError) in try repo.resolve(b) }
-      let remoteURL = (try? GitRemote(repo, name: remoteName))?.url
+      let remoteURL = ((try? GitRemote(repo, name: remoteName))?.url).map { redacted($0) }
+      let remoteBranch = short.flatMap { TeamBranch.upstream(repo, local: $0, remote: remoteName) }
       var ahead = 0, behind = 0
-      if let head, let short, let upstream = try repo.resolve("refs/remotes/\(remoteName)/\(short)") {
+      if let head, let tracked = remoteBranch ?? short, let upstream = try repo.resolve("refs/remotes/\(remoteName)/\(tracked)") {
         (ahead, behind) = try repo.aheadBehind(head, upstream)
       } else if let head {
         ahead = try countCommits(repo, from: head)
@@ -89,7 +112,7 @@ public enum KBRepository {
       let changes = try repo.status(prefix: prefix).compactMap { e in
         SyncEngine.relative(e.path, prefix: prefix).map { Change(path: $0, kind: e.kind) }
       }
-      return Status(branch: short, remote: remoteURL, head: head?.description, changes: changes, ahead: ahead, behind: behind)
+      return Status(branch: short, remoteBranch: remoteBranch, remote: remoteURL, head: head?.description, changes: changes, ahead: ahead, behind: behind)
     } catch let e as SyncError {
       throw e
     } catch let e as GitError {

@@ -17,9 +17,15 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
   /// A file changed in the work tree while sync was merging, more than once in a row.
   case blockedByLocalChange(reason: String)
   case locked(waited: Double)
+  /// Syncing would create a branch on the remote beside the ones it has (the team would split).
+  case secondBranch(local: String, url: String, existing: [String], head: String?)
+  /// A git lock file (such as `.git/index.lock`) that no killed `kb sync` left: git may be running.
+  case gitLocked(path: String)
   case git(GitError)
 
-  public var description: String {
+  public var description: String { KBRepository.scrubCredentials(in: rawDescription) }
+
+  private var rawDescription: String {
     func safe(_ c: String?) -> String {
       c.map { " Your changes are committed locally (\($0.prefix(8))) and nothing was lost; run 'kb sync' again later." }
         ?? " Nothing was lost."
@@ -56,6 +62,12 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
       return "Files changed while kb sync was merging (\(reason)). Your changes are committed locally; run 'kb sync' again."
     case .locked(let waited):
       return "Another kb sync is running on this knowledge base (waited \(Int(waited.rounded())) s). Try again when it has finished."
+    case .secondBranch(let local, let url, let existing, let head):
+      let list = existing.map { "'\($0)'" }.joined(separator: ", ")
+      let headNote = head.map { " and its HEAD names '\($0)', which does not exist" } ?? " and its HEAD names none of them"
+      return "The remote \(url) has the branches \(list) but none named '\(local)'\(headNote). kb will not create a second branch beside them: the team would be split in two without anyone being told. Choose the team's branch and sync with it: 'git config branch.\(local).remote origin' and 'git config branch.\(local).merge refs/heads/BRANCH' (or, on the remote, 'git symbolic-ref HEAD refs/heads/BRANCH'), then run 'kb sync' again. Your changes are committed locally and nothing was pushed or lost."
+    case .gitLocked(let path):
+      return "\(path) exists: another git command is running in this repository, or one crashed. kb did not remove it because no killed kb sync left it. If no git command is running, remove it ('rm \(path)') and run 'kb sync' again. Nothing was lost."
     case .git(let e):
       return "git: \(e.message)"
     }
@@ -77,6 +89,9 @@ public struct SyncOptions: Sendable {
   public var pushAt: Double?
   /// Progress lines (the CLI shows them on a terminal only).
   public var progress: (@Sendable (String) -> Void)?
+  /// When a `kb sync` that was killed (it left its record in kb's lock) had started: git lock
+  /// files from then on are its leftovers and are removed (see `GitLocks`).
+  public var deadSyncStarted: Date?
 
   public init() {}
 
@@ -93,8 +108,12 @@ public struct SyncOptions: Sendable {
 
 /// What a sync did. Paths are relative to the knowledge base root.
 public struct SyncResult: Codable, Equatable, Sendable {
+  /// The remote's URL, without a password.
   public var remote: String
+  /// The local branch.
   public var branch: String
+  /// The remote's branch this one syncs with (the one its HEAD names, see `TeamBranch`).
+  public var remoteBranch: String?
   /// The commit made from local changes, if there were any.
   public var committed: String?
   /// Paths changed by teammates that came in.
@@ -115,6 +134,8 @@ public struct SyncResult: Codable, Equatable, Sendable {
   /// Paths under the knowledge base that differ between HEAD before the sync (before the local
   /// commit) and after it: the tree diff to re-index.
   public var changedPaths: [String] = []
+  /// What the user should know besides (a stale git lock removed, …).
+  public var warnings: [String] = []
 }
 
 /// `kb sync`: commit local changes, fetch, merge in memory, check out safely, move the branch with
@@ -174,9 +195,36 @@ public struct SyncEngine {
     let remote: GitRemote
     do { remote = try GitRemote(repo, name: options.remoteName) } catch { throw SyncError.noRemote(name: options.remoteName) }
     let shortBranch = branch.hasPrefix("refs/heads/") ? String(branch.dropFirst("refs/heads/".count)) : branch
-    let tracking = "refs/remotes/\(remote.name)/\(shortBranch)"
-    var result = SyncResult(remote: remote.url, branch: shortBranch)
+    // Never the password of a URL in a message, JSON or log.
+    let displayURL = KBRepository.redacted(remote.url)
+    var result = SyncResult(remote: displayURL, branch: shortBranch)
     let state = CallbackState(credentialFile: options.credentialFile, progress: options.progress)
+    func networkError(_ e: GitError) -> SyncError {
+      if let host = state.unknownHost { return .unknownHost(host: host, url: displayURL, committed: result.committed) }
+      if let host = state.untrustedCertificate {
+        return .untrustedCertificate(host: host, url: displayURL, committed: result.committed)
+      }
+      if let problem = state.credentialProblem {
+        return .authenticationFailed(url: displayURL, reason: problem, committed: result.committed)
+      }
+      // libgit2 says "unexpected http status code: 401"; a bare "401" would also match a path
+      // (a temporary folder named …5CE27401 once made an unreachable path an auth failure).
+      let message = e.message.lowercased()
+      if e.code == GitError.auth || message.contains("authentication") || message.contains("status code: 401") {
+        return .authenticationFailed(url: displayURL, reason: e.message, committed: result.committed)
+      }
+      if e.code == GitError.certificate {
+        if displayURL.hasPrefix("https://") {
+          return .untrustedCertificate(host: URL(string: displayURL)?.host ?? displayURL, url: displayURL, committed: result.committed)
+        }
+        return .unknownHost(host: displayURL, url: displayURL, committed: result.committed)
+      }
+      return .unreachable(url: displayURL, reason: e.message, committed: result.committed)
+    }
+
+    let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
+    // Git lock files a killed kb sync left behind (kb's own lock tells which ones).
+    result.warnings += try GitLocks.clearStale(gitDirectory: repo.gitDirectory, since: options.deadSyncStarted)
 
     // 1. Make local edits durable first.
     let commitLocal = { () throws -> GitOID? in
@@ -203,7 +251,27 @@ public struct SyncEngine {
     }
     func changedPaths(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [String] { try changes(old, new).map(\.path) }
 
-    let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
+    pause("commit")
+    // HEAD before the local commit: the re-index covers local edits made outside kb too.
+    let startHead = try repo.resolve(branch)
+    // The remote branch this one syncs with (see TeamBranch): recorded after the first sync;
+    // before it, asked of the remote once the local edits are committed.
+    var teamBranch = TeamBranch.upstream(repo, local: shortBranch, remote: remote.name)
+    let recordedTeamBranch = teamBranch != nil
+    if teamBranch == nil {
+      if let c = try commitLocal() { result.committed = c.description }
+      state.reset()
+      do {
+        teamBranch = try TeamBranch.resolve(
+          repo: repo, remote: remote, local: shortBranch, localRemotePath: localRemotePath, state: state).branch
+      } catch let e as GitError {
+        throw networkError(e)
+      }
+    }
+    let remoteBranch = teamBranch ?? shortBranch
+    let remoteRef = "refs/heads/" + remoteBranch
+    let tracking = "refs/remotes/\(remote.name)/\(remoteBranch)"
+    result.remoteBranch = remoteBranch
     /// One fetch into `handle`: in process from a path or `file://` remote, else libgit2's
     /// (with its per-file fsyncs batched, which changes a global libgit2 option, so only when
     /// nothing runs beside it).
@@ -211,7 +279,7 @@ public struct SyncEngine {
     @discardableResult
     func fetch(into handle: GitRepository, batchFsync: Bool, base: GitOID? = nil) throws(GitError) -> [GitRepository.TreeChange]? {
       if let localRemotePath {
-        return try LocalFetch.fetch(into: handle, from: localRemotePath, branch: branch, tracking: tracking, base: base).changes
+        return try LocalFetch.fetch(into: handle, from: localRemotePath, branch: remoteRef, tracking: tracking, base: base).changes
       }
       let remote = try GitRemote(handle, name: options.remoteName)
       guard batchFsync else { try remote.fetch(state); return nil }
@@ -219,9 +287,6 @@ public struct SyncEngine {
       return nil
     }
 
-    pause("commit")
-    // HEAD before the local commit: the re-index covers local edits made outside kb too.
-    let startHead = try repo.resolve(branch)
     // The first fetch runs beside the local commit: it only adds objects and moves
     // refs/remotes/<remote>/<branch>, which the commit does not touch, and both end before the
     // merge. It has its own handle on the repository (a libgit2 handle must not be shared between
@@ -251,30 +316,10 @@ public struct SyncEngine {
     let firstFetchError = firstFetch.wait()
     if let (old, new, changes) = incoming.diff { diffs[[old, new]] = changes }
     if let c = try committed.get() { result.committed = c.description }
-    Self.trace("committed")
-
-    func networkError(_ e: GitError) -> SyncError {
-      if let host = state.unknownHost { return .unknownHost(host: host, url: remote.url, committed: result.committed) }
-      if let host = state.untrustedCertificate {
-        return .untrustedCertificate(host: host, url: remote.url, committed: result.committed)
-      }
-      if let problem = state.credentialProblem {
-        return .authenticationFailed(url: remote.url, reason: problem, committed: result.committed)
-      }
-      // libgit2 says "unexpected http status code: 401"; a bare "401" would also match a path
-      // (a temporary folder named …5CE27401 once made an unreachable path an auth failure).
-      let message = e.message.lowercased()
-      if e.code == GitError.auth || message.contains("authentication") || message.contains("status code: 401") {
-        return .authenticationFailed(url: remote.url, reason: e.message, committed: result.committed)
-      }
-      if e.code == GitError.certificate {
-        if remote.url.hasPrefix("https://") {
-          return .untrustedCertificate(host: URL(string: remote.url)?.host ?? remote.url, url: remote.url, committed: result.committed)
-        }
-        return .unknownHost(host: remote.url, url: remote.url, committed: result.committed)
-      }
-      return .unreachable(url: remote.url, reason: e.message, committed: result.committed)
+    if !recordedTeamBranch, firstFetchError == nil {
+      TeamBranch.record(repo, local: shortBranch, remote: remote.name, branch: remoteBranch)
     }
+    Self.trace("committed")
 
     var blocked = 0
     for attempt in 1...options.maxAttempts {
@@ -309,7 +354,7 @@ public struct SyncEngine {
             let merge = try repo.mergeInMemory(ours: current, theirs: theirs, merger: merger)
             for f in merge.files where !result.merged.contains(where: { $0.path == f.path }) { result.merged.append(f) }
             newHead = try repo.createCommit(
-              updating: nil, message: "kb sync: merge \(remote.name)/\(shortBranch)\n\n" + Self.mergeSummary(merge.files),
+              updating: nil, message: "kb sync: merge \(remote.name)/\(remoteBranch)\n\n" + Self.mergeSummary(merge.files),
               tree: merge.tree, parents: [current, theirs], author: author)
             message = "kb sync: merge"
           }
@@ -361,7 +406,7 @@ public struct SyncEngine {
       if let localRemotePath {
         var outcome = LocalPush.Outcome.pushed
         if let e = Self.attempt({ () throws(GitError) in
-          outcome = try LocalPush.push(from: repo, commit: head, to: localRemotePath, branch: branch) { pause("push") }
+          outcome = try LocalPush.push(from: repo, commit: head, to: localRemotePath, branch: remoteRef) { pause("push") }
         }) { throw networkError(e) }
         if case .rejected(let r) = outcome { rejection = r } else {
           rejection = nil
@@ -371,7 +416,7 @@ public struct SyncEngine {
         pause("push")
         state.reset()
         var reason: String?
-        if let e = Self.attempt({ () throws(GitError) in reason = try remote.push("\(branch):\(branch)", state) }) {
+        if let e = Self.attempt({ () throws(GitError) in reason = try remote.push("\(branch):\(remoteRef)", state) }) {
           throw networkError(e)
         }
         rejection = reason

@@ -251,6 +251,35 @@ struct FolderScanner {
     Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
   }
 
+  /// Every symbolic link under `root` (outside `.git`) whose target is outside `root` or does
+  /// not exist, relative to the root, sorted. For `kb check`: links a teammate may have committed.
+  static func linksLeadingOutside(root: String) -> [String] {
+    let realRoot = realPath(root) ?? root
+    var out: [String] = []
+    var stack = [""]
+    while let folder = stack.popLast() {
+      let absolute = folder.isEmpty ? root : root + "/" + folder
+      guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { continue }
+      for name in names where !(folder.isEmpty && name == ".git") {
+        let relative = folder.isEmpty ? name : folder + "/" + name
+        var st = stat()
+        guard lstat(root + "/" + relative, &st) == 0 else { continue }
+        switch st.st_mode & S_IFMT {
+        case S_IFLNK:
+          if let target = realPath(root + "/" + relative), target == realRoot || target.hasPrefix(realRoot + "/") { continue }
+          out.append(relative)
+        case S_IFDIR:
+          // Not into other repositories or kb's private folder.
+          if !(folder.isEmpty && name == ".kb"), !FileManager.default.fileExists(atPath: root + "/" + relative + "/.git") {
+            stack.append(relative)
+          }
+        default: break
+        }
+      }
+    }
+    return out.sorted()
+  }
+
   static func realPath(_ path: String) -> String? {
     guard let resolved = realpath(path, nil) else { return nil }
     defer { free(resolved) }

@@ -48,7 +48,10 @@ public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
   public static func current(in root: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Identity? {
     var name: String?
     var email: String?
-    if let text = try? String(contentsOfFile: root + "/.kb/identity", encoding: .utf8) {
+    // Not through a link: a committed `.kb` link or a planted one must not choose who signs.
+    if !Workspace.isLink(root + "/.kb/identity"), !Workspace.isLink(root + "/.kb"),
+      let text = try? String(contentsOfFile: root + "/.kb/identity", encoding: .utf8)
+    {
       for line in text.split(separator: "\n") {
         let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count == 2 else { continue }

@@ -197,6 +197,7 @@ extension Workspace {
         throw WorkspaceError.invalidInput("--related \(target): \(error.description)")
       }
     }
+    try Self.checkMentionSize(mention.text)
     guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw WorkspaceError.invalidInput("The mention has no text: a case starts from the customer's words.")
     }

@@ -26,10 +26,20 @@ extension Workspace {
   /// Lints the knowledge base: files that cannot be indexed, front-matter errors, duplicate
   /// ids, links to missing answers, malformed journal lines. Refreshes the index first.
   public func check() throws -> [Diagnostic] {
+    try verifyIndex()
     try refresh()
     var out: [Diagnostic] = []
     for problem in try store.problems() {
       out.append(Diagnostic(path: problem.path, line: problem.line, severity: .error, message: problem.message))
+    }
+    // Conflicts to settle fail the check like any other error (markers, a `conflicts:` field).
+    out += try conflictDiagnostics()
+    // Links that lead outside (templates, folders, any file): never followed, always reported.
+    let reported = Set(out.map(\.path))
+    for link in FolderScanner.linksLeadingOutside(root: root) where !reported.contains(link) {
+      out.append(Diagnostic(
+        path: link, line: nil, severity: .error,
+        message: "symbolic link leading outside the knowledge base; kb does not follow it (remove it, or commit the file itself)"))
     }
     for (id, paths) in try store.duplicateIDs() {
       for path in paths {

@@ -25,9 +25,10 @@ extension Workspace {
       }
       let ignore = root + "/.gitignore"
       let existing = fm.contents(atPath: ignore).flatMap { String(data: $0, encoding: .utf8) } ?? ""
-      if !existing.split(separator: "\n").contains(where: { $0 == ".kb/" || $0 == ".kb" || $0 == "/.kb/" }) {
+      // `.kb` (not `.kb/`, which matches folders only) also keeps a `.kb` link out of git.
+      if !existing.split(separator: "\n").contains(where: { $0 == ".kb" || $0 == "/.kb" }) {
         let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n")
-          + "# Casebook's local index, lock and settings: derived, never committed.\n.kb/\n"
+          + "# Casebook's local index, lock and settings (a folder, never a link): derived, never committed.\n/.kb\n"
         try atomicWrite(Data(text.utf8), to: ignore)
         created.append(".gitignore")
       }
@@ -74,8 +75,15 @@ extension Workspace {
     let folder = "cases/" + day.prefix(4) + "/" + day.dropFirst(5).prefix(2)
     var chosen = base
     var n = 2
+    var probed = false
     while try !store.paths(forID: chosen).isEmpty || FileManager.default.fileExists(atPath: root + "/\(folder)/\(chosen).md") {
       guard id == nil else { throw WorkspaceError.alreadyExists(path: "\(folder)/\(chosen).md") }
+      // Taken: start after the highest `base-N` in use, in one query (trying 2, 3, … one by one
+      // made a batch of mentions with the same words quadratic).
+      if !probed {
+        probed = true
+        n = max(n, (try store.highestSuffix(ofID: base)) + 1)
+      }
       chosen = "\(base)-\(n)"
       n += 1
     }

@@ -61,6 +61,8 @@ extension Workspace {
   /// `kb index`: brings the index up to date (or rebuilds it from the files) and reports.
   public func index(rebuild: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> IndexSummary {
     let started = Date()
+    // The whole file is checked (a damaged page may hide behind an "up to date").
+    if !rebuild { try verifyIndex() }
     let report = rebuild ? try self.rebuild(progress: progress) : try refresh(progress: progress)
     let counts = try store.counts()
     let seconds = Date().timeIntervalSince(started)

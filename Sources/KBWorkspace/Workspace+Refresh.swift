@@ -38,6 +38,10 @@ extension Workspace {
   /// - Parameter progress: called with (done, total) while files are parsed.
   @discardableResult
   public func refresh(progress: ((Int, Int) -> Void)? = nil) throws -> RefreshReport {
+    try withIndexLock { try refreshLocked(progress: progress) }
+  }
+
+  private func refreshLocked(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     do {
       return try refreshOnce(progress: progress)
     } catch let error as IndexError where error.needsRebuild {
@@ -179,6 +183,10 @@ extension Workspace {
   /// remove the ones that do not. Folder fingerprints of touched folders are refreshed.
   @discardableResult
   public func reindex(paths: [String]) throws -> RefreshReport {
+    try withIndexLock { try reindexLocked(paths: paths) }
+  }
+
+  private func reindexLocked(paths: [String]) throws -> RefreshReport {
     var report = RefreshReport()
     var changes = IndexChanges()
     var batch: [(path: String, file: ScannedFile)] = []

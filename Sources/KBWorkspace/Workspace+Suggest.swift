@@ -23,6 +23,10 @@ public struct SuggestionResult: Codable, Sendable {
     /// The numbered steps of the answer's `## Fix` section.
     public var fix: [String]
     public var evidence: Suggester.Evidence
+    /// True when the answer holds conflicts to settle (two versions between markers, or a
+    /// `conflicts:` field): it is still suggested, so that the fix is not lost, but its steps may
+    /// be two versions, and no public reply quotes it. Absent otherwise.
+    public var conflicted: Bool?
   }
 
   /// The input line, in `--jsonl` streams.
@@ -54,14 +58,22 @@ public struct SuggestOptions: Sendable {
 }
 
 extension Workspace {
-  /// Reply templates: defaults, `reply_templates:` in kb.yml, then `templates/*.md`.
-  public func replyTemplates() -> ReplyTemplates {
+  /// Reply templates: defaults, `reply_templates:` in kb.yml, then `templates/*.md`. A template
+  /// that is a link leading outside the knowledge base (or cannot be read) is skipped, and
+  /// `warn` is told why: a teammate must not be able to commit a link that makes a file of
+  /// someone else's machine their reply draft.
+  public func replyTemplates(warn: ((String) -> Void)? = nil) -> ReplyTemplates {
     var files: [String: String] = [:]
     let folder = root + "/templates"
     if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
-      for name in names where name.hasSuffix(".md") {
-        if let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) {
+      for name in names.sorted() where name.hasSuffix(".md") {
+        do {
+          let text = try readText("templates/" + name)
           files[String(name.dropLast(3))] = Self.templateBody(text)
+        } catch WorkspaceError.pathOutsideKnowledgeBase {
+          warn?("warning: templates/\(name) is a symbolic link leading outside the knowledge base; not read (the built-in template is used).")
+        } catch {
+          warn?("warning: templates/\(name): \(error); not used.")
         }
       }
     }
@@ -84,6 +96,7 @@ extension Workspace {
   public func suggest(
     _ mention: Mention, options: SuggestOptions, templates: ReplyTemplates? = nil, using suggester: Suggester? = nil
   ) throws -> SuggestionResult {
+    try Self.checkMentionSize(mention.text)
     let suggester = try suggester ?? self.suggester()
     let text = MentionText(normalizing: mention.text, vocabulary: suggester.vocabulary)
     let query = options.ranker == .full ? ([text.text] + text.expansions).joined(separator: " ") : text.text
@@ -100,13 +113,17 @@ extension Workspace {
         similarity: (c.similarity * 1000).rounded() / 1000,
         confidence: confidence, matched: matched, snippet: snippet, fix: details.fix, evidence: c.evidence))
     }
+    let conflicted = try store.conflictedIDs(among: suggestions.map(\.id))
+    for i in suggestions.indices where conflicted.contains(suggestions[i].id) { suggestions[i].conflicted = true }
     let best = suggestions.first
     let known = best.map { $0.confidence >= .medium } ?? false
+    let disputed = best?.conflicted == true
     let onTopic = known
     let guards = MentionGuard.check(text, settings: settings, onTopic: onTopic)
     let channel = (options.channel ?? mention.channel)?.lowercased()
     let needsPrivate = known && suggester.details(ranked[0].index).needsPrivate
-    let step = known ? (best?.fix.first ?? Self.firstSentence(ranked[0].answer)) : nil
+    // A conflicted answer's steps may be two versions: no reply quotes them until settled.
+    let step = known && !disputed ? (best?.fix.first ?? Self.firstSentence(ranked[0].answer)) : nil
     let context = ReplyDraft.Context(
       customer: mention.author, title: known ? best?.title : nil, step: step,
       needsPrivate: needsPrivate, guards: guards.map(\.kind))
@@ -115,7 +132,10 @@ extension Workspace {
       agent: options.agent.map { ReplyDraft.Agent(name: $0.name) }, channel: channel)
     return SuggestionResult(
       mention: mention, normalized: text.text, terms: terms, verdict: known ? .knownFix : .noKnownFix,
-      message: known ? "known fix: \(best!.title)" : "no known fix; open a case", suggestions: suggestions,
+      message: known
+        ? "known fix: \(best!.title)" + (disputed ? " (conflicted: two versions kept; settle it with 'kb conflicts \(best!.id) --take ours|theirs|both')" : "")
+        : "no known fix; open a case",
+      suggestions: suggestions,
       guards: guards, reply: reply)
   }
 

@@ -68,12 +68,63 @@ public struct SyncReport: Codable, Equatable, Sendable {
   public var pendingPush: Bool
   public var attempts: Int
   public var seconds: Double
+  /// The remote's branch this one syncs with (the one its HEAD names; docs/SYNC.md).
+  public var remoteBranch: String?
+  /// Every document in the tree that still holds conflicts after this sync (markers or a
+  /// `conflicts:` field), whoever created them: a teammate's conflicted merge that came in is
+  /// reported like one made here.
+  public var conflicted: [String] = []
+  /// Warnings to show (a stale git lock removed, …).
+  public var warnings: [String] = []
 
-  /// snake_case like every other result; `pendingPush` is kept as an alias for one release.
+  /// How the sync ended.
+  public enum Outcome: Sendable { case pushed, pendingPush, nothingYet }
+
+  public var outcome: Outcome { pushed ? .pushed : pendingPush ? .pendingPush : .nothingYet }
+
+  /// The local branch, and the remote's when it has another name (`master → main`).
+  public var branches: String { remoteBranch.map { $0 == branch ? branch : "\(branch) → \($0)" } ?? branch }
+
+  /// One sentence for people and agents on how the sync ended.
+  public var message: String {
+    switch outcome {
+    case .pushed:
+      "Synced with \(remote) (\(branches)): \(incoming.count) in, \(outgoing.count) out, \(conflicts.count) conflict(s)"
+        + (conflicted.isEmpty ? "." : "; \(conflicted.count) document(s) with conflicts to settle (kb conflicts).")
+    case .pendingPush:
+      "Pending push: the work is committed locally but the remote kept moving (\(attempts) attempts). Sync again later."
+    case .nothingYet:
+      "Nothing to sync yet: no commits here or on \(remote)."
+    }
+  }
+
+  init(_ r: SyncResult, reindexed: Int, seconds: Double) {
+    remote = r.remote
+    branch = r.branch
+    remoteBranch = r.remoteBranch
+    warnings = r.warnings
+    committed = r.committed
+    head = r.head
+    incoming = r.incoming
+    outgoing = r.outgoing
+    merged = r.merged
+    conflicts = r.conflicts
+    self.reindexed = reindexed
+    pushed = r.pushed
+    pendingPush = r.pendingPush
+    attempts = r.attempts
+    self.seconds = seconds
+  }
+}
+
+/// snake_case like every other result; `pendingPush` and `remoteBranch` are kept as aliases for
+/// one release (docs/CLI.md, Output).
+extension SyncReport {
   enum CodingKeys: String, CodingKey {
     case remote, branch, committed, head, incoming, outgoing, merged, conflicts, reindexed, pushed, attempts, seconds
-    case pendingPush = "pending_push"
-    case pendingPushAlias = "pendingPush"
+    case conflicted, warnings
+    case pendingPush = "pending_push", pendingPushAlias = "pendingPush"
+    case remoteBranch = "remote_branch", remoteBranchAlias = "remoteBranch"
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -88,10 +139,14 @@ public struct SyncReport: Codable, Equatable, Sendable {
     try c.encode(conflicts, forKey: .conflicts)
     try c.encode(reindexed, forKey: .reindexed)
     try c.encode(pushed, forKey: .pushed)
-    try c.encode(pendingPush, forKey: .pendingPush)
-    try c.encode(pendingPush, forKey: .pendingPushAlias)
     try c.encode(attempts, forKey: .attempts)
     try c.encode(seconds, forKey: .seconds)
+    try c.encode(conflicted, forKey: .conflicted)
+    try c.encode(warnings, forKey: .warnings)
+    try c.encode(pendingPush, forKey: .pendingPush)
+    try c.encode(pendingPush, forKey: .pendingPushAlias)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranch)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranchAlias)
   }
 
   public init(from decoder: Decoder) throws {
@@ -109,39 +164,9 @@ public struct SyncReport: Codable, Equatable, Sendable {
     pendingPush = try c.decodeIfPresent(Bool.self, forKey: .pendingPush) ?? c.decode(Bool.self, forKey: .pendingPushAlias)
     attempts = try c.decode(Int.self, forKey: .attempts)
     seconds = try c.decode(Double.self, forKey: .seconds)
-  }
-
-  /// How the sync ended.
-  public enum Outcome: Sendable { case pushed, pendingPush, nothingYet }
-
-  public var outcome: Outcome { pushed ? .pushed : pendingPush ? .pendingPush : .nothingYet }
-
-  /// One sentence for people and agents on how the sync ended.
-  public var message: String {
-    switch outcome {
-    case .pushed:
-      "Synced with \(remote) (\(branch)): \(incoming.count) in, \(outgoing.count) out, \(conflicts.count) conflict(s)."
-    case .pendingPush:
-      "Pending push: the work is committed locally but the remote kept moving (\(attempts) attempts). Sync again later."
-    case .nothingYet:
-      "Nothing to sync yet: no commits here or on \(remote)."
-    }
-  }
-
-  init(_ r: SyncResult, reindexed: Int, seconds: Double) {
-    remote = r.remote
-    branch = r.branch
-    committed = r.committed
-    head = r.head
-    incoming = r.incoming
-    outgoing = r.outgoing
-    merged = r.merged
-    conflicts = r.conflicts
-    self.reindexed = reindexed
-    pushed = r.pushed
-    pendingPush = r.pendingPush
-    attempts = r.attempts
-    self.seconds = seconds
+    remoteBranch = try c.decodeIfPresent(String.self, forKey: .remoteBranch) ?? c.decodeIfPresent(String.self, forKey: .remoteBranchAlias)
+    conflicted = try c.decodeIfPresent([String].self, forKey: .conflicted) ?? []
+    warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
   }
 }
 
@@ -158,6 +183,9 @@ public struct SyncState: Codable, Equatable, Sendable {
 /// `kb status`: the repository, the last sync, and the documents with conflicts.
 public struct StatusReport: Codable, Equatable, Sendable {
   public var branch: String?
+  /// The remote's branch this one syncs with (`branch.<name>.merge`), absent before the first sync.
+  public var remoteBranch: String?
+  /// The remote's URL, without a password.
   public var remote: String?
   public var head: String?
   public var changes: [RepositoryChange]
@@ -172,8 +200,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
   /// snake_case like every other result; `lastSync` and `pendingPush` are kept as aliases for one release.
   enum CodingKeys: String, CodingKey {
     case branch, remote, head, changes, ahead, behind, conflicts, watcher
-    case lastSync = "last_sync", pendingPush = "pending_push"
-    case lastSyncAlias = "lastSync", pendingPushAlias = "pendingPush"
+    case lastSync = "last_sync", pendingPush = "pending_push", remoteBranch = "remote_branch"
+    case lastSyncAlias = "lastSync", pendingPushAlias = "pendingPush", remoteBranchAlias = "remoteBranch"
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -190,6 +218,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
     try c.encodeIfPresent(lastSync, forKey: .lastSyncAlias)
     try c.encode(pendingPush, forKey: .pendingPush)
     try c.encode(pendingPush, forKey: .pendingPushAlias)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranch)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranchAlias)
   }
 }
 
@@ -206,6 +236,7 @@ extension StatusReport {
     watcher = try c.decode(WatchReport.self, forKey: .watcher)
     lastSync = try c.decodeIfPresent(Date.self, forKey: .lastSync) ?? c.decodeIfPresent(Date.self, forKey: .lastSyncAlias)
     pendingPush = try c.decodeIfPresent(Bool.self, forKey: .pendingPush) ?? c.decode(Bool.self, forKey: .pendingPushAlias)
+    remoteBranch = try c.decodeIfPresent(String.self, forKey: .remoteBranch) ?? c.decodeIfPresent(String.self, forKey: .remoteBranchAlias)
   }
 }
 
@@ -269,6 +300,17 @@ public struct DocumentMergeReport: Sendable {
 }
 
 extension Workspace {
+  /// Documents that hold conflicts to settle: flagged in the index (markers or a `conflicts:`
+  /// field), plus files the index could not read that hold markers (a merge that broke a front
+  /// matter).
+  public func conflictedDocuments() throws -> [String] {
+    var paths = try store.conflictedPaths()
+    for problem in try store.problems() where !paths.contains(problem.path) {
+      if let text = try? readText(problem.path), text.hasPrefix("<<<<<<< ") || text.contains("\n<<<<<<< ") { paths.append(problem.path) }
+    }
+    return paths.sorted()
+  }
+
   public var syncStatePath: String { root + "/.kb/sync.json" }
 
   /// The last sync's state, `nil` before the first sync.
@@ -278,9 +320,12 @@ extension Workspace {
   }
 
   /// Runs `body` holding `.kb/lock`, waiting at most `timeout` seconds for another holder
-  /// (another `kb sync`) to finish.
-  public func withSyncLock<T>(timeout: Double, _ body: () throws -> T) throws -> T {
-    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+  /// (another `kb sync`) to finish. While it runs, the lock file holds `kb sync PID START`; it
+  /// is emptied at the end. `body` gets the start time of a sync that was killed (its record was
+  /// still there), so that git lock files it left can be told from live ones (see `GitLocks`).
+  public func withSyncLock<T>(timeout: Double, _ body: (_ deadSyncStarted: Date?) throws -> T) throws -> T {
+    try Self.refuseLink(root + "/.kb/lock", display: ".kb/lock")
+    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
     guard fd >= 0 else {
       throw WorkspaceError.io(path: ".kb/lock", reason: String(cString: strerror(errno)))
     }
@@ -295,7 +340,21 @@ extension Workspace {
       usleep(100_000)
     }
     defer { flock(fd, LOCK_UN) }
-    return try body()
+    // A record left in the file: the sync that wrote it was killed.
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let n = pread(fd, &buffer, buffer.count, 0)
+    var dead: Date?
+    if n > 0 {
+      let fields = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: " ")
+      if fields.count >= 4, fields[0] == "kb", fields[1] == "sync", let t = Double(fields[3].trimmingCharacters(in: .whitespacesAndNewlines)) {
+        dead = Date(timeIntervalSince1970: t)
+      }
+    }
+    let record = Array("kb sync \(getpid()) \(Date().timeIntervalSince1970)\n".utf8)
+    _ = ftruncate(fd, 0)
+    _ = pwrite(fd, record, record.count, 0)
+    defer { _ = ftruncate(fd, 0) }
+    return try body(dead)
   }
 
   /// `kb sync`: under the lock, commit every change under the knowledge base as the agent,
@@ -321,9 +380,10 @@ extension Workspace {
     SyncEngine.trace("workspace open")
     guard let identity = identity ?? Identity.current(in: root) else { throw SyncFailure(.noIdentity) }
     let started = Date()
-    return try withSyncLock(timeout: lockTimeout) {
+    return try withSyncLock(timeout: lockTimeout) { dead in
       SyncEngine.trace("identity, lock")
       var options = options
+      options.deadSyncStarted = dead
       if options.credentialFile == nil { options.credentialFile = root + "/.kb/credentials" }
       let engine = SyncEngine(kbRoot: root, merger: merger, options: options)
       let result = try SyncFailure.mapping { try engine.sync(name: identity.name, email: identity.email ?? "") }
@@ -336,9 +396,12 @@ extension Workspace {
         conflicts: result.conflicts, merged: result.merged)
       // Derived state (kb status reads it): atomic, but not worth an fsync.
       try? Self.atomicWrite(try JSONFormat.encoder().encode(state), to: syncStatePath, durable: false)
-      return SyncReport(
+      var out = SyncReport(
         result, reindexed: report.updated + report.removed,
         seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
+      out.conflicted = (try? conflictedDocuments()) ?? result.conflicts.map(\.path)
+      out.warnings = result.warnings
+      return out
     }
   }
 
@@ -354,18 +417,16 @@ extension Workspace {
     let status = try SyncFailure.mapping { try KBRepository.status(kbRoot: root) }
     let last = lastSync()
     return StatusReport(
-      branch: status.branch, remote: status.remote, head: status.head, changes: status.changes, ahead: status.ahead,
+      branch: status.branch, remoteBranch: status.remoteBranch, remote: status.remote, head: status.head,
+      changes: status.changes, ahead: status.ahead,
       behind: status.behind, lastSync: last?.time, pendingPush: last?.pendingPush ?? false,
-      conflicts: try store.conflictedPaths(), watcher: watchReport())
+      conflicts: try conflictedDocuments(), watcher: watchReport())
   }
 
   /// `kb conflicts`: documents marked as conflicted, and those whose front matter a merge broke
   /// (unindexed, but with conflict markers), with what conflicts in each.
   public func conflicts() throws -> [ConflictItem] {
-    var paths = try store.conflictedPaths()
-    for problem in try store.problems() where !paths.contains(problem.path) {
-      if let text = try? readText(problem.path), text.contains("\n<<<<<<< ") { paths.append(problem.path) }
-    }
+    let paths = try conflictedDocuments()
     let last = lastSync()
     return paths.map { path in
       let text = (try? readText(path)) ?? ""
@@ -373,8 +434,9 @@ extension Workspace {
       for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
       where line.hasPrefix("<<<<<<<") { lines.append(i + 1) }
       let id = try? readDocument(at: path).id
-      let details = last?.conflicts.first(where: { $0.path == path })?.details
-        ?? (lines.isEmpty ? ["marked as conflicted in its front matter"] : ["both versions kept between markers"])
+      let details = lines.isEmpty
+        ? ["its 'conflicts:' field lists values two edits disagreed on (no markers left): take one with --take, or delete the field"]
+        : last?.conflicts.first(where: { $0.path == path })?.details ?? ["both versions kept between markers"]
       return ConflictItem(path: path, id: id, details: details, markerLines: lines)
     }
   }
@@ -439,6 +501,9 @@ extension Workspace {
     guard !url.contains("://"), !url.contains(":") else { return nil }
     return URL(fileURLWithPath: url).standardizedFileURL.path
   }
+
+  /// `url` without the password of its user part, for anything shown or written.
+  public static func redactedURL(_ url: String) -> String { KBRepository.redacted(url) }
 
   /// The folder `kb clone URL` creates: the URL's last part without `.git`.
   public static func defaultCloneFolder(_ url: String) -> String {

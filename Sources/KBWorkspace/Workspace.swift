@@ -36,6 +36,8 @@ public final class Workspace: @unchecked Sendable {
   private var gathered: [String] = []
   /// The file watcher this process holds or asks (Workspace+Watch.swift).
   let watchState = WatchState()
+  /// How many `withIndexLock` calls of this workspace are running (the lock is re-entrant).
+  var indexLockDepth = 0
 
   /// Files larger than this are not indexed.
   public static let maxFileSize: Int64 = 1 << 20
@@ -55,6 +57,9 @@ public final class Workspace: @unchecked Sendable {
     self.root = absolute
     settings = Settings()
     let settingsPath = absolute + "/" + Settings.fileName
+    // kb.yml and .kb follow the rule documents follow: a link leading outside is not followed.
+    try Self.refuseLinkOutside(settingsPath, root: absolute, display: Settings.fileName)
+    try Self.refuseLinkOutside(absolute + "/" + Self.privateFolder, root: absolute, display: Self.privateFolder)
     if let data = FileManager.default.contents(atPath: settingsPath) {
       guard let text = String(validating: data, as: UTF8.self) else {
         throw WorkspaceError.invalidSettings(path: Settings.fileName, line: nil, reason: "not valid UTF-8")
@@ -67,9 +72,52 @@ public final class Workspace: @unchecked Sendable {
     }
     try FileManager.default.createDirectory(
       atPath: absolute + "/" + Self.privateFolder, withIntermediateDirectories: true)
-    let (store, warning) = try Self.openStore(absolute + "/.kb/index.sqlite")
+    // The private files are never links: a derived one that is (the index) is replaced.
+    for name in ["index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.sqlite-journal", "sync.json"] {
+      if Self.isLink(absolute + "/.kb/" + name) {
+        unlink(absolute + "/.kb/" + name)
+        gathered.append("warning: .kb/\(name) was a symbolic link; kb removed the link (not what it led to) and writes its own file.")
+      }
+    }
+    try Self.refuseLink(absolute + "/.kb/lock", display: ".kb/lock")
+    let dbPath = absolute + "/.kb/index.sqlite"
+    if FileManager.default.fileExists(atPath: dbPath + IndexStore.damagedSuffix) {
+      Self.removeIndexFiles(dbPath)
+      gathered.append("warning: the index was found damaged by an earlier command; rebuilding it from the files.")
+    }
+    var (store, warning) = try Self.openStore(dbPath)
+    // A small index (most knowledge bases) is checked page by page on every open, which costs a
+    // few milliseconds; a large one by 'kb check' and 'kb index', and by any command that meets
+    // damage (see IndexStore.damagedSuffix).
+    if warning == nil, Self.fileSize(dbPath) + Self.fileSize(dbPath + "-wal") <= Self.verifyOnOpenBytes,
+      let problem = store.integrityProblem()
+    {
+      Self.removeIndexFiles(dbPath)
+      (store, _) = try Self.openStore(dbPath)
+      warning = "warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files."
+    }
     storage = store
     if let warning { gathered.append(warning) }
+  }
+
+  /// Indexes up to this size (with their write-ahead log) are verified whenever they are opened.
+  public static let verifyOnOpenBytes: Int64 = 8 << 20
+
+  static func fileSize(_ path: String) -> Int64 {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int64(st.st_size) : 0
+  }
+
+  /// Checks the whole index file (SQLite's quick_check); when it is damaged, deletes it and
+  /// builds it again from the files, with a warning. Returns whether it was rebuilt.
+  @discardableResult
+  public func verifyIndex() throws -> Bool {
+    guard let problem = store.integrityProblem() else { return false }
+    warningsAppend("warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files.")
+    Self.removeIndexFiles(indexPath)
+    try reopenStore()
+    try refresh()
+    return true
   }
 
   /// Opens the index, or deletes and recreates it when it is damaged or from another schema.
@@ -122,8 +170,28 @@ public final class Workspace: @unchecked Sendable {
     return p
   }
 
+  /// Whether `path` is a symbolic link (not followed).
+  static func isLink(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+  }
+
+  /// Throws when `path` is a link whose target is outside `root` (or dangling).
+  static func refuseLinkOutside(_ path: String, root: String, display: String) throws {
+    guard isLink(path) else { return }
+    let realRoot = FolderScanner.realPath(root) ?? root
+    guard let target = FolderScanner.realPath(path), target == realRoot || target.hasPrefix(realRoot + "/") else {
+      throw WorkspaceError.linkNotFollowed(path: display)
+    }
+  }
+
+  /// Throws when `path` is a link at all (kb's private files: the lock, identity, credentials).
+  static func refuseLink(_ path: String, display: String) throws {
+    if isLink(path) { throw WorkspaceError.linkNotFollowed(path: display) }
+  }
+
   static func removeIndexFiles(_ dbPath: String) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    for suffix in ["", "-wal", "-shm", "-journal", IndexStore.damagedSuffix] {
       try? FileManager.default.removeItem(atPath: dbPath + suffix)
     }
   }
@@ -135,6 +203,10 @@ public final class Workspace: @unchecked Sendable {
   /// Deletes the index and starts over from the files.
   @discardableResult
   public func rebuild(progress: ((Int, Int) -> Void)? = nil) throws -> RefreshReport {
+    try withIndexLock { try rebuildLocked(progress: progress) }
+  }
+
+  private func rebuildLocked(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     do {
       try store.eraseAll()
     } catch {
@@ -264,6 +336,7 @@ public final class Workspace: @unchecked Sendable {
   /// Writes a document's text atomically (a temporary file, then a rename) and indexes it.
   /// Refuses paths outside the root.
   public func write(_ document: Document, creating: Bool = false) throws {
+    try Self.checkIndexable(document.text, path: document.path)
     let path = try resolve(document.path)
     guard path.hasSuffix(".md") else {
       throw WorkspaceError.invalidInput("Documents are Markdown files ending in .md, not '\(document.path)'.")
@@ -285,7 +358,34 @@ public final class Workspace: @unchecked Sendable {
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
     changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
-    try store.apply(changes)
+    try withIndexLock { try store.apply(changes) }
+  }
+
+  /// Refuses text the index would later refuse (see ``readText(atPath:display:)``): a NUL byte
+  /// or more than ``maxFileSize`` bytes. kb never writes a document it could not read back.
+  static func checkIndexable(_ text: String, path: String) throws {
+    let size = text.utf8.count
+    guard size <= maxFileSize else {
+      throw WorkspaceError.invalidInput(
+        "'\(path)' would be \(size / 1024) KiB, larger than the 1 MiB a document may have; nothing was written. Shorten the text.")
+    }
+    if text.utf8.contains(0) {
+      throw WorkspaceError.invalidInput(
+        "The text for '\(path)' contains a NUL byte (U+0000, also written '&#0;' or '\\u0000'), which a document may not hold; nothing was written. Remove it and try again.")
+    }
+  }
+
+  /// The most a customer's words (a mention) may weigh: 64 KiB, far above any post or mail
+  /// body, far below what would make a document too large to index.
+  public static let maxMentionBytes = 64 * 1024
+
+  /// Throws when a mention's text is over ``maxMentionBytes``, before any work is done on it.
+  public static func checkMentionSize(_ text: String) throws {
+    let size = text.utf8.count
+    guard size <= maxMentionBytes else {
+      throw WorkspaceError.invalidInput(
+        "The mention is \(size / 1024) KiB; kb takes at most \(maxMentionBytes / 1024) KiB of a customer's words. Nothing was written.")
+    }
   }
 
   /// Writes `data` to a temporary file in the same folder, syncs it, and renames it over `path`.
@@ -317,10 +417,35 @@ public final class Workspace: @unchecked Sendable {
     }
   }
 
+  /// Runs `body` holding the index's lock (`.kb/index.lock`, an `flock` that dies with the
+  /// process): every change to the index (a refresh, a rebuild, a re-index after sync, a
+  /// document written) is made by one process at a time, after it has looked at the files.
+  /// Two refreshes started together used to both find the same new files and both insert them
+  /// ("UNIQUE constraint failed"); now the second waits and then finds nothing left to do.
+  /// Readers never wait (SQLite's WAL). Re-entrant within one workspace.
+  public func withIndexLock<T>(_ body: () throws -> T) throws -> T {
+    if indexLockDepth > 0 {
+      indexLockDepth += 1
+      defer { indexLockDepth -= 1 }
+      return try body()
+    }
+    let fd = open(root + "/.kb/index.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+    guard fd >= 0 else {
+      if errno == ELOOP { throw WorkspaceError.linkNotFollowed(path: ".kb/index.lock") }
+      return try body()  // a read-only folder: nothing can be written anyway
+    }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+    defer { flock(fd, LOCK_UN) }
+    indexLockDepth += 1
+    defer { indexLockDepth -= 1 }
+    return try body()
+  }
+
   /// Runs `body` holding the knowledge base's write lock (`.kb/lock`), so that two processes
   /// never interleave a read-modify-write of the same file. Waits for the lock.
   public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
-    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    let fd = open(root + "/.kb/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
     guard fd >= 0 else { return try body() }
     defer { close(fd) }
     while flock(fd, LOCK_EX) != 0 && errno == EINTR {}

@@ -18,6 +18,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Equatable {
   case invalidSettings(path: String, line: Int?, reason: String)
   case invalidInput(String)
   case io(path: String, reason: String)
+  /// A file kb reads or writes is a symbolic link (leading outside the knowledge base).
+  case linkNotFollowed(path: String)
 
   public var description: String {
     switch self {
@@ -48,6 +50,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Equatable {
       message
     case .io(let path, let reason):
       "Could not write '\(path)': \(reason)"
+    case .linkNotFollowed(let path):
+      "'\(path)' is a symbolic link leading outside the knowledge base; kb does not follow it (a link committed by a teammate could make kb read or write files elsewhere on this machine). Replace it with a real file or folder: 'rm \(path)', then run the command again."
     }
   }
 }

@@ -62,7 +62,7 @@ private final class TempDir {
     var r = try KB.run(["init", kb, "--team", "Northwind"])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(FileManager.default.fileExists(atPath: kb + "/kb.yml"))
-    #expect(try String(contentsOfFile: kb + "/.gitignore", encoding: .utf8).contains(".kb/"))
+    #expect(try String(contentsOfFile: kb + "/.gitignore", encoding: .utf8).contains("\n/.kb\n"))  // also matches a `.kb` link
 
     r = try KB.run([
       "new", "answer", "--kb", kb, "--title", "Text message repeats endlessly on iPhone", "--tag", "iphone", "--tag", "sms",

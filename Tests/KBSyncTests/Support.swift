@@ -10,6 +10,8 @@ import Testing
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent().path
 let kbBinary: String = {
+  // KB_TEST_KB: run these tests against another build (to see a test fail before a fix).
+  if let other = ProcessInfo.processInfo.environment["KB_TEST_KB"], !other.isEmpty { return other }
   var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
   for _ in 0..<3 {
     let candidate = dir.appendingPathComponent("kb").path

@@ -77,6 +77,11 @@ final class CallbackState {
     }
     if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
       let (tokenUser, token) = state.token()
+      if token != nil, let problem = tokenRefusal(url: url.map { String(cString: $0) } ?? "", environment: state.environment) {
+        state.credentialProblem = problem
+        git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "token not sent over plain http")
+        return GIT_EAUTH.rawValue
+      }
       guard let token else {
         state.credentialProblem = "no token: set KB_GIT_TOKEN, or put 'token = …' in .kb/credentials"
         git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "no https token available")
@@ -88,6 +93,17 @@ final class CallbackState {
       return git_credential_username_new(out, user)
     }
     return GIT_PASSTHROUGH.rawValue
+  }
+
+  /// Why a token must not be sent to `url`, `nil` when it may: only over https, or to this
+  /// machine (tests), unless `KB_GIT_ALLOW_HTTP=1` says the user accepts sending it in clear.
+  static func tokenRefusal(url: String, environment: [String: String]) -> String? {
+    let lower = url.lowercased()
+    guard lower.hasPrefix("http://") else { return nil }
+    if environment["KB_GIT_ALLOW_HTTP"] == "1" { return nil }
+    let host = URL(string: url)?.host?.lowercased() ?? ""
+    if ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host) || host.hasPrefix("127.") { return nil }
+    return "kb sends a token only over https (this remote is plain http://\(host), where anyone on the way could read it); use an https URL, or set KB_GIT_ALLOW_HTTP=1 to send it anyway"
   }
 
   /// Where an ssh key may come from, in the order they are offered.
@@ -161,7 +177,11 @@ final class CallbackState {
   /// credential file. Never printed.
   func token() -> (user: String?, token: String?) {
     if let t = environment["KB_GIT_TOKEN"], !t.isEmpty { return (environment["KB_GIT_USER"], t) }
-    guard let file = credentialFile, let text = try? String(contentsOfFile: file, encoding: .utf8) else { return (nil, nil) }
+    var st = stat()
+    // Never through a symbolic link (one planted or committed could lead anywhere).
+    guard let file = credentialFile, lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+      let text = try? String(contentsOfFile: file, encoding: .utf8)
+    else { return (nil, nil) }
     var user: String?, token: String?
     for line in text.split(separator: "\n") {
       let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -220,6 +240,8 @@ final class GitRemote {
   func fetch(_ state: CallbackState) throws(GitError) {
     var options = git_fetch_options()
     git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+    // No FETCH_HEAD: kb does not read it, and libgit2 writes the remote's URL into it.
+    options.update_fetchhead = 0
     state.install(&options.callbacks)
     try withExtendedLifetime(state) { () throws(GitError) in
       try check("git_remote_fetch", git_remote_fetch(handle.pointer, nil, &options, "kb sync: fetch"))
