@@ -8,6 +8,9 @@ let package = Package(
     // The MCP server, which `kb mcp` runs in its place: the MCP SDK (and libcurl, through its
     // FoundationNetworking) stays out of `kb`'s start-up.
     .executable(name: "kb-mcp", targets: ["kb-mcp"]),
+    // The web interface, which `kb serve` runs in its place: Hummingbird and SwiftNIO stay out of
+    // `kb`'s start-up.
+    .executable(name: "kb-serve", targets: ["kb-serve"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -15,6 +18,9 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/modelcontextprotocol/swift-sdk", .upToNextMinor(from: "0.12.1")),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+    .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
   ],
   targets: [
     .target(name: "KBCore", dependencies: ["CWordVectors", .product(name: "Yams", package: "Yams")]),
@@ -43,8 +49,19 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
       ]),
+    // The web front end (`kb serve`): imports only KBWorkspace and KBCore, like KBMCP.
+    .target(
+      name: "KBWeb",
+      dependencies: [
+        "KBWorkspace",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Ink", package: "Ink"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .executableTarget(name: "kb", dependencies: ["KBCLI"]),
     .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
+    .executableTarget(name: "kb-serve", dependencies: ["KBCLI", "KBWeb", "KBWorkspace"]),
     .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
     .testTarget(name: "KBRankTests", dependencies: ["KBRank"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
@@ -52,5 +69,12 @@ let package = Package(
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
     .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
+    .testTarget(
+      name: "KBWebTests",
+      dependencies: [
+        "KBWeb", "KBWorkspace",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]),
   ]
 )

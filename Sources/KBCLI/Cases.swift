@@ -106,20 +106,12 @@ extension KBCommand {
         throw ValidationError("'--id' names one case, but the input holds \(mentions.count) mentions.")
       }
       let workspace = try global.open()
-      var opened: [OpenedCase] = []
-      struct Skipped: Codable { var id: String; var source: String }
-      var skipped: [Skipped] = []
-      for mention in mentions {
-        // A batch run twice opens each mention once: the ones already opened are skipped.
-        if mentions.count > 1, let existing = try workspace.existingCase(for: mention) {
-          skipped.append(Skipped(id: existing, source: mention.url ?? ""))
-          continue
-        }
-        opened.append(try workspace.openCase(
-          from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title))
-      }
+      let intake = try workspace.openCases(
+        from: mentions, related: related, assignee: assignee, tags: tags, id: id, title: title)
+      let opened = intake.opened
+      let skipped = intake.skipped
       struct Item: Codable { var `case`: DocumentJSON; var similar: [SimilarCase] }
-      struct Result: Codable { var opened: [Item]; var skipped: [Skipped] }
+      struct Result: Codable { var opened: [Item]; var skipped: [CaseIntake.Skipped] }
       if global.json {
         try global.output.print(json: Result(
           opened: opened.map { Item(case: DocumentJSON($0.document), similar: $0.similar) }, skipped: skipped))

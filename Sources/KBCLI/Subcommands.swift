@@ -14,6 +14,7 @@ extension KBCommand {
     Index.self,
     WatchGroup.self,
     ServeMCP.self,
+    ServeWeb.self,
     CaseGroup.self,
     CasesList.self,
     Stats.self,

@@ -2,263 +2,199 @@ import Foundation
 import KBCore
 internal import KBStore
 
-/// One case in an agent's queue (`kb cases`, the web queue): the index's row plus who it is
-/// assigned to by name, how long the customer has waited, and where it stands against its
-/// response-time targets.
-public struct CaseRow: Equatable, Sendable, Codable {
+/// Which open cases the queue shows.
+public struct QueueFilter: Equatable, Sendable, Codable {
+  /// Only cases assigned to the agent (by name, first name or e-mail user).
+  public var mine = false
+  /// Only cases nobody is assigned to.
+  public var unassigned = false
+  public var channel: String?
+  /// One status; `nil` means every active one (open, acknowledged, offline, escalated).
+  public var status: CaseStatus?
+  public init(mine: Bool = false, unassigned: Bool = false, channel: String? = nil, status: CaseStatus? = nil) {
+    self.mine = mine
+    self.unassigned = unassigned
+    self.channel = channel
+    self.status = status
+  }
+}
+
+/// A case's row in the queue: who, where, since when, and how long the customer has waited for us.
+public struct QueueItem: Equatable, Sendable, Codable {
   public var id: String
   public var path: String
-  /// On one line (line breaks of a hand-written title become spaces).
   public var title: String
   public var status: String
   public var assignee: String?
-  /// The assignee's full name from `agents:` in kb.yml, else as written.
-  public var assigneeName: String?
   public var channel: String?
   public var customer: String?
-  public var answer: String?
   public var opened: String?
+  /// The latest journal entry's time (or `opened`).
   public var updated: String?
   public var followUp: String?
   public var tags: [String]
-  /// Since when the customer waits for us (their last message, not yet answered).
-  public var waitingSince: String?
-  public var waitingSeconds: Double?
-  /// Where the case stands against its targets (only when kb.yml sets `sla:`).
-  public var sla: ServiceLevel?
-  /// The worst of the targets' states: `breached`, `at-risk`, `ok`, `met`.
-  public var slaState: String?
-  /// Seconds to the nearest pending deadline (negative when past).
-  public var secondsLeft: Double?
+  /// Our first response (acknowledged, acted or offline entry), if any.
+  public var firstResponse: String?
+  /// Seconds the customer has waited for a first response (now − opened), while there is none.
+  public var waitingSeconds: Int?
+  /// Seconds from opening to our first response, once there is one.
+  public var firstResponseSeconds: Int?
 
   enum CodingKeys: String, CodingKey {
-    case id, path, title, status, assignee, channel, customer, answer, opened, updated, tags, sla
-    case assigneeName = "assignee_name"
+    case id, path, title, status, assignee, channel, customer, opened, updated, tags
     case followUp = "follow_up"
-    case waitingSince = "waiting_since"
+    case firstResponse = "first_response"
     case waitingSeconds = "waiting_seconds"
-    case slaState = "sla_state"
-    case secondsLeft = "seconds_left"
+    case firstResponseSeconds = "first_response_seconds"
+  }
+}
+
+/// The queue: active cases, longest-waiting first, and what the filters can choose from.
+public struct CaseQueue: Equatable, Sendable, Codable {
+  public var filter: QueueFilter
+  public var agent: String?
+  public var items: [QueueItem]
+  /// Every channel cases use (for the channel filter).
+  public var channels: [String]
+  public var now: String
+}
+
+/// An answer with the cases it fixed and how often its fix held.
+public struct AnswerUsage: Sendable, Codable {
+  public var answer: DocumentJSON
+  public var cases: [QueueItem]
+  public var figures: CaseFigures.AnswerFigures
+}
+
+/// What the team figures are made of, for charts: one value per case.
+public struct CaseSeries: Equatable, Sendable, Codable {
+  /// Seconds from opening to the first response, one per case that had one.
+  public var firstResponseSeconds: [Double]
+  /// Seconds from opening to the first resolution, one per resolved case.
+  public var resolutionSeconds: [Double]
+  /// Cases opened per day (`yyyy-mm-dd` in the time zone), the last `days` days, oldest first.
+  public var openedPerDay: [DayCount]
+  public struct DayCount: Equatable, Sendable, Codable {
+    public var day: String
+    public var count: Int
   }
 
-  init(_ c: CaseSummary, roster: AgentRoster) {
-    id = c.id
-    path = c.path
-    title = Self.oneLine(c.title)
-    status = c.status
-    assignee = c.assignee
-    assigneeName = c.assignee.map(roster.displayName)
-    channel = c.channel
-    customer = c.customer
-    answer = c.answer
-    opened = c.opened
-    updated = c.updated
-    followUp = c.followUp
-    tags = c.tags
-  }
-
-  /// Text on one line: runs of white space (line breaks included) become one space.
-  public static func oneLine(_ text: String) -> String {
-    text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
+  enum CodingKeys: String, CodingKey {
+    case firstResponseSeconds = "first_response_seconds"
+    case resolutionSeconds = "resolution_seconds"
+    case openedPerDay = "opened_per_day"
   }
 }
 
 extension Workspace {
-  /// The saved views of kb.yml, by name.
-  public var viewNames: [String] { settings.views.keys.sorted() }
-
-  /// A saved view by name.
-  public func view(named name: String) throws -> CaseView {
-    guard let text = settings.views[name] ?? settings.views.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {
-      let known = viewNames
-      throw WorkspaceError.invalidInput(
-        "No view named '\(name)' in kb.yml." + (known.isEmpty
-          ? " Add one under 'views:', such as  mine: \"status:active assignee:@me sort:waiting\"."
-          : " Views: " + known.joined(separator: ", ") + "."))
-    }
-    do { return try CaseView(parsing: text) } catch {
-      throw WorkspaceError.invalidSettings(path: Settings.fileName, line: nil, reason: "view '\(name)': \(error.description)")
-    }
-  }
-
-  /// `@me` (or `me`) as the agent's own name; any other assignee as given.
-  public func agent(_ who: String) throws -> String {
-    guard ["@me", "me"].contains(who.lowercased()) else { return who }
-    guard let identity = Identity.current(in: root) else {
-      throw WorkspaceError.invalidInput(
-        "'@me' needs your identity: set 'git config user.name' or write 'name = …' in .kb/identity.")
-    }
-    return identity.name
-  }
-
-  /// Whether a case's `assignee` is `agent` (a handle or a full name, any case; see ``AgentRoster``).
-  public func isAssigned(_ assignee: String?, to agent: String) -> Bool {
-    settings.agents.matches(assignee: assignee, agent: agent)
-  }
-
-  /// The cases a view selects, with waiting times and response-time targets judged at `now`.
-  public func caseQueue(_ view: CaseView, now: Date = Date()) throws -> [CaseRow] {
+  /// Active cases for the queue, longest-waiting first (cases already answered after them, by
+  /// their latest entry).
+  public func queue(_ filter: QueueFilter, agent: Identity?, now: Date = Date()) throws -> CaseQueue {
     var query = CaseListQuery()
-    query.statuses = view.statuses
-    query.channel = view.channel
-    query.customer = view.customer
-    query.tag = view.tag
-    query.answer = view.answer
-    query.since = try view.since.map { try Self.queryTime($0, option: "since") }
-    query.before = try view.before.map { try Self.queryTime($0, option: "before") }
-    switch view.sort ?? .opened {
-    case .opened, .waiting, .due: query.sort = .opened
-    case .updated: query.sort = .updated
-    case .status: query.sort = .status
-    case .followUp: query.sort = .followUp
-    }
-    query.descending = view.reverse && ![.waiting, .due].contains(view.sort ?? .opened)
-    let agent = try view.assignee.map(agent)
-    let needsFacts = view.waiting || view.breached || view.atRisk || view.sort == .waiting || view.sort == .due
-      || !settings.serviceTargets.isEmpty
-    let simple = agent == nil && !view.unassigned && !needsFacts
-    if simple { query.limit = view.limit }
-    var rows = try store.cases(query).compactMap { c -> CaseRow? in
-      if view.unassigned, c.assignee.map({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) == true { return nil }
-      if let agent, !isAssigned(c.assignee, to: agent) { return nil }
-      return CaseRow(c, roster: settings.agents)
-    }
-    if needsFacts {
-      let facts = Dictionary(try store.caseFacts().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-      for i in rows.indices {
-        guard let f = facts[rows[i].id] else { continue }
-        let status = CaseStatus(rawValue: rows[i].status) ?? .open
-        if let since = CaseWaiting.since(opened: f.opened, status: status, entries: f.entries) {
-          rows[i].waitingSince = Timestamp.format(since)
-          rows[i].waitingSeconds = now.timeIntervalSince(since).rounded()
-        }
-        let level = ServiceLevel.evaluate(
-          opened: f.opened, status: status, channel: f.channel, tags: f.tags, entries: f.entries,
-          targets: settings.serviceTargets, now: now)
-        rows[i].sla = level
-        rows[i].slaState = level?.state?.rawValue
-        rows[i].secondsLeft = level?.secondsLeft
+    query.statuses = filter.status.map { [$0] } ?? CaseStatus.allCases.filter { CaseLifecycle.active.contains($0) }
+    query.channel = filter.channel
+    let rows = try store.cases(query)
+    let times = try store.responseTimes(statuses: query.statuses, kinds: CaseLifecycle.responseKinds)
+    let names = agent.map(Self.assigneeNames) ?? []
+    var items: [QueueItem] = []
+    for c in rows {
+      if filter.unassigned, let a = c.assignee, !a.isEmpty { continue }
+      if filter.mine {
+        guard let a = c.assignee?.lowercased(), names.contains(a) else { continue }
       }
-      if view.waiting { rows.removeAll { $0.waitingSince == nil } }
-      if view.breached || view.atRisk {
-        rows.removeAll { row in
-          let states = [row.sla?.firstResponse, row.sla?.resolution].compactMap { $0?.state }
-          return !((view.breached && states.contains(.breached) && CaseLifecycle.active.contains(CaseStatus(rawValue: row.status) ?? .open))
-            || (view.atRisk && states.contains(.atRisk)))
+      let opened = c.opened.flatMap(Timestamp.parse)
+      let first = times[c.id]?.first ?? nil
+      var item = QueueItem(
+        id: c.id, path: c.path, title: c.title, status: c.status, assignee: c.assignee, channel: c.channel,
+        customer: c.customer, opened: c.opened, updated: c.updated, followUp: c.followUp, tags: c.tags,
+        firstResponse: first)
+      if let opened {
+        if let first = first.flatMap(Timestamp.parse) {
+          item.firstResponseSeconds = max(0, Int(first.timeIntervalSince(opened)))
+        } else {
+          item.waitingSeconds = max(0, Int(now.timeIntervalSince(opened)))
         }
       }
-      switch view.sort {
-      case .waiting?:
-        // Longest wait first; cases nobody waits on after them, by opening.
-        rows = Self.stableSorted(rows) { a, b in
-          switch (a.waitingSince, b.waitingSince) {
-          case let (x?, y?): return view.reverse ? x > y : x < y
-          case (_?, nil): return true
-          default: return false
-          }
-        }
-      case .due?:
-        rows = Self.stableSorted(rows) { a, b in
-          switch (a.secondsLeft, b.secondsLeft) {
-          case let (x?, y?): return view.reverse ? x > y : x < y
-          case (_?, nil): return true
-          default: return false
-          }
-        }
-      default: break
+      items.append(item)
+    }
+    items.sort { a, b in
+      switch (a.waitingSeconds, b.waitingSeconds) {
+      case let (x?, y?): return x != y ? x > y : a.id < b.id
+      case (.some, nil): return true
+      case (nil, .some): return false
+      case (nil, nil): return (a.updated ?? "", a.id) < (b.updated ?? "", b.id)
       }
     }
-    if !simple, let limit = view.limit { rows = Array(rows.prefix(limit)) }
-    return rows
+    return CaseQueue(
+      filter: filter, agent: agent?.name, items: items, channels: try store.caseChannels(), now: Timestamp.format(now))
   }
 
-  static func stableSorted<T>(_ items: [T], by less: (T, T) -> Bool) -> [T] {
-    items.enumerated().sorted { a, b in
-      if less(a.element, b.element) { return true }
-      if less(b.element, a.element) { return false }
-      return a.offset < b.offset
-    }.map(\.element)
-  }
-
-  static func queryTime(_ text: String, option: String) throws -> String {
-    guard let date = Timestamp.parse(text) else {
-      throw WorkspaceError.invalidInput("'\(option):\(text)': \(CaseError.invalidDate(text).description)")
+  /// The lowercased names an agent is assigned under: the full name, the first name, the e-mail
+  /// address and its user part.
+  static func assigneeNames(_ identity: Identity) -> Set<String> {
+    var names: Set<String> = [identity.name.lowercased()]
+    if let first = identity.name.split(separator: " ").first { names.insert(first.lowercased()) }
+    if let email = identity.email?.lowercased() {
+      names.insert(email)
+      if let user = email.split(separator: "@").first { names.insert(String(user)) }
     }
-    return Timestamp.format(date)
-  }
-}
-
-extension Workspace {
-  /// Ids starting with `prefix` (for shell completion), at most `limit`, sorted.
-  public func completions(forID prefix: String, type: DocumentType? = nil, limit: Int = 200) throws -> [String] {
-    try store.ids(withPrefix: prefix, type: type, limit: limit)
-  }
-}
-
-extension Workspace {
-  /// The full id for what a person typed, like git's short hashes: the id itself; else the one
-  /// id starting with it; else the one case id whose words (after its `yyyy-mm-dd-` date) start
-  /// with it (`sms-loop` for `2009-10-20-sms-loop-barnaul`). Every command that takes an id
-  /// goes through here.
-  ///
-  /// - Throws: ``WorkspaceError/ambiguousPrefix(_:ids:)`` when several ids fit;
-  ///   ``WorkspaceError/unknownID(_:didYouMean:)`` for a near miss;
-  ///   ``WorkspaceError/documentNotFound(_:)`` otherwise.
-  public func resolveID(_ text: String, type: DocumentType? = nil) throws -> String {
-    let typed = text.trimmingCharacters(in: .whitespaces)
-    if try !store.paths(forID: typed).isEmpty { return typed }
-    guard !typed.isEmpty else { throw WorkspaceError.documentNotFound(text) }
-    let starting = try store.ids(withPrefix: typed, type: type, limit: 50)
-    if starting.count == 1 { return starting[0] }
-    if starting.count > 1 { throw WorkspaceError.ambiguousPrefix(typed, ids: starting) }
-    let all = try store.allIDs().filter { type == nil || $0.type == type }.map(\.id)
-    let lower = typed.lowercased()
-    let words = all.filter { Self.dateless($0).lowercased().hasPrefix(lower) }
-    if words.count == 1 { return words[0] }
-    if words.count > 1 { throw WorkspaceError.ambiguousPrefix(typed, ids: words.sorted()) }
-    let near = Self.nearest(lower, in: all)
-    if !near.isEmpty { throw WorkspaceError.unknownID(typed, didYouMean: near) }
-    throw WorkspaceError.documentNotFound(typed)
+    return names
   }
 
-  /// An id without its leading `yyyy-mm-dd-` date, if it has one.
-  static func dateless(_ id: String) -> Substring {
-    let s = Substring(id)
-    guard s.count > 11 else { return s }
-    let head = s.prefix(11)
-    let ok = head.enumerated().allSatisfy { i, c in [4, 7, 10].contains(i) ? c == "-" : c.isASCII && c.isNumber }
-    return ok ? s.dropFirst(11) : s
-  }
-
-  /// Up to three ids within a small edit distance of `typed` (or of their dateless part).
-  static func nearest(_ typed: String, in ids: [String]) -> [String] {
-    let budget = max(1, min(3, typed.count / 4))
-    var scored: [(Int, String)] = []
-    for id in ids {
-      let lower = id.lowercased()
-      let d = min(
-        editDistance(typed, lower, limit: budget), editDistance(typed, String(dateless(lower)), limit: budget),
-        editDistance(typed, String(lower.prefix(typed.count)), limit: budget) + (lower.count > typed.count ? 1 : 0))
-      if d <= budget { scored.append((d, id)) }
+  /// An answer, the cases that link it (`answer:`), and its check backs.
+  public func answerUsage(id: String, limit: Int = 200) throws -> AnswerUsage {
+    let document = try self.document(id: id)
+    guard document.type == .answer else {
+      throw WorkspaceError.invalidInput("'\(id)' is a case, not an answer. Open it as a case.")
     }
-    return scored.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.prefix(3).map(\.1)
-  }
-
-  /// Levenshtein distance, or `limit + 1` as soon as it must exceed `limit`.
-  static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
-    let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-    if abs(x.count - y.count) > limit { return limit + 1 }
-    var previous = Array(0...y.count)
-    for i in 1...max(x.count, 1) where !x.isEmpty {
-      var current = [i] + Array(repeating: 0, count: y.count)
-      var best = current[0]
-      for j in 1...max(y.count, 1) where !y.isEmpty {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        best = min(best, current[j])
+    var query = CaseListQuery()
+    query.answer = id
+    query.sort = .opened
+    query.descending = true
+    let rows = try store.cases(query)
+    var facts: [CaseFacts] = []
+    var items: [QueueItem] = []
+    for c in rows {
+      if items.count < limit {
+        items.append(QueueItem(
+          id: c.id, path: c.path, title: c.title, status: c.status, assignee: c.assignee, channel: c.channel,
+          customer: c.customer, opened: c.opened, updated: c.updated, followUp: c.followUp, tags: c.tags))
       }
-      if best > limit { return limit + 1 }
-      previous = current
+      guard let doc = try? readDocument(at: c.path) else { continue }
+      facts.append(CaseFacts(
+        id: doc.id, opened: doc.opened, assignee: doc.assignee, answer: doc.answer, followUp: doc.followUp,
+        status: doc.status ?? .open, entries: doc.journal.sorted))
     }
-    return x.isEmpty ? y.count : previous[y.count]
+    let figures = CaseFigures(cases: facts, today: Timestamp.day(Date()), timeZone: TimeZone(secondsFromGMT: 0)!)
+    let mine = figures.answers.first { $0.answer == id } ?? CaseFigures.AnswerFigures(answer: id)
+    return AnswerUsage(answer: DocumentJSON(document), cases: items, figures: mine)
+  }
+
+  /// Per-case durations and cases per day, for the figures' charts.
+  public func caseSeries(days: Int = 30, today: String, timeZone: TimeZone) throws -> CaseSeries {
+    let facts = try store.caseFacts()
+    var first: [Double] = []
+    var resolution: [Double] = []
+    var perDay: [String: Int] = [:]
+    for c in facts {
+      guard let start = c.opened else { continue }
+      perDay[FollowUp.day(of: start, in: timeZone), default: 0] += 1
+      if let e = c.entries.first(where: { CaseLifecycle.responseKinds.contains($0.kind) && $0.time >= start }) {
+        first.append(e.time.timeIntervalSince(start))
+      }
+      if let e = c.entries.first(where: { $0.kind == .resolved && $0.time >= start }) {
+        resolution.append(e.time.timeIntervalSince(start))
+      }
+    }
+    // The last `days` days up to today, or up to the latest day with a case when none is that
+    // recent (a sample knowledge base may be years old).
+    let start = FollowUp.add(days: -(days - 1), to: today)
+    let end = perDay.keys.contains { $0 >= start && $0 <= today } ? today : (perDay.keys.filter { $0 <= today }.max() ?? today)
+    var out: [CaseSeries.DayCount] = []
+    for back in stride(from: days - 1, through: 0, by: -1) {
+      let day = FollowUp.add(days: -back, to: end)
+      out.append(CaseSeries.DayCount(day: day, count: perDay[day] ?? 0))
+    }
+    return CaseSeries(firstResponseSeconds: first, resolutionSeconds: resolution, openedPerDay: out)
   }
 }

@@ -1,0 +1,150 @@
+import Foundation
+#if canImport(Glibc)
+  import Glibc
+#endif
+import KBCore
+import KBWorkspace
+
+/// The knowledge base behind the web interface: one ``Workspace``, used by one request at a time,
+/// kept fresh by a background pass that also tells open pages when files change.
+///
+/// Every read and write goes through the same ``Workspace`` operations as `kb` and `kb mcp`.
+public actor Library {
+  public let workspace: Workspace
+  /// Who signs journal entries and sync commits (`--as`, else `.kb/identity` or git config).
+  public nonisolated let identity: Identity?
+  /// Bumped whenever the index changes (a write here, or files changed on disk).
+  public private(set) var generation = 0
+  private var watchers: [UUID: AsyncStream<Int>.Continuation] = [:]
+  private var lastRefresh = Date.distantPast
+  private var statsCache: (generation: Int, day: String, value: StatsPage)?
+  private var conflictsCache: (generation: Int, value: [ConflictItem])?
+  private var statusCache: (generation: Int, stamp: String, time: Date, value: StatusReport)?
+
+  public init(workspace: Workspace, identity: Identity?) {
+    self.workspace = workspace
+    self.identity = identity
+  }
+
+  /// Runs `body` on the workspace. Reads and writes are serialized here.
+  public func run<T: Sendable>(_ body: @Sendable (Workspace) throws -> T) rethrows -> T {
+    try body(workspace)
+  }
+
+  /// Runs a write, then tells open pages.
+  public func write<T: Sendable>(_ body: @Sendable (Workspace) throws -> T) throws -> T {
+    let result = try body(workspace)
+    changed()
+    return result
+  }
+
+  /// The journal author: the identity's name, or the CLI's error when there is none.
+  public func author() throws -> String {
+    try workspace.agentName(override: identity?.description)
+  }
+
+  /// Brings the index up to date with the files (one stat a file; only changes are read) and
+  /// tells open pages when something changed. Returns whether it did.
+  @discardableResult
+  public func refresh() throws -> Bool {
+    let report = try workspace.refresh()
+    lastRefresh = Date()
+    if report.changed > 0 || report.rebuilt {
+      changed()
+      return true
+    }
+    return false
+  }
+
+  /// Refreshes unless that was done less than `maxAge` seconds ago.
+  public func refreshIfOlder(than maxAge: TimeInterval) throws {
+    if Date().timeIntervalSince(lastRefresh) >= maxAge { try refresh() }
+  }
+
+  func changed() {
+    generation += 1
+    statsCache = nil
+    conflictsCache = nil
+    for c in watchers.values { c.yield(generation) }
+  }
+
+  /// A stream of generations, one each time the knowledge base changes.
+  public func changes() -> AsyncStream<Int> {
+    let id = UUID()
+    let (stream, continuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    watchers[id] = continuation
+    continuation.onTermination = { [weak self] _ in
+      Task { await self?.forget(id) }
+    }
+    return stream
+  }
+
+  private func forget(_ id: UUID) { watchers[id] = nil }
+
+  public var watcherCount: Int { watchers.count }
+
+  /// Documents with conflicts: they change only with the files, so computed once per change.
+  func conflicts() throws -> [ConflictItem] {
+    if let cached = conflictsCache, cached.generation == generation { return cached.value }
+    let value = try workspace.conflicts()
+    conflictsCache = (generation, value)
+    return value
+  }
+
+  /// The repository status (a walk of the work tree by libgit2): recomputed when a file or git's
+  /// own state (index, HEAD, refs, last fetch) changes, and at least every 10 seconds.
+  func status() throws -> StatusReport {
+    let stamp = Self.gitStamp(workspace.root)
+    if let cached = statusCache, cached.generation == generation, cached.stamp == stamp,
+      Date().timeIntervalSince(cached.time) < 10
+    {
+      return cached.value
+    }
+    let value = try workspace.status()
+    statusCache = (generation, stamp, Date(), value)
+    return value
+  }
+
+  /// Modification times of the files git changes on a commit, fetch, merge, push or checkout.
+  nonisolated static func gitStamp(_ root: String) -> String {
+    var folder = root
+    var gitDir: String?
+    while !folder.isEmpty {
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: folder + "/.git", isDirectory: &isDir) {
+        gitDir = isDir.boolValue ? folder + "/.git" : nil
+        break
+      }
+      let parent = (folder as NSString).deletingLastPathComponent
+      if parent == folder { break }
+      folder = parent
+    }
+    guard let gitDir else { return "" }
+    var parts: [String] = []
+    for name in ["index", "HEAD", "FETCH_HEAD", "ORIG_HEAD", "packed-refs", "logs/HEAD", "logs/refs/remotes"] {
+      var st = stat()
+      if stat(gitDir + "/" + name, &st) == 0 {
+        parts.append("\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_size)")
+      } else {
+        parts.append("-")
+      }
+    }
+    return parts.joined(separator: ",")
+  }
+
+  /// The figures page, computed once per change of the knowledge base (and per day).
+  func stats(today: String, timeZone: TimeZone) throws -> StatsPage {
+    if let cached = statsCache, cached.generation == generation, cached.day == today { return cached.value }
+    let value = StatsPage(
+      stats: try workspace.caseStats(byAgent: true, today: today, timeZone: timeZone),
+      series: try workspace.caseSeries(days: 30, today: today, timeZone: timeZone))
+    statsCache = (generation, today, value)
+    return value
+  }
+}
+
+/// `/stats` and `/api/stats`.
+public struct StatsPage: Sendable, Codable {
+  public var stats: CaseStats
+  public var series: CaseSeries
+}

@@ -1,0 +1,368 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KBCore
+import KBWorkspace
+import Testing
+
+@testable import KBWeb
+
+/// A copy of the sample knowledge base (kb/) in its own temporary folder, served by a WebApp.
+struct WebFixture {
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  let root: String
+  let app: WebApp
+
+  init(identity: String? = "Tina Ng <tina@example.com>", token: String? = nil, loopback: Bool = true) async throws {
+    root = FileManager.default.temporaryDirectory.appendingPathComponent("kbweb-\(UUID().uuidString)").path
+    try FileManager.default.copyItem(atPath: Self.repository.appendingPathComponent("kb").path, toPath: root)
+    let workspace = try Workspace(root: root)
+    let library = Library(workspace: workspace, identity: identity.flatMap(Identity.init(parsing:)))
+    try await library.refresh()
+    app = WebApp(library: library, security: WebSecurity(token: token, csrf: "test-csrf", loopback: loopback))
+  }
+
+  func application() -> some ApplicationProtocol { Application(router: app.router()) }
+
+  func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+  func file(_ relative: String) throws -> String { try String(contentsOfFile: root + "/" + relative, encoding: .utf8) }
+
+  /// The path of the case with this id.
+  func casePath(_ id: String) throws -> String {
+    let found = FileManager.default.enumerator(atPath: root + "/cases")?.compactMap { $0 as? String }.first { $0.hasSuffix("/\(id).md") }
+    return "cases/" + (try #require(found))
+  }
+}
+
+extension TestResponse {
+  var text: String { String(buffer: body) }
+  func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
+}
+
+let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+func formBody(_ fields: [(String, String)]) -> ByteBuffer {
+  ByteBuffer(string: fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+}
+
+@Suite struct RouteTests {
+  @Test func queueListsActiveCasesLongestWaitingFirst() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      try await client.execute(uri: "/", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+        #expect(response.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+        #expect(response.text.contains("2026-11-22-bill-went-up"))
+        #expect(!response.text.contains("status-resolved"))
+      }
+      try await client.execute(uri: "/api/queue", method: .get) { response in
+        #expect(response.status == .ok)
+        let object = try #require(try response.json() as? [String: Any])
+        let items = try #require(object["items"] as? [[String: Any]])
+        #expect(!items.isEmpty)
+        #expect(items.allSatisfy { ["open", "acknowledged", "offline", "escalated"].contains($0["status"] as? String ?? "") })
+      }
+      try await client.execute(uri: "/api/queue?status=resolved", method: .get) { response in
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("\"error\""))
+      }
+      try await client.execute(uri: "/api/queue?unassigned=1", method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        let items = try #require(object["items"] as? [[String: Any]])
+        #expect(items.allSatisfy { $0["assignee"] == nil })
+      }
+    }
+  }
+
+  @Test func pastedComplaintShowsTheRepeatingSMSFixAndAReplyDraft() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let body = formBody([
+        ("csrf", "test-csrf"), ("mention", "my iphone keeps getting the same text over and over, how do I stop it??"),
+        ("channel", "twitter"), ("action", "suggest"),
+      ])
+      try await client.execute(uri: "/mentions/new", method: .post, headers: formHeaders, body: body) { response in
+        #expect(response.status == .ok)
+        #expect(response.text.contains("data-answer=\"iphone-sms-repeats\""))
+        #expect(response.text.contains("data-limit=\"280\""))
+        #expect(response.text.contains("Power the phone off"))
+      }
+    }
+  }
+
+  @Test func openAndSendWritesTheCaseAndTheSignedReply() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let body = formBody([
+        ("csrf", "test-csrf"), ("mention", "my iphone keeps getting the same text over and over, how do I stop it??"),
+        ("channel", "twitter"), ("action", "send"), ("reply", "Power it off for a few minutes, that stops the loop. ^TN"),
+      ])
+      let location = try await client.execute(uri: "/mentions/new", method: .post, headers: formHeaders, body: body) { response in
+        #expect(response.status == .seeOther)
+        return try #require(response.headers[.location])
+      }
+      #expect(location.hasPrefix("/cases/"))
+      let id = String(location.dropFirst("/cases/".count).prefix { $0 != "?" })
+      let text = try fx.file(try fx.casePath(id))
+      #expect(text.contains("· Tina Ng · acknowledged · Power it off for a few minutes, that stops the loop. ^TN"))
+      #expect(text.contains("status: acknowledged"))
+      try await client.execute(uri: location, method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.text.contains("Case opened and the reply logged as sent."))
+      }
+      // Resolve with the answer: it shows under /due once its day has come (follow-up 0d).
+      let resolve = formBody([("csrf", "test-csrf"), ("answer", "iphone-sms-repeats"), ("text", "Loop stopped."), ("follow_up", "0d")])
+      try await client.execute(uri: "/cases/\(id)/resolve", method: .post, headers: formHeaders, body: resolve) { response in
+        #expect(response.status == .seeOther)
+      }
+      #expect(try fx.file(try fx.casePath(id)).contains("resolved · Loop stopped. Fix: [[iphone-sms-repeats]]."))
+      try await client.execute(uri: "/due", method: .get) { response in
+        #expect(response.text.contains("/cases/\(id)"))
+      }
+      try await client.execute(uri: "/api/due", method: .get) { response in
+        let items = try #require(try response.json() as? [[String: Any]])
+        #expect(items.contains { $0["id"] as? String == id })
+      }
+      // Resolving again is refused with the CLI's message and 409, writing nothing.
+      let before = try fx.file(try fx.casePath(id))
+      try await client.execute(uri: "/cases/\(id)/resolve", method: .post, headers: formHeaders, body: resolve) { response in
+        #expect(response.status == .conflict)
+        #expect(response.text.contains("already resolved"))
+      }
+      #expect(try fx.file(try fx.casePath(id)) == before)
+      // Check back: held closes the case.
+      let check = formBody([("csrf", "test-csrf"), ("held", "yes"), ("text", "No more repeats.")])
+      try await client.execute(uri: "/cases/\(id)/check-back", method: .post, headers: formHeaders, body: check) { response in
+        #expect(response.status == .seeOther)
+      }
+      let after = try fx.file(try fx.casePath(id))
+      #expect(after.contains("checked-back · Held: No more repeats."))
+      #expect(after.contains("status: closed"))
+    }
+  }
+
+  @Test func customerTextIsEscapedEverywhere() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let mention = #"{"text": "<script>alert('x')</script> my router <b>blinks</b>", "author": "@evil\"><img src=x>", "channel": "twitter"}"#
+      let id = try await client.execute(uri: "/api/mentions", method: .post, headers: jsonHeaders, body: ByteBuffer(string: mention)) { response in
+        #expect(response.status == .created)
+        let object = try #require(try response.json() as? [String: Any])
+        let opened = try #require(object["opened"] as? [[String: Any]])
+        let document = try #require(opened.first?["case"] as? [String: Any])
+        #expect(opened.first?["suggestions"] is [String: Any])
+        return try #require(document["id"] as? String)
+      }
+      for uri in ["/cases/\(id)", "/", "/search?q=blinks"] {
+        try await client.execute(uri: uri, method: .get) { response in
+          #expect(response.status == .ok)
+          #expect(!response.text.contains("<script>alert"), "\(uri)")
+          #expect(!response.text.contains("<img src=x>"), "\(uri)")
+          #expect(!response.text.contains("<b>blinks"), "\(uri)")
+        }
+      }
+      try await client.execute(uri: "/cases/\(id)", method: .get) { response in
+        #expect(response.text.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+      }
+    }
+  }
+
+  @Test func formsNeedTheCSRFToken() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let id = "2026-11-22-bill-went-up"
+      let before = try fx.file(try fx.casePath(id))
+      for csrf in ["", "wrong"] {
+        let body = formBody([("csrf", csrf), ("kind", "note"), ("text", "sneaky")])
+        try await client.execute(uri: "/cases/\(id)/log", method: .post, headers: formHeaders, body: body) { response in
+          #expect(response.status == .forbidden)
+        }
+      }
+      // A cross-site form post carries another Origin.
+      var headers = formHeaders
+      headers[.origin] = "http://evil.example"
+      try await client.execute(
+        uri: "/cases/\(id)/log", method: .post, headers: headers,
+        body: formBody([("csrf", "test-csrf"), ("kind", "note"), ("text", "sneaky")])
+      ) { response in
+        #expect(response.status == .forbidden)
+      }
+      #expect(try fx.file(try fx.casePath(id)) == before)
+    }
+  }
+
+  @Test func jsonAPITakesOnlyJSONFromItsOwnOrigin() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let mention = ByteBuffer(string: #"{"text": "my router keeps dropping wifi"}"#)
+      // text/plain is what a cross-site page can post without a preflight.
+      try await client.execute(uri: "/api/mentions", method: .post, headers: [.contentType: "text/plain"], body: mention) { response in
+        #expect(response.status == .unsupportedMediaType)
+      }
+      var headers = jsonHeaders
+      headers[.origin] = "http://attacker.example"
+      try await client.execute(uri: "/api/mentions", method: .post, headers: headers, body: mention) { response in
+        #expect(response.status == .forbidden)
+      }
+      headers[.origin] = "http://localhost"
+      try await client.execute(uri: "/api/mentions", method: .post, headers: headers, body: mention) { response in
+        #expect(response.status == .created)
+      }
+      try await client.execute(uri: "/api/mentions", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{nope")) { response in
+        #expect(response.status == .badRequest)
+        let object = try #require(try response.json() as? [String: Any])
+        #expect((object["error"] as? String)?.isEmpty == false)
+      }
+    }
+  }
+
+  @Test func mentionsAcceptJSONLinesAndSkipWhatIsAlreadyOpen() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let lines = """
+        {"text": "my phone keeps repeating the same sms", "author": "@ana", "url": "https://x.com/ana/status/1", "created_at": "2026-11-30T10:00:00Z", "channel": "x"}
+        {"data": {"id": "2", "text": "internet down again since this morning", "author_id": "9", "created_at": "2026-11-30T11:00:00Z"}, "includes": {"users": [{"id": "9", "username": "bob"}]}}
+        """
+      let post = { () async throws -> [String: Any] in
+        try await client.execute(uri: "/api/mentions", method: .post, headers: jsonHeaders, body: ByteBuffer(string: lines)) { response in
+          try #require(try response.json() as? [String: Any])
+        }
+      }
+      let first = try await post()
+      #expect((first["opened"] as? [Any])?.count == 2)
+      let second = try await post()
+      #expect((second["opened"] as? [Any])?.count == 0)
+      #expect((second["skipped"] as? [Any])?.count == 2)
+    }
+  }
+
+  @Test func writesNeedAnIdentity() async throws {
+    let fx = try await WebFixture(identity: nil)
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      try await client.execute(
+        uri: "/api/cases/2026-11-22-bill-went-up/log", method: .post, headers: jsonHeaders,
+        body: ByteBuffer(string: #"{"kind": "note", "text": "hi"}"#)
+      ) { response in
+        // With no .kb/identity and no git identity in the sandbox, writes are refused.
+        if Identity.current(in: fx.root) == nil {
+          #expect(response.status == .badRequest)
+          #expect(response.text.contains("Who is writing?"))
+        }
+      }
+    }
+  }
+
+  @Test func pagesAndTheirJSONTwins() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      for uri in ["/answers/iphone-sms-repeats", "/search?q=text+repeats", "/due", "/conflicts", "/stats", "/sync", "/mentions/new"] {
+        try await client.execute(uri: uri, method: .get) { response in
+          #expect(response.status == .ok, "\(uri): \(response.text.prefix(300))")
+          #expect(response.text.hasPrefix("<!doctype html>"), "\(uri)")
+        }
+      }
+      try await client.execute(uri: "/answers/iphone-sms-repeats", method: .get) { response in
+        #expect(response.text.contains("<ol>"))  // Markdown rendered
+        #expect(response.text.contains("Cases it fixed"))
+      }
+      try await client.execute(uri: "/api/answers/iphone-sms-repeats", method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        let figures = try #require(object["figures"] as? [String: Any])
+        #expect((figures["used"] as? Int ?? 0) >= 1)
+      }
+      try await client.execute(uri: "/search?q=text+repeats", method: .get) { response in
+        #expect(response.text.contains("<mark>"))
+      }
+      try await client.execute(uri: "/api/search?q=type:note", method: .get) { response in
+        #expect(response.status == .badRequest)
+      }
+      try await client.execute(uri: "/stats", method: .get) { response in
+        #expect(response.text.contains("<svg"))
+        #expect(response.text.contains("First response time"))
+      }
+      try await client.execute(uri: "/api/stats", method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        #expect(object["series"] is [String: Any])
+      }
+      try await client.execute(uri: "/cases/no-such-case", method: .get) { response in
+        #expect(response.status == .notFound)
+        #expect(response.text.contains("No document with id"))
+      }
+      try await client.execute(uri: "/api/cases/no-such-case", method: .get) { response in
+        #expect(response.status == .notFound)
+      }
+      try await client.execute(uri: "/cases/..%2F..%2Fetc%2Fpasswd", method: .get) { response in
+        #expect(response.status == .notFound)
+      }
+      try await client.execute(uri: "/documents/iphone-sms-repeats", method: .get) { response in
+        #expect(response.status == .seeOther)
+        #expect(response.headers[.location] == "/answers/iphone-sms-repeats")
+      }
+      try await client.execute(uri: "/static/live.js", method: .get) { response in
+        #expect(response.text.contains("EventSource"))
+      }
+    }
+  }
+
+  @Test func tokenIsRequiredOnEveryRequestWhenSet() async throws {
+    let token = "0123456789abcdef0123"
+    let fx = try await WebFixture(token: token, loopback: false)
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      try await client.execute(uri: "/", method: .get) { response in
+        #expect(response.status == .unauthorized)
+      }
+      try await client.execute(uri: "/api/queue", method: .get) { response in
+        #expect(response.status == .unauthorized)
+        #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+      }
+      try await client.execute(uri: "/api/queue", method: .get, headers: [.authorization: "Bearer wrong-token-0000000"]) { response in
+        #expect(response.status == .unauthorized)
+      }
+      try await client.execute(uri: "/api/queue", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+        #expect(response.status == .ok)
+      }
+      try await client.execute(uri: "/?token=\(token)", method: .get) { response in
+        #expect(response.status == .seeOther)
+        #expect(response.headers[.setCookie]?.contains("HttpOnly") == true)
+      }
+      try await client.execute(uri: "/", method: .get, headers: [.cookie: "kb_token=\(token)"]) { response in
+        #expect(response.status == .ok)
+      }
+    }
+  }
+
+  @Test func hostCheckRefusesRebindingNames() {
+    let loopback = WebSecurity(token: nil)
+    #expect(loopback.allows(authority: "127.0.0.1:8080"))
+    #expect(loopback.allows(authority: "localhost:8080"))
+    #expect(loopback.allows(authority: "[::1]:8080"))
+    #expect(!loopback.allows(authority: "evil.example:8080"))
+    #expect(!loopback.allows(authority: "127.0.0.1.evil.example"))
+    #expect(!loopback.allows(authority: nil))
+    #expect(WebSecurity.sameOrigin("http://localhost:8080", authority: "localhost:8080"))
+    #expect(!WebSecurity.sameOrigin("http://localhost:9999", authority: "localhost:8080"))
+    #expect(HTML.escape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;")
+  }
+
+  @Test func markdownKeepsRawHTMLAsText() {
+    let html = Markdown.html("Hello <script>alert(1)</script> [x](javascript:alert(1)) see [[iphone-sms-repeats]]\n\n`<b>`\n").raw
+    #expect(!html.contains("<script>"))
+    #expect(!html.contains("href=\"javascript:"))
+    #expect(html.contains("href=\"/documents/iphone-sms-repeats\""))
+  }
+}
