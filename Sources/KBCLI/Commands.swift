@@ -174,6 +174,13 @@ extension KBCommand {
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
       let summary = try workspace.index(rebuild: rebuild, progress: progress.callback)
       progress.finish()
+      if rebuild {
+        // A rebuild starts everything over, the suggestion model too (built now, not by the
+        // first `kb suggest`).
+        let stage = Stage(enabled: !global.json)
+        try workspace.rebuildSuggestionModel(progress: stage.callback)
+        stage.finish()
+      }
       for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       if global.json {
         try global.output.print(json: summary)

@@ -95,3 +95,24 @@ final class Progress: @unchecked Sendable {
     if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
   }
 }
+
+/// A one-line stage message on stderr ("Building the suggestion model: …"), shown only when
+/// stderr is a terminal and not for --json; cleared when the work is done.
+final class Stage: @unchecked Sendable {
+  let enabled: Bool
+  private var shown = false
+
+  init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) == 1 }
+
+  var callback: (@Sendable (String) -> Void)? {
+    guard enabled else { return nil }
+    return { [self] message in
+      shown = true
+      FileHandle.standardError.write(Data("\r\(message)\u{1B}[K".utf8))
+    }
+  }
+
+  func finish() {
+    if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+  }
+}

@@ -46,6 +46,11 @@ extension KBCommand {
       let identity = agent.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)
       let options = SuggestOptions(limit: limit, channel: channel, agent: identity, ranker: ranker)
       let templates = workspace.replyTemplates(warn: { Output.warn($0) })
+      // Building the model takes a while on a large knowledge base: say what it is doing (on a
+      // terminal, never with --json or --jsonl); then the suggestions below reuse it.
+      let stage = Stage(enabled: !global.json && !jsonl)
+      _ = try workspace.suggester(progress: stage.callback)
+      stage.finish()
       if jsonl {
         try stream(workspace, options, templates)
         return

@@ -35,16 +35,16 @@ public struct ExampleModel: Sendable {
   public let classCount: Int
   /// The features' 32-bit keys (folded n-gram hashes) in id (first-seen) order, and the table
   /// from key to id.
-  let index: KeyTable
-  var keys: [UInt32] { index.keys }
-  let idf: [Float]
-  let postingStart: [Int32]
-  let postingExample: [Int32]
-  let postingWeight: [Float]
-  let exampleClass: [Int32]
+  package let index: KeyTable
+  var keys: Column<UInt32> { index.keys }
+  package let idf: Column<Float>
+  package let postingStart: Column<Int32>
+  package let postingExample: Column<Int32>
+  package let postingWeight: Column<Float>
+  package let exampleClass: Column<Int32>
   /// 1 / the L2 norm of each example's tf-idf vector (a posting's weight is
   /// tf × idf × this), kept so that the cache file can store counts instead of weights.
-  let inverseNorm: [Float]
+  package let inverseNorm: Column<Float>
 
   public var exampleCount: Int { exampleClass.count }
 
@@ -107,37 +107,63 @@ public struct ExampleModel: Sendable {
     var postingCount = [Int32](repeating: 0, count: df.count + 1)
     var inverseNorm = [Float](repeating: 0, count: vectors.count)
     for i in vectors.indices {
-      var norm: Float = 0
+      var norm = Self.NormSum()
       for j in vectors[i].indices {
         let (id, count) = vectors[i][j]
         let w = count * idf[Int(id)]
         vectors[i][j].1 = w
-        norm += w * w
+        norm.add(w * w)
         postingCount[Int(id) + 1] += 1
       }
-      let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+      let inv = norm.inverseRoot
       inverseNorm[i] = inv
       for j in vectors[i].indices { vectors[i][j].1 *= inv }
     }
     for i in 1..<postingCount.count { postingCount[i] += postingCount[i - 1] }
+    let total = Int(postingCount.last ?? 0)
+    // Filled in place (no second copy of the postings, the largest part of the model).
+    let postingExample = OwnedBuffer<Int32>(count: total)
+    let postingWeight = OwnedBuffer<Float>(count: total)
     var fill = postingCount
-    var postingExample = [Int32](repeating: 0, count: Int(postingCount.last ?? 0))
-    var postingWeight = [Float](repeating: 0, count: postingExample.count)
     for (i, vector) in vectors.enumerated() {
       for (id, w) in vector {
         let at = Int(fill[Int(id)])
-        postingExample[at] = Int32(i)
-        postingWeight[at] = w
+        postingExample.buffer[at] = Int32(i)
+        postingWeight.buffer[at] = w
         fill[Int(id)] += 1
       }
     }
     index = KeyTable(keysByID)!  // Distinct: they are a dictionary's keys.
-    self.inverseNorm = inverseNorm
+    self.inverseNorm = Column(inverseNorm)
+    self.idf = Column(idf)
+    self.postingStart = Column(postingCount)
+    self.postingExample = Column(postingExample, count: total)
+    self.postingWeight = Column(postingWeight, count: total)
+    self.exampleClass = Column(exampleClass)
+  }
+
+  /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit
+  /// together. Every value a query's loops use as an index is checked here or where used.
+  public init?(
+    config: Config, classCount: Int, keys: Column<UInt32>, slots: Column<UInt64>, idf: Column<Float>,
+    postingStart: Column<Int32>, postingExample: Column<Int32>, postingWeight: Column<Float>,
+    exampleClass: Column<Int32>, inverseNorm: Column<Float>
+  ) {
+    guard let index = KeyTable(keys: keys, slots: slots), idf.count == keys.count,
+      postingStart.count == keys.count + 1, postingStart.first == 0,
+      postingStart.last.map({ Int($0) == postingExample.count }) ?? false,
+      postingWeight.count == postingExample.count, inverseNorm.count == exampleClass.count, classCount >= 0,
+      exampleClass.allSatisfy({ $0 >= 0 && Int($0) < classCount })
+    else { return nil }
+    self.config = config
+    self.classCount = classCount
+    self.index = index
     self.idf = idf
-    self.postingStart = postingCount
+    self.postingStart = postingStart
     self.postingExample = postingExample
     self.postingWeight = postingWeight
     self.exampleClass = exampleClass
+    self.inverseNorm = inverseNorm
   }
 
   /// A feature's idf from its document frequency among `count` examples or classes (the same
@@ -191,13 +217,20 @@ public struct ExampleModel: Sendable {
     var mean = [Float](repeating: 0, count: classCount)
     guard !query.isEmpty else { return (scores, best, mean) }
     var cosine = [Float](repeating: 0, count: exampleClass.count)
+    let examples = UInt32(exampleClass.count)
     postingExample.withUnsafeBufferPointer { ex in
       postingWeight.withUnsafeBufferPointer { wt in
         cosine.withUnsafeMutableBufferPointer { cos in
           for (id, qw) in query {
             let start = Int(postingStart[Int(id)])
             let end = Int(postingStart[Int(id) + 1])
-            for k in start..<end { cos[Int(ex[k])] += qw * wt[k] }
+            // A model read from a file is checked as it is used: a run out of order or an
+            // example out of range (a damaged file) is skipped, never read or written past.
+            guard start >= 0, start <= end, end <= ex.count else { continue }
+            for k in start..<end {
+              let e = UInt32(bitPattern: ex[k])
+              if e < examples { cos[Int(e)] += qw * wt[k] }
+            }
           }
         }
       }
@@ -247,9 +280,11 @@ public struct ExampleModel: Sendable {
   }
 
   /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized); features
-  /// no example has are left out, as a fitted tf-idf vocabulary would.
+  /// no example has are left out, as a fitted tf-idf vocabulary would. In key order, so that
+  /// the sums over it come out the same in every process and for every model built from the
+  /// same examples (a dictionary's order changes from one instance to the next).
   func queryVector(_ text: String) -> [(Int32, Float)] {
-    let counts = Self.featureCounts(text, config: config)
+    let counts = Self.featureCounts(text, config: config).sorted { $0.key < $1.key }
     var query: [(Int32, Float)] = []
     var norm: Float = 0
     for (key, count) in counts {
@@ -262,6 +297,23 @@ public struct ExampleModel: Sendable {
     let inv = 1 / norm.squareRoot()
     for i in query.indices { query[i].1 *= inv }
     return query
+  }
+
+  /// A sum of squared weights that does not depend on the order of its terms (fixed point,
+  /// 2⁻³² units, exact integer addition): an example's norm is the same whatever order its
+  /// features come in, so that two builds from the same examples agree to the bit.
+  struct NormSum {
+    private var units: UInt64 = 0
+    private static let scale: Double = 4_294_967_296
+
+    @inline(__always)
+    mutating func add(_ square: Float) { units &+= UInt64((Double(square) * Self.scale).rounded()) }
+
+    /// 1 / √sum (0 for an empty vector).
+    var inverseRoot: Float {
+      guard units > 0 else { return 0 }
+      return 1 / Float((Double(units) / Self.scale).squareRoot())
+    }
   }
 
   // MARK: Features

@@ -29,7 +29,7 @@ public struct MentionText: Equatable, Sendable {
   /// Whether the mention asks something (a question mark or a question opening).
   public var asksQuestion: Bool
 
-  public init(normalizing raw: String, vocabulary: Set<String> = []) {
+  public init(normalizing raw: String, vocabulary: any WordSet = Set<String>()) {
     original = raw
     var hashtags: [String] = []
     var hashtagWords: [[String]] = []
@@ -354,10 +354,18 @@ public struct MentionText: Equatable, Sendable {
 
 /// The built-in common words plus a knowledge base's vocabulary, without copying either.
 struct KnownWords {
-  let vocabulary: Set<String>
-  init(_ vocabulary: Set<String>) { self.vocabulary = vocabulary }
+  let vocabulary: any WordSet
+  init(_ vocabulary: any WordSet) { self.vocabulary = vocabulary }
   func contains(_ w: String) -> Bool { MentionText.commonWords.contains(w) || vocabulary.contains(w) }
 }
+
+/// A set of words to ask about: a `Set<String>`, or the knowledge base's vocabulary as the
+/// suggestion model file stores it (``StringTable``, searched in place).
+public protocol WordSet: Sendable {
+  func contains(_ word: String) -> Bool
+}
+
+extension Set<String>: WordSet {}
 
 extension String {
   var trimmingTrailingPunctuation: String {

@@ -36,6 +36,18 @@ public struct ByteWriter: Sendable {
     bytes.append(UInt8(v))
   }
 
+  /// Raw bytes as they are.
+  public mutating func append(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+
+  /// Zero bytes up to the next multiple of `alignment` (from the start of this writer's bytes).
+  public mutating func appendPadding(to alignment: Int) {
+    while bytes.count % alignment != 0 { bytes.append(0) }
+  }
+
+  public var count: Int { bytes.count }
+
+  public mutating func reserveCapacity(_ n: Int) { bytes.reserveCapacity(n) }
+
   public mutating func append(strings: [String]) {
     append(UInt64(strings.count))
     for s in strings { append(s) }
@@ -61,6 +73,12 @@ public struct ByteReader: ~Copyable {
   public var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: base[offset...]) }
 
   public mutating func skip(_ n: Int) throws(Truncated) { _ = try take(n) }
+
+  /// Skips what ``ByteWriter/appendPadding(to:)`` wrote (offsets from the start of the bytes).
+  public mutating func skipPadding(to alignment: Int) throws(Truncated) {
+    let pad = (alignment - offset % alignment) % alignment
+    try skip(pad)
+  }
 
   public mutating func take(_ n: Int) throws(Truncated) -> UnsafeRawBufferPointer {
     guard n >= 0, n <= remaining else { throw Truncated() }
@@ -168,7 +186,7 @@ extension ExampleModel {
     w.append(UInt8(config.idfOverClasses ? 1 : 0))
     w.append(Int64(classCount))
     w.append(varint: UInt64(exampleCount))
-    w.append(array: keys)
+    w.append(array: keys.array)
     for f in 0..<keys.count { w.append(varint: UInt64(postingStart[f + 1] - postingStart[f])) }
     for c in exampleClass { w.append(varint: UInt64(c)) }
     if config.idfOverClasses {
@@ -185,7 +203,7 @@ extension ExampleModel {
         }
       }
     }
-    w.append(array: inverseNorm)
+    w.append(array: inverseNorm.array)
     // The count of every posting, if every weight is reproducible from it.
     var counts = [UInt32](repeating: 0, count: postingWeight.count)
     var reproducible = true
@@ -221,7 +239,7 @@ extension ExampleModel {
         }
       }
     }
-    if !reproducible { w.append(array: postingWeight) }
+    if !reproducible { w.append(array: postingWeight.array) }
   }
 
   /// Reads a model written by ``write(to:)``, checking every index and order it relies on.
@@ -265,6 +283,7 @@ extension ExampleModel {
     guard total <= r.remaining else { throw ModelDecodingError() }  // ≥ 1 byte a posting.
     var postingExample = [Int32](repeating: 0, count: total)
     var postingWeight = [Float](repeating: 0, count: reproducible == 1 ? total : 0)
+    var storedWeights: [Float]? = nil
     // 1 + ln(count) for the usual small counts, computed as the build computes it.
     let table = (0..<64).map { Self.sublinear(Float(max(1, $0))) }
     // The hot loop (millions of postings): raw buffers, one bounds check per byte.
@@ -312,18 +331,19 @@ extension ExampleModel {
     guard !failed else { throw ModelDecodingError() }
     try r.skip(at)
     if reproducible == 0 {
-      postingWeight = try r.readArray()
-      guard postingWeight.count == total else { throw ModelDecodingError() }
+      storedWeights = try r.readArray()
+      guard storedWeights?.count == total else { throw ModelDecodingError() }
     }
+    if let storedWeights { postingWeight = storedWeights }
     self.config = config
     self.classCount = classCount
     self.index = index
-    self.idf = idf
-    self.postingStart = postingStart
-    self.postingExample = postingExample
-    self.postingWeight = postingWeight
-    self.exampleClass = exampleClass
-    self.inverseNorm = inverseNorm
+    self.idf = Column(idf)
+    self.postingStart = Column(postingStart)
+    self.postingExample = Column(postingExample)
+    self.postingWeight = Column(postingWeight)
+    self.exampleClass = Column(exampleClass)
+    self.inverseNorm = Column(inverseNorm)
   }
 
   /// A varint at `at` (advanced past it), `nil` when it runs past `end` or past 64 bits. Inlined
@@ -375,8 +395,8 @@ extension WordBM25 {
     if integral {
       for l in documentLength { w.append(varint: UInt64(l)) }
     } else {
-      w.append(array: postingTF)
-      w.append(array: documentLength)
+      w.append(array: postingTF.array)
+      w.append(array: documentLength.array)
     }
     w.append(averageLength)
   }
@@ -430,10 +450,10 @@ extension WordBM25 {
     self.kind = kind
     self.documentCount = documentCount
     self.index = SortedKeys(keys)
-    self.postingStart = postingStart
-    self.postingDoc = postingDoc
-    self.postingTF = postingTF
-    self.documentLength = documentLength
+    self.postingStart = Column(postingStart)
+    self.postingDoc = Column(postingDoc)
+    self.postingTF = Column(postingTF)
+    self.documentLength = Column(documentLength)
     self.averageLength = averageLength
   }
 }
@@ -444,7 +464,7 @@ extension SemanticModel {
   public func write(to w: inout ByteWriter) {
     w.append(Int64(classCount))
     w.append(Int64(dimensions))
-    w.append(array: centroids)
+    w.append(array: centroids.array)
     // Sparse: most table words are in no example.
     let words = classFrequency.indices.filter { classFrequency[$0] > 0 }
     w.append(array: words.map { Int32($0) })
@@ -465,6 +485,7 @@ extension SemanticModel {
     var frequency = [Int32](repeating: 0, count: vectors.count)
     for (word, count) in zip(words, counts) { frequency[Int(word)] = count }
     self.init(
-      classCount: classCount, dimensions: dimensions, centroids: centroids, classFrequency: frequency, vectors: vectors)
+      classCount: classCount, dimensions: dimensions, centroids: Column(centroids), classFrequency: Column(frequency),
+      vectors: vectors)
   }
 }

@@ -23,9 +23,9 @@ public struct SemanticModel: Sendable {
   /// their size sets its cost: 2.4 MB at 10,000 answers (3,187 problems), where floats took
   /// 4.9 MB and twice the time. Cosines move by ~1e-4. (Signed bytes with a scale per class
   /// would take 1.2 MB but moved cosines by up to 0.004, enough to swap close problems.)
-  let centroids: [UInt16]
+  package let centroids: Column<UInt16>
   /// For each table word: the number of classes whose examples use it.
-  let classFrequency: [Int32]
+  package let classFrequency: Column<Int32>
   let vectors: WordVectors
 
   /// Examples longer than this many words are cut (an answer's whole body counts, within reason).
@@ -74,7 +74,7 @@ public struct SemanticModel: Sendable {
         frequency[Int(id)] += 1
       }
     }
-    classFrequency = frequency
+    classFrequency = Column(frequency)
     let weight = frequency.map { Self.idf(classes: $0, of: classCount) }
     // Centroids: the sum of each class's unit example vectors, then unit length. Each worker
     // takes a run of whole classes (examples in class order), so it writes its own rows.
@@ -114,7 +114,7 @@ public struct SemanticModel: Sendable {
       }
     }
     Self.normalizeRows(&centroids, dims: dims)
-    self.centroids = Self.halves(centroids)
+    self.centroids = Column(Self.halves(centroids))
   }
 
   /// Floats in half precision, rounded to nearest even.
@@ -128,9 +128,19 @@ public struct SemanticModel: Sendable {
     return out
   }
 
+  /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit the
+  /// table `vectors` or each other.
+  public init?(classCount: Int, centroids: Column<UInt16>, classFrequency: Column<Int32>, vectors: WordVectors) {
+    guard classCount >= 0, centroids.count == classCount * vectors.dimensions, classFrequency.count == vectors.count
+    else { return nil }
+    self.init(
+      classCount: classCount, dimensions: vectors.dimensions, centroids: centroids, classFrequency: classFrequency,
+      vectors: vectors)
+  }
+
   /// A model read back from the cache file.
   init(
-    classCount: Int, dimensions: Int, centroids: [UInt16], classFrequency: [Int32], vectors: WordVectors
+    classCount: Int, dimensions: Int, centroids: Column<UInt16>, classFrequency: Column<Int32>, vectors: WordVectors
   ) {
     self.classCount = classCount
     self.dimensions = dimensions

@@ -9,14 +9,14 @@
 /// ```
 public struct SortedKeys: Sendable, Equatable {
   /// The keys, ascending; a key's position is its feature's (or term's) id.
-  public let keys: [UInt32]
-  let shift: UInt32
+  public let keys: Column<UInt32>
+  package let shift: UInt32
   /// `start[p]`: the first position whose key has top bits ≥ p (one entry more than prefixes).
-  let start: [Int32]
+  package let start: Column<Int32>
 
   /// `keys` must be strictly ascending.
   public init(_ keys: [UInt32]) {
-    self.keys = keys
+    self.keys = Column(keys)
     // About one key per prefix, at most 2^16 prefixes (a 256 KiB table).
     var bits: UInt32 = 1
     while bits < 16, (1 << bits) < keys.count { bits += 1 }
@@ -24,7 +24,18 @@ public struct SortedKeys: Sendable, Equatable {
     var start = [Int32](repeating: 0, count: (1 << Int(bits)) + 1)
     for k in keys { start[Int(k >> shift) + 1] += 1 }
     for p in 1..<start.count { start[p] += start[p - 1] }
+    self.start = Column(start)
+  }
+
+  /// Keys and prefix table as stored (``start`` written by this type): nil when they do not
+  /// fit together. Lookups stay inside the columns whatever the values.
+  init?(keys: Column<UInt32>, start: Column<Int32>, shift: UInt32) {
+    guard shift >= 16, shift < 32, start.count == (1 << (32 - Int(shift))) + 1,
+      start.last.map({ Int($0) == keys.count }) ?? false
+    else { return nil }
+    self.keys = keys
     self.start = start
+    self.shift = shift
   }
 
   public var count: Int { keys.count }
@@ -34,6 +45,7 @@ public struct SortedKeys: Sendable, Equatable {
     let p = Int(key >> shift)
     var lo = Int(start[p])
     var hi = Int(start[p + 1])
+    guard lo >= 0, hi <= keys.count else { return nil }
     while lo < hi {
       let mid = (lo + hi) >> 1
       if keys[mid] < key { lo = mid + 1 } else { hi = mid }
@@ -47,14 +59,23 @@ public struct SortedKeys: Sendable, Equatable {
 /// n-grams of one word next to each other, so that a query's posting lists are read from
 /// neighbouring memory (key order cost 4% more CPU per suggestion at 10k documents).
 public struct KeyTable: Sendable {
-  public let keys: [UInt32]
+  public let keys: Column<UInt32>
   /// `key << 32 | (id + 1)`, 0 for an empty slot; a power of two ≥ 2 × keys.
-  let slots: [UInt64]
+  package let slots: Column<UInt64>
   let mask: Int
+
+  /// Keys and slots as stored: nil when the sizes do not fit together. Lookups stay inside the
+  /// columns and end whatever the values.
+  init?(keys: Column<UInt32>, slots: Column<UInt64>) {
+    guard slots.count >= 16, slots.count & (slots.count - 1) == 0, slots.count >= 2 * keys.count else { return nil }
+    self.keys = keys
+    self.slots = slots
+    mask = slots.count - 1
+  }
 
   /// Nil when a key is repeated.
   public init?(_ keys: [UInt32]) {
-    self.keys = keys
+    self.keys = Column(keys)
     var size = 16
     while size < 2 * keys.count { size <<= 1 }
     mask = size - 1
@@ -67,7 +88,7 @@ public struct KeyTable: Sendable {
       }
       slots[at] = UInt64(key) << 32 | UInt64(id + 1)
     }
-    self.slots = slots
+    self.slots = Column(slots)
   }
 
   @inline(__always)
@@ -78,11 +99,15 @@ public struct KeyTable: Sendable {
   @inline(__always)
   public func id(of key: UInt32) -> Int32? {
     var at = Self.slot(key, mask)
-    while true {
+    for _ in 0..<slots.count {
       let s = slots[at]
       if s == 0 { return nil }
-      if UInt32(truncatingIfNeeded: s >> 32) == key { return Int32(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1 }
+      if UInt32(truncatingIfNeeded: s >> 32) == key {
+        let id = Int32(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
+        return id >= 0 && Int(id) < keys.count ? id : nil
+      }
       at = (at + 1) & mask
     }
+    return nil
   }
 }

@@ -18,13 +18,13 @@ public struct WordBM25: Sendable {
   public let kind: Terms
   public let documentCount: Int
   /// The terms' 32-bit keys (folded hashes), sorted: a term's id is its position.
-  let index: SortedKeys
-  var keys: [UInt32] { index.keys }
-  let postingStart: [Int32]
-  let postingDoc: [Int32]
-  let postingTF: [Float]
-  let documentLength: [Float]
-  let averageLength: Float
+  package let index: SortedKeys
+  var keys: Column<UInt32> { index.keys }
+  package let postingStart: Column<Int32>
+  package let postingDoc: Column<Int32>
+  package let postingTF: Column<Float>
+  package let documentLength: Column<Float>
+  package let averageLength: Float
   let k1: Float = 1.2
   let b: Float = 0.75
 
@@ -80,11 +80,31 @@ public struct WordBM25: Sendable {
       }
     }
     index = SortedKeys(sortedKeys)
-    postingStart = start
+    postingStart = Column(start)
+    self.postingDoc = Column(postingDoc)
+    self.postingTF = Column(postingTF)
+    documentLength = Column(lengths)
+    averageLength = lengths.isEmpty ? 1 : max(1, lengths.reduce(0, +) / Float(lengths.count))
+  }
+
+  /// Tables from their stored columns (see `SuggestModelFile`); nil when they do not fit
+  /// together (values used as indexes are checked where a query uses them).
+  public init?(
+    kind: Terms, keys: Column<UInt32>, prefixStart: Column<Int32>, prefixShift: UInt32, postingStart: Column<Int32>,
+    postingDoc: Column<Int32>, postingTF: Column<Float>, documentLength: Column<Float>, averageLength: Float
+  ) {
+    guard let index = SortedKeys(keys: keys, start: prefixStart, shift: prefixShift),
+      postingStart.count == keys.count + 1, postingStart.first == 0,
+      postingStart.last.map({ Int($0) == postingDoc.count }) ?? false, postingTF.count == postingDoc.count
+    else { return nil }
+    self.kind = kind
+    documentCount = documentLength.count
+    self.index = index
+    self.postingStart = postingStart
     self.postingDoc = postingDoc
     self.postingTF = postingTF
-    documentLength = lengths
-    averageLength = lengths.isEmpty ? 1 : max(1, lengths.reduce(0, +) / Float(lengths.count))
+    self.documentLength = documentLength
+    self.averageLength = averageLength
   }
 
   /// bm25 of every document for the query's distinct words (0 when none matches).
@@ -100,10 +120,12 @@ public struct WordBM25: Sendable {
     for id in ids {
       let s = Int(postingStart[Int(id)])
       let e = Int(postingStart[Int(id) + 1])
+      guard s >= 0, s <= e, e <= postingDoc.count else { continue }  // (a damaged file)
       let df = Float(e - s)
       let idf = max(1e-6, log((n - df + 0.5) / (df + 0.5)))
       for k in s..<e {
         let doc = Int(postingDoc[k])
+        guard doc >= 0, doc < documentCount else { continue }
         let tf = postingTF[k]
         let norm = k1 * (1 - b + b * documentLength[doc] / averageLength)
         out[doc] += Double(idf * tf * (k1 + 1) / (tf + norm))

@@ -23,7 +23,8 @@ public struct SuggestAnswer: Sendable, Equatable {
   }
 }
 
-/// A case that links to an answer, with what its journal says about the fix.
+/// A resolved or closed case that names an answer (its complaint teaches the model). Check
+/// backs are counted in the index (``IndexStore/answerEvidence()``); `checkBacks` is empty.
 public struct SuggestCaseEvidence: Sendable, Equatable {
   public var answer: String
   public var status: String?
@@ -58,17 +59,19 @@ extension IndexStore {
     return "\(a)-\(b)-\(Int64(c))-\(Int64(d))-\(Int64(e))"
   }
 
-  /// Every answer with its texts (conflicted ones too: they are suggested, marked; see
-  /// ``conflictedIDs(among:)``), and every case that links to an answer with its journal's
-  /// check-back entries.
+  /// What the suggestion model learns from, read in one transaction: every answer with its
+  /// texts (conflicted ones too: they are suggested, marked; see ``conflictedIDs(among:)``), and
+  /// every resolved or closed case that names an answer (its complaint teaches the answer's
+  /// phrasing), both in path order, so that the same files give the same model whatever order
+  /// the index stored them in. `state` is ``suggestState()``.
   public func suggestCorpus() throws(IndexError) -> SuggestCorpus {
     try read { db in
-      let state = try Self.contentState(db)
+      let state = try Self.suggestState(db)
       var answers: [SuggestAnswer] = []
       let rows = try Row.fetchCursor(db, sql: """
         SELECT d.rowid, d.id, d.path, d.title, f.symptoms, f.tags, f.body
         FROM document d JOIN document_fts f ON f.rowid = d.rowid
-        WHERE d.type = 'answer' ORDER BY d.rowid
+        WHERE d.type = 'answer' ORDER BY d.path
         """)
       while let row = try rows.next() {
         let symptoms: String = row[4] ?? ""
@@ -76,22 +79,16 @@ extension IndexStore {
           rowid: row[0], id: row[1], path: row[2], title: row[3],
           symptoms: symptoms.split(separator: "\n").map(String.init), tags: row[5] ?? "", body: row[6] ?? ""))
       }
-      var checks: [Int64: [String]] = [:]
-      let entryRows = try Row.fetchCursor(db, sql: """
-        SELECT e.doc, e.text FROM entry e JOIN document d ON d.rowid = e.doc
-        WHERE e.kind = 'checked-back' AND d.answer IS NOT NULL ORDER BY e.doc, e.time, e.rowid
-        """)
-      while let row = try entryRows.next() { checks[row[0], default: []].append(row[1]) }
       var cases: [SuggestCaseEvidence] = []
+      let teaching = SuggestInputs.teachingStatuses.sorted().map { "'\($0)'" }.joined(separator: ",")
       let caseRows = try Row.fetchCursor(db, sql: """
-        SELECT d.rowid, d.answer, d.status, f.body
+        SELECT d.answer, d.status, f.body
         FROM document d JOIN document_fts f ON f.rowid = d.rowid
-        WHERE d.type = 'case' AND d.answer IS NOT NULL AND d.answer != '' ORDER BY d.rowid
+        WHERE d.type = 'case' AND d.answer IS NOT NULL AND d.answer != '' AND d.status IN (\(teaching))
+        ORDER BY d.path
         """)
       while let row = try caseRows.next() {
-        let rowid: Int64 = row[0]
-        cases.append(SuggestCaseEvidence(
-          answer: row[1], status: row[2], body: row[3] ?? "", checkBacks: checks[rowid] ?? []))
+        cases.append(SuggestCaseEvidence(answer: row[0], status: row[1], body: row[2] ?? "", checkBacks: []))
       }
       return SuggestCorpus(answers: answers, cases: cases, state: state)
     }
@@ -111,9 +108,9 @@ extension IndexStore {
   /// Scores are positive (higher is better). Weights are per column: title, symptoms, tags, body.
   public func answerBM25(
     _ pattern: String, weights: (Double, Double, Double, Double), limit: Int
-  ) throws(IndexError) -> [(rowid: Int64, score: Double)] {
+  ) throws(IndexError) -> [(path: String, score: Double)] {
     let sql = """
-      SELECT f.rowid, -bm25(document_fts, \(weights.0), \(weights.1), \(weights.2), \(weights.3)) AS score
+      SELECT d.path, -bm25(document_fts, \(weights.0), \(weights.1), \(weights.2), \(weights.3)) AS score
       FROM document_fts f JOIN document d ON d.rowid = f.rowid
       WHERE document_fts MATCH ? AND d.type = 'answer'
       ORDER BY bm25(document_fts, \(weights.0), \(weights.1), \(weights.2), \(weights.3)) LIMIT ?
@@ -123,11 +120,14 @@ extension IndexStore {
     }
   }
 
-  /// An answer's body as indexed (what ``suggestCorpus()`` reads), by row id; nil if gone.
-  public func answerBody(rowid: Int64) throws(IndexError) -> String? {
+  /// An answer's body as indexed (what ``suggestCorpus()`` reads), by path (stable across
+  /// rebuilds of the index, unlike row ids); nil if gone.
+  public func answerBody(path: String) throws(IndexError) -> String? {
     try read { db in
-      let statement = try db.cachedStatement(sql: "SELECT body FROM document_fts WHERE rowid = ?")
-      return try String?.fetchOne(statement, arguments: [rowid]) ?? nil
+      let statement = try db.cachedStatement(sql: """
+        SELECT f.body FROM document d JOIN document_fts f ON f.rowid = d.rowid WHERE d.path = ?
+        """)
+      return try String?.fetchOne(statement, arguments: [path]) ?? nil
     }
   }
 }

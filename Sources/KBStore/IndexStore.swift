@@ -251,6 +251,7 @@ public final class IndexStore: @unchecked Sendable {
   private static func remove(_ path: String, _ db: Database) throws {
     let find = try db.cachedStatement(sql: "SELECT rowid FROM document WHERE path = ?")
     if let rowid = try Int64.fetchOne(find, arguments: [path]) {
+      try removeSuggestRows(rowid: rowid, db)
       try db.cachedStatement(sql: "DELETE FROM document_fts WHERE rowid = ?").execute(arguments: [rowid])
       try db.cachedStatement(sql: "DELETE FROM entry WHERE doc = ?").execute(arguments: [rowid])
       try db.cachedStatement(sql: "DELETE FROM document WHERE rowid = ?").execute(arguments: [rowid])
@@ -280,15 +281,20 @@ public final class IndexStore: @unchecked Sendable {
       try db.cachedStatement(sql: "INSERT INTO entry(doc, time, author, kind, text) VALUES (?,?,?,?,?)").execute(
         arguments: [rowid, e.time, e.author, e.kind, e.text])
     }
+    try addSuggestRows(
+      rowid: rowid, type: row.type, path: d.path, id: row.id, title: row.title, symptoms: row.symptoms,
+      tags: row.tagsText, body: row.body, status: row.status, answer: row.answer,
+      checkBacks: row.entries.filter { $0.kind == Self.checkBackKind }.map(\.text), db)
   }
 
   /// Removes every row (used by `kb index --rebuild` on an index that opened fine).
   public func eraseAll() throws(IndexError) {
     do {
       try writer.write { db in
-        for table in ["document_fts", "entry", "document", "problem", "folder"] {
+        for table in ["document_fts", "entry", "document", "problem", "folder", "suggest_input", "answer_evidence"] {
           try db.execute(sql: "DELETE FROM \(table)")
         }
+        try db.execute(sql: "UPDATE suggest_state SET documents = 0, sum1 = 0, sum2 = 0")
       }
     } catch {
       throw IndexError.wrap(error, path: path)
@@ -478,6 +484,20 @@ extension DatabaseMigrator {
         CREATE TABLE folder(path TEXT PRIMARY KEY, fingerprint INTEGER NOT NULL);
         CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
+    }
+    migrator.registerMigration("v2: suggestion model inputs and check-back counts") { db in
+      try db.execute(sql: """
+        CREATE TABLE suggest_input(doc INTEGER PRIMARY KEY, hash INTEGER NOT NULL);
+        CREATE TABLE suggest_state(
+          id INTEGER PRIMARY KEY CHECK (id = 0), documents INTEGER NOT NULL,
+          sum1 INTEGER NOT NULL, sum2 INTEGER NOT NULL);
+        INSERT INTO suggest_state VALUES (0, 0, 0, 0);
+        CREATE TABLE answer_evidence(
+          answer TEXT PRIMARY KEY, cases INTEGER NOT NULL, held INTEGER NOT NULL, failed INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX answer_evidence_checked ON answer_evidence(answer) WHERE held > 0 OR failed > 0;
+        """)
+      try IndexStore.backfillSuggestRows(db)
     }
     return migrator
   }

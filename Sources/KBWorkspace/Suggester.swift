@@ -40,7 +40,7 @@ public final class Suggester: @unchecked Sendable {
   public let state: String
   /// The answers, in index order; their bodies are empty when the suggester was read from the
   /// cache file (``answer(_:)`` fills them in from the index).
-  let answers: [SuggestAnswer]
+  let answers: AnswerList
   let bodiesInline: Bool
   private let bodyLock = NSLock()
   private var bodies: [Int: String] = [:]
@@ -52,20 +52,30 @@ public final class Suggester: @unchecked Sendable {
   /// The knowledge base's product names (``ProductNames``), and those each problem's title names.
   let products: Set<String>
   let problemProducts: [Set<String>]
-  let indexOfRowid: [Int64: Int]
-  let evidence: [Evidence]
+  /// 1 for an answer that is the first with its id (evidence goes to that one), else 0.
+  let isFirstOfID: Column<UInt8>
+  private let lookupLock = NSLock()
+  private var indexOfPathTable: [String: Int]?
+  private var indexOfIDTable: [String: Int]?
+  /// Check-back counts of the answers that have any (for trust), read from the index (kept
+  /// there by deltas, not in the built model) and re-read when the index changes: a check back
+  /// never rebuilds the model. The counts of a shown answer are read when it is shown.
+  private let evidenceLock = NSLock()
+  private var evidenceState: String?
+  private var trustByAnswer: [Evidence] = []
   /// Every word of the answers' texts, for repairing chat spellings and splitting hashtags.
-  public let vocabulary: Set<String>
+  public let vocabulary: any WordSet
   let store: IndexStore
 
   /// The ranking's constants (docs/RANKING.md).
   static let parameters = RankingParameters.shipped
 
-  init(store: IndexStore, corpus: SuggestCorpus) {
+  /// `progress` hears the build's stages ("Building the suggestion model: …"), for a terminal.
+  init(store: IndexStore, corpus: SuggestCorpus, progress: ((String) -> Void)? = nil) {
     self.store = store
     state = corpus.state
-    answers = corpus.answers
-    var indexOfRowid: [Int64: Int] = [:]
+    answers = AnswerList(corpus.answers)
+    var indexOfPath: [String: Int] = [:]
     var indexOfID: [String: Int] = [:]
     var problemOfTitle: [String: Int] = [:]
     var problemOfAnswer: [Int] = []
@@ -73,7 +83,7 @@ public final class Suggester: @unchecked Sendable {
     var vocabulary: Set<String> = []
     var titled: Set<Int> = []
     for (i, a) in corpus.answers.enumerated() {
-      indexOfRowid[a.rowid] = i
+      indexOfPath[a.path] = i
       if indexOfID[a.id] == nil { indexOfID[a.id] = i }
       let key = a.title.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
       let problem: Int
@@ -91,20 +101,24 @@ public final class Suggester: @unchecked Sendable {
       if !body.isEmpty { examples.append((problem, body)) }
       for w in SearchQuery.words(in: a.title + " " + a.symptoms.joined(separator: " ")) { vocabulary.insert(w) }
     }
-    var evidence = [Evidence](repeating: Evidence(), count: corpus.answers.count)
     for c in corpus.cases {
       guard let i = indexOfID[c.answer] else { continue }
-      evidence[i].add(checkBacks: c.checkBacks)
       // A resolved case teaches a real customer's phrasing for the fix it used.
-      if let status = c.status, ["resolved", "closed"].contains(status), let complaint = Self.complaint(inBody: c.body) {
+      if let status = c.status, SuggestInputs.teachingStatuses.contains(status),
+        let complaint = SuggestInputs.complaint(inBody: c.body)
+      {
         examples.append((problemOfAnswer[i], complaint))
       }
     }
     var config = ExampleModel.Config()
     config.top = Self.parameters.exampleModel.top
     config.maxWords = Self.parameters.exampleModel.maxWords
+    let stage = "Building the suggestion model (\(corpus.answers.count) answers, \(examples.count) examples)"
+    progress?("\(stage): example model…")
     model = ExampleModel(examples: examples, classCount: problemOfTitle.count, config: config)
+    progress?("\(stage): semantic model…")
     semantic = SemanticModel(examples: examples, classCount: problemOfTitle.count)
+    progress?("\(stage): word statistics…")
     products = ProductNames.guess(
       titles: Self.problemTitles(answers: corpus.answers, problemOfAnswer: problemOfAnswer, problemCount: problemOfTitle.count),
       texts: corpus.answers.flatMap { [$0.title, $0.body] })
@@ -116,17 +130,18 @@ public final class Suggester: @unchecked Sendable {
     }
     words = WordBM25(documents: fields)
     self.problemOfAnswer = problemOfAnswer
-    self.indexOfRowid = indexOfRowid
-    self.evidence = evidence
+    indexOfPathTable = indexOfPath
+    indexOfIDTable = indexOfID
+    isFirstOfID = Column<UInt8>(corpus.answers.indices.map { indexOfID[corpus.answers[$0].id] == $0 ? UInt8(1) : UInt8(0) })
     self.vocabulary = vocabulary
     bodiesInline = true
   }
 
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
-    store: IndexStore, state: String, answers: [SuggestAnswer], model: ExampleModel, semantic: SemanticModel?,
-    words: WordBM25, problemOfAnswer: [Int], products: Set<String>, evidence: [Evidence],
-    vocabulary: Set<String>
+    store: IndexStore, state: String, answers: AnswerList, isFirstOfID: Column<UInt8>, model: ExampleModel,
+    semantic: SemanticModel?, words: WordBM25, problemOfAnswer: [Int], products: Set<String>,
+    problemProducts: [Set<String>], vocabulary: any WordSet
   ) {
     self.store = store
     self.state = state
@@ -136,12 +151,8 @@ public final class Suggester: @unchecked Sendable {
     self.words = words
     self.problemOfAnswer = problemOfAnswer
     self.products = products
-    problemProducts = Self.problemProducts(products, answers: answers, problemOfAnswer: problemOfAnswer, problemCount: model.classCount)
-    var indexOfRowid: [Int64: Int] = [:]
-    indexOfRowid.reserveCapacity(answers.count)
-    for (i, a) in answers.enumerated() { indexOfRowid[a.rowid] = i }
-    self.indexOfRowid = indexOfRowid
-    self.evidence = evidence
+    self.problemProducts = problemProducts
+    self.isFirstOfID = isFirstOfID
     self.vocabulary = vocabulary
     bodiesInline = false
   }
@@ -155,10 +166,66 @@ public final class Suggester: @unchecked Sendable {
       a.body = body
       return a
     }
-    let body = (try? store.answerBody(rowid: a.rowid)) ?? nil ?? ""
+    let body = (try? store.answerBody(path: a.path)) ?? nil ?? ""
     bodyLock.withLock { bodies[index] = body }
     a.body = body
     return a
+  }
+
+  /// An answer's position by path (built on first use: only the plain-bm25 ranker needs it).
+  func index(ofPath path: String) -> Int? {
+    lookupLock.withLock {
+      if indexOfPathTable == nil {
+        var t: [String: Int] = [:]
+        for i in answers.indices { t[answers.path(i)] = i }
+        indexOfPathTable = t
+      }
+      return indexOfPathTable?[path]
+    }
+  }
+
+  /// The first answer with an id (built on first use: needed only when some check back exists).
+  func index(ofID id: String) -> Int? {
+    lookupLock.withLock {
+      if indexOfIDTable == nil {
+        var t: [String: Int] = [:]
+        for i in answers.indices where isFirstOfID[i] == 1 { t[answers.id(i)] = i }
+        indexOfIDTable = t
+      }
+      return indexOfIDTable?[id]
+    }
+  }
+
+  /// Each answer's check-back counts for trust, as of the index's current content (cases 0:
+  /// the counts of a shown answer are read when it is shown, ``evidence(of:)``).
+  var trust: [Evidence] {
+    evidenceLock.withLock { trustByAnswer.count == answers.count ? trustByAnswer : Array(repeating: Evidence(), count: answers.count) }
+  }
+
+  /// Re-reads the check-back counts if the index changed since they were read.
+  func refreshEvidence(contentState: String) throws {
+    if evidenceLock.withLock({ evidenceState == contentState }) { return }
+    var out = [Evidence](repeating: Evidence(), count: answers.count)
+    for (id, counts) in try store.answerTrust() {
+      guard let i = index(ofID: id) else { continue }
+      out[i] = Evidence(cases: 0, held: counts.held, failed: counts.failed)
+    }
+    evidenceLock.withLock {
+      trustByAnswer = out
+      evidenceState = contentState
+    }
+  }
+
+  /// The case and check-back counts of the answers at these positions (evidence goes to the
+  /// first answer with an id).
+  func evidence(of indexes: [Int]) -> [Int: Evidence] {
+    let ids = indexes.filter { isFirstOfID[$0] == 1 }.map { answers.id($0) }
+    guard !ids.isEmpty, let table = try? store.answerEvidence(ids: ids) else { return [:] }
+    var out: [Int: Evidence] = [:]
+    for i in indexes where isFirstOfID[i] == 1 {
+      if let c = table[answers.id(i)] { out[i] = Evidence(cases: c.cases, held: c.held, failed: c.failed) }
+    }
+    return out
   }
 
   /// Each problem's title (its first answer's).
@@ -203,20 +270,7 @@ public final class Suggester: @unchecked Sendable {
   }
 
   /// The block quote at the top of a case's body (the customer's words).
-  public static func complaint(inBody body: String) -> String? {
-    var quoted: [Substring] = []
-    for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
-      if line.hasPrefix(">") {
-        quoted.append(line.dropFirst().drop(while: { $0 == " " }))
-      } else if !quoted.isEmpty {
-        break
-      } else if line.hasPrefix("#"), line.lowercased().contains("journal") || line.lowercased().contains("timeline") {
-        break  // A heading such as "## Complaint" may come first; the journal may not.
-      }
-    }
-    let text = quoted.joined(separator: " ").trimmingCharacters(in: .whitespaces)
-    return text.isEmpty ? nil : text
-  }
+  public static func complaint(inBody body: String) -> String? { SuggestInputs.complaint(inBody: body) }
 
   /// The FTS5 pattern for a text: OR of its words.
   public static func pattern(for text: String) -> String? {
@@ -258,8 +312,8 @@ public final class Suggester: @unchecked Sendable {
     Self.dumpLock.withLock {
       if !Self.dumpedHeader {
         Self.dumpedHeader = true
-        let ids = answers.map { "\"" + $0.id.replacingOccurrences(of: "\"", with: "") + "\"" }.joined(separator: ",")
-        let trust = evidence.map(\.trust)
+        let ids = answers.indices.map { "\"" + answers.id($0).replacingOccurrences(of: "\"", with: "") + "\"" }.joined(separator: ",")
+        let trust = self.trust.map(\.trust)
         let header = "{\"answers\":[\(ids)],\"problems\":[\(problemOfAnswer.map(String.init).joined(separator: ","))],\"trust\":\(list(trust))}\n"
         Self.append(header, to: path)
       }
@@ -291,7 +345,7 @@ public final class Suggester: @unchecked Sendable {
       bm25 = [Double](repeating: 0, count: n)
       let w = Self.parameters.suggestFields
       for hit in try store.answerBM25(pattern, weights: (w.title, w.symptoms, w.tags, w.body), limit: max(100, limit)) {
-        if let i = indexOfRowid[hit.rowid] { bm25[i] = hit.score }
+        if let i = index(ofPath: hit.path) { bm25[i] = hit.score }
       }
       score = bm25
     } else {
@@ -299,7 +353,7 @@ public final class Suggester: @unchecked Sendable {
       if Self.dumpPath != nil { dump(c, id: id, text: text) }
       bm25 = c.bm25
       similarity = c.similarity
-      score = Fusion.scores(c, evidence: evidence, parameters: Self.parameters)
+      score = Fusion.scores(c, evidence: trust, parameters: Self.parameters)
     }
     // The best few; then, for the full ranker, one answer per problem first.
     let keep = max(50, limit * 3)
@@ -308,8 +362,12 @@ public final class Suggester: @unchecked Sendable {
       order = Fusion.diversify(
         Array(order.prefix(keep)), score: score, problemOf: problemOfAnswer, limit: limit, parameters: Self.parameters)
     }
-    return order.prefix(limit).map {
-      Candidate(answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0], evidence: evidence[$0])
+    let shown = Array(order.prefix(limit))
+    let evidence = self.evidence(of: shown)
+    return shown.map {
+      Candidate(
+        answer: answer($0), index: $0, score: score[$0], similarity: similarity[$0], bm25: bm25[$0],
+        evidence: evidence[$0] ?? Evidence())
     }
   }
 
@@ -363,7 +421,7 @@ public final class Suggester: @unchecked Sendable {
 }
 
 extension Workspace {
-  private static let suggesterCache = SuggesterCache()
+  fileprivate static let suggesterCache = SuggesterCache()
 
   /// Each suggestion allocates and frees score arrays of tens of kilobytes per answer set. By
   /// default glibc returns freed memory at the top of the heap to the system (trim threshold
@@ -378,11 +436,17 @@ extension Workspace {
 
   /// The ranker for this knowledge base's current index, built on first use and kept while the
   /// index does not change.
-  public func suggester() throws -> Suggester {
+  public func suggester(progress: ((String) -> Void)? = nil) throws -> Suggester {
     _ = Self.keepFreedMemory
-    let state = try store.contentState()
+    // The model depends only on its inputs (``IndexStore/suggestState()``); check backs and
+    // every other change to the index only refresh the evidence counts.
+    let contentState = try store.contentState()
+    let state = try store.suggestState()
     let key = indexPath
-    if let cached = Self.suggesterCache.get(key), cached.state == state { return cached }
+    if let cached = Self.suggesterCache.get(key), cached.state == state {
+      try cached.refreshEvidence(contentState: contentState)
+      return cached
+    }
     // Then the model saved on disk by an earlier process for this index state; else build it
     // from the index and save it (best effort: a read-only `.kb/` only costs the next start-up).
     let cache = SuggestModelCache(path: suggestModelPath)
@@ -390,11 +454,26 @@ extension Workspace {
     if cache.enabled, let loaded = cache.load(state: state, store: store) {
       suggester = loaded
     } else {
-      suggester = Suggester(store: store, corpus: try store.suggestCorpus())
-      if cache.enabled { cache.save(suggester) }
+      progress?("Building the suggestion model: reading the index…")
+      suggester = Suggester(store: store, corpus: try store.suggestCorpus(), progress: progress)
+      if cache.enabled {
+        progress?("Building the suggestion model: saving…")
+        cache.save(suggester)
+      }
     }
+    try suggester.refreshEvidence(contentState: contentState)
     Self.suggesterCache.set(key, suggester)
     return suggester
+  }
+
+  /// Builds the suggestion model from the index and saves it, whatever is saved already (for
+  /// `kb index --rebuild`). Nothing with `KB_SUGGEST_CACHE=0` (a model that is not saved is
+  /// built by its first use).
+  public func rebuildSuggestionModel(progress: ((String) -> Void)? = nil) throws {
+    guard SuggestModelCache(path: suggestModelPath).enabled else { return }
+    unlink(suggestModelPath)
+    Self.suggesterCache.remove(indexPath)
+    _ = try suggester(progress: progress)
   }
 }
 
@@ -408,4 +487,5 @@ final class SuggesterCache: @unchecked Sendable {
   private var items: [String: Suggester] = [:]
   func get(_ key: String) -> Suggester? { lock.withLock { items[key] } }
   func set(_ key: String, _ value: Suggester) { lock.withLock { items[key] = value } }
+  func remove(_ key: String) { _ = lock.withLock { items.removeValue(forKey: key) } }
 }

@@ -208,3 +208,38 @@ private final class CacheKB {
     #expect(try kb.suggest() == cold)
   }
 }
+
+@Suite struct SuggestModelCrashTests {
+  /// A `kb` killed with SIGKILL while it builds and writes the model (and while it rebuilds the
+  /// index) leaves nothing the next process uses: it answers exactly as without any cache, and
+  /// what it saves is whole.
+  @Test func killedMidWriteNeverLeavesAModelThatIsUsed() throws {
+    let kb = try CacheKB()
+    // Enough answers that building and writing the model takes a while to hit.
+    let words = ["router", "orange", "refund", "battery", "iphone", "text", "wifi", "password", "card", "order", "late", "screen"]
+    for i in 0..<1500 {
+      let w = (0..<8).map { words[($0 * 7 + i * 13 + $0 * i) % words.count] }.joined(separator: " ")
+      try kb.answer("gen-\(i)", title: "Problem \(i % 400) with \(words[i % words.count])", symptom: w, steps: "1. \(w).")
+    }
+    let cold = try kb.suggest(cache: false)
+    for delay in [0.05, 0.15, 0.3, 0.6, 1.0, 1.6] {
+      try? FileManager.default.removeItem(atPath: kb.cacheFile)
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: CacheKB.binary)
+      p.arguments = delay > 1.2 ? ["index", "--rebuild", "--kb", kb.root] : ["suggest", "--kb", kb.root, "router blinking orange"]
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      Thread.sleep(forTimeInterval: delay)
+      kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+      // Whatever was left (nothing, a temporary file, a whole model): the answers are the same.
+      #expect(try kb.suggest() == cold, "killed after \(delay) s")
+      let saved = try #require(kb.cacheInode(), "the next run saved a model")
+      #expect(try kb.suggest() == cold)
+      #expect(kb.cacheInode() == saved, "the saved model is whole: used, not rebuilt")
+      let leftovers = try FileManager.default.contentsOfDirectory(atPath: kb.root + "/.kb").filter { $0.contains(".tmp-") }
+      #expect(leftovers.isEmpty, "a killed writer's temporary file is removed: \(leftovers)")
+    }
+  }
+}
