@@ -66,7 +66,9 @@ import Testing
       let name = command._commandName
       #expect(!help.contains("<options>"), "\(name): \(help.prefix(300))")
       #expect(help.components(separatedBy: "(default: note)").count <= 2, "\(name)")
-      #expect(!help.contains("). (default:"), "\(name)")
+      for line in help.split(separator: "\n") {
+        #expect(line.components(separatedBy: "(default:").count <= 2, "\(name): \(line)")
+      }
       // A discussion is paragraphs: a single line break inside a sentence is a hard break.
       let discussion = command.configuration.discussion
       let single = discussion.replacingOccurrences(of: "\n\n", with: "").contains("\n")
