@@ -93,7 +93,7 @@ func fixtureText(_ name: String) throws -> String {
     let cases = try #require(try KBCommand.parseAsRoot([
       "cases", "--status", "active", "--assignee", "tina", "--sort", "follow-up", "--reverse",
     ]) as? KBCommand.CasesList)
-    #expect(try cases.statuses() == [.open, .acknowledged, .offline, .escalated])
+    #expect(try cases.flags().statuses == [.open, .acknowledged, .pending, .offline, .escalated])
     #expect(cases.sort == .followUp && cases.reverse && cases.assignee == "tina")
     let stats = try #require(
       try KBCommand.parseAsRoot(["stats", "--since", "2024-01-01", "--by", "agent", "--json"]) as? KBCommand.Stats)

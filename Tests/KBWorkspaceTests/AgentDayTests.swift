@@ -11,8 +11,8 @@ import Testing
   static let t0 = Timestamp.parse("2024-10-21T09:00:00Z")!
 
   /// Three cases: one waiting on us for 3h (tina), one answered (jason), one unassigned new one.
-  func queueKB(settings: String = "") throws -> TempKB {
-    let kb = try TempKB(answers: ["router-reset"])
+  func queueKB(settings: String = "") throws -> DayKB {
+    let kb = try DayKB(answers: ["router-reset"])
     try kb.write("kb.yml", "team: Northwind Support\nhandles: ['@NorthwindHelp']\nproducts: [Northwind TV, Northwind Hub router]\n"
       + "agents:\n  tina: Tina Ng\n  jason: Jason Reyes\n" + settings)
     try kb.write("cases/2024/10/wait-long.md", """
@@ -64,7 +64,7 @@ import Testing
       """)
     let ws = try Workspace(root: kb.root)
     try ws.refresh()
-    return try TempKB(reopening: kb.root)
+    return try DayKB(reopening: kb.root)
   }
 
   @Test func myQueueByHandleOrNameAndUnassigned() throws {
@@ -190,7 +190,7 @@ import Testing
   }
 
   @Test func newCaseIdsAreShortAndCutAtWords() throws {
-    let kb = try TempKB()
+    let kb = try DayKB()
     let opened = try kb.workspace.openCase(
       from: Mention(text: "@ATT my iPhone keeps repeating the same text message endlessly!!", author: "@dana"),
       now: Self.t0)
@@ -239,7 +239,7 @@ import Testing
   }
 
   @Test func searchPrefersAllWordsAndSaysWhichMatched() throws {
-    let kb = try TempKB()
+    let kb = try DayKB()
     try kb.write("answers/a.md", "---\nid: unrelated-one\ntitle: Billing for later\n---\nA status line: schedule a call for a refund later.\n")
     try kb.write("answers/b.md", "---\nid: unrelated-two\ntitle: Moving house\n---\nSchedule a status check for later in the week.\n")
     try kb.write("answers/c.md", "---\nid: scheduled-statuses\ntitle: scheduled_statuses\n---\nPosts that go out at a time you choose.\n")
@@ -301,10 +301,34 @@ import Testing
   }
 }
 
-extension TempKB {
+/// A knowledge base in a temporary folder, reopened after its files are written (kb.yml is read
+/// when a workspace opens).
+struct DayKB {
+  let root: String
+  let workspace: Workspace
+
+  init(answers: [String] = []) throws {
+    let folder = NSTemporaryDirectory() + "kb-agentday-" + UUID().uuidString
+    try Workspace.initialize(at: folder)
+    for id in answers {
+      try "---\nid: \(id)\ntype: answer\ntitle: Answer \(id)\n---\n## Fix\n1. Do it.\n"
+        .write(toFile: folder + "/answers/\(id).md", atomically: true, encoding: .utf8)
+    }
+    try self.init(reopening: folder)
+  }
+
   init(reopening root: String) throws {
     self.root = root
     workspace = try Workspace(root: root)
     try workspace.refresh()
+  }
+
+  func text(_ path: String) throws -> String { try String(contentsOfFile: root + "/" + path, encoding: .utf8) }
+
+  func write(_ path: String, _ text: String) throws {
+    let full = root + "/" + path
+    try FileManager.default.createDirectory(
+      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: full, atomically: true, encoding: .utf8)
   }
 }
