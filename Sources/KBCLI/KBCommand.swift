@@ -41,7 +41,7 @@ public struct GlobalOptions: ParsableArguments {
     return workspace
   }
 
-  var output: Output { Output(json: json) }
+  package var output: Output { Output(json: json) }
 }
 
 #if canImport(Glibc)
