@@ -58,10 +58,10 @@ extension KBCommand {
       commandName: "open",
       abstract: "Open a case from a mention: the customer's words, or JSON on standard input.",
       discussion: """
-        JSON on standard input ('-', or when standard input is not a terminal and no words are
-        given): a plain object {"text", "author", "url", "created_at", "channel"}, an X API v2
-        tweet response (data + includes.users), a Mastodon status, an array of these, or JSON
-        lines (one case per mention). Bad input opens no case at all. Flags fill in what the
+        JSON on standard input ('-', or when standard input is not a terminal and no words are \
+        given): a plain object {"text", "author", "url", "created_at", "channel"}, an X API v2 \
+        tweet response (data + includes.users), a Mastodon status, an array of these, or JSON \
+        lines (one case per mention). Bad input opens no case at all. Flags fill in what the \
         JSON lacks. Open cases that look like the same problem are listed; link with --related.
         """)
     @OptionGroup var global: GlobalOptions
@@ -158,15 +158,16 @@ extension KBCommand {
       commandName: "log",
       abstract: "Append a signed entry to a case's journal; the status follows.",
       discussion: """
-        Kinds: note, listened, acknowledged, apologized, acted, offline, escalated, handoff,
-        resolved, checked-back, reopened, closed. A checked-back entry says whether the fix held:
-        start the text with "Held:" or "Did not hold:", or pass --held / --not-held. A closed
+        Kinds: note, listened, acknowledged, apologized, acted, offline, escalated, handoff, \
+        resolved, checked-back, reopened, closed. A checked-back entry says whether the fix held: \
+        start the text with "Held:" or "Did not hold:", or pass --held / --not-held. A closed \
         case takes no entry until it is reopened (--kind reopened).
         """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var timeZone: TimeZoneOption
     @Argument(help: "The case's id.") var id: String
-    @Option(name: .shortAndLong, help: "What the entry records (default: note).") var kind: String = "note"
+    @Option(name: .shortAndLong, help: "What the entry records.", completion: .list(journalKindNames))
+    var kind: String = "note"
     @Argument(help: "What happened.") var words: [String] = []
     @Option(name: .customLong("as"), help: ArgumentHelp("Sign as \"Name <email>\" (default: the agent identity).", valueName: "author"))
     var author: String?
@@ -277,7 +278,10 @@ extension KBCommand {
       abstract: "List resolved cases to check back on: due today and overdue, oldest first.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var timeZone: TimeZoneOption
-    @Option(help: "The day to judge from (yyyy-mm-dd; default: today in --tz).") var today: String?
+    @Option(help: ArgumentHelp("The day to judge from, yyyy-mm-dd (default: today in --tz).", valueName: "day"))
+    var today: String?
+    @Option(help: ArgumentHelp("Only this agent's follow-ups: a handle, a full name, or @me.", valueName: "agent"))
+    var assignee: String?
 
     func validate() throws {
       if let today, Timestamp.parse(today) == nil { throw ValidationError(CaseError.invalidDate(today).description) }
@@ -285,8 +289,9 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open()
-      let list = try workspace.due(today: today, timeZone: try timeZone.choice())
+      let list = try workspace.due(today: today, timeZone: try timeZone.choice(), assignee: assignee)
       let (day, name, due) = (list.today, list.timeZone, list.due)
+      let names = workspace.settings.agents
       if global.json {
         try global.output.print(json: list)
         return
@@ -299,7 +304,7 @@ extension KBCommand {
       print("\(due.count) follow-up(s) due on \(day) (\(name)):")
       for d in due {
         let when = d.daysOverdue == 0 ? output.green("today") : output.yellow("\(d.daysOverdue)d overdue")
-        let who = [d.customer, d.assignee.map { "@\($0)" }].compactMap { $0 }.joined(separator: " · ")
+        let who = [d.customer, d.assignee.map(names.displayName)].compactMap { $0 }.joined(separator: " · ")
         print("  \(d.followUp)  \(when)  \(output.bold(d.id))  \(d.title)\(who.isEmpty ? "" : "  " + output.dim(who))")
       }
       print(output.dim("Close the loop: kb case log ID --kind checked-back \"Held: …\" (or \"Did not hold: …\")"))
@@ -340,75 +345,98 @@ extension KBCommand {
   struct CasesList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "cases",
-      abstract: "List cases, with filters and sorting.",
-      discussion: "Full-text search over cases: kb search type:case WORDS.")
+      abstract: "List cases: your queue, saved views, response-time targets.",
+      usage: "kb cases [--view NAME] [--status S]… [--assignee A|@me] [--unassigned] [--waiting] [--breached] [--at-risk] [--sort KEY] [filters…]",
+      discussion: """
+        Views saved in kb.yml (views: {mine: "status:active assignee:@me sort:waiting"}) run with \
+        --view NAME; flags given with a view narrow or override it. --waiting lists the cases whose \
+        customer waits for a reply, longest wait first. --breached and --at-risk use the \
+        response-time targets of kb.yml (sla:). Full-text search over cases: kb search type:case WORDS.
+        """)
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Only this status (repeatable, or comma-separated); 'active' = not resolved or closed.")
+    @Option(help: ArgumentHelp("A saved view from kb.yml.", valueName: "name"), completion: .custom(completeViews))
+    var view: String?
+    @Option(help: "Only this status (repeatable, or comma-separated); 'active' means not resolved or closed.")
     var status: [String] = []
-    @Option(help: "Only cases assigned to this agent.") var assignee: String?
+    @Option(help: ArgumentHelp("Only cases assigned to this agent: a handle, a full name, or @me.", valueName: "agent"))
+    var assignee: String?
+    @Flag(help: "Only cases nobody is assigned to.") var unassigned = false
+    @Flag(help: "Only cases whose customer waits for our reply, longest wait first.") var waiting = false
+    @Flag(help: "Only active cases past a response-time target (sla: in kb.yml).") var breached = false
+    @Flag(name: .customLong("at-risk"), help: "Only cases near a response-time deadline (sla.at_risk in kb.yml).")
+    var atRisk = false
     @Option(help: "Only cases from this channel.") var channel: String?
     @Option(help: "Only this customer's cases (@handle).") var customer: String?
     @Option(help: "Only cases with this tag.") var tag: String?
     @Option(help: "Only cases fixed by this answer.") var answer: String?
     @Option(help: "Opened on or after this day (yyyy-mm-dd, UTC) or time.") var since: String?
     @Option(help: "Opened before this day (yyyy-mm-dd, UTC) or time.") var before: String?
-    @Option(help: "Order: opened, updated, status, follow-up.") var sort: CaseListQuery.Sort = .opened
+    @Option(help: "Order: opened, updated, status, follow-up, waiting (longest first), due (nearest deadline first).")
+    var sort: CaseView.Sort?
     @Flag(help: "Newest (or last) first.") var reverse = false
     @Option(name: .shortAndLong, help: "Maximum number of cases.") var limit: Int?
 
-    func statuses() throws -> [CaseStatus] {
-      var out: [CaseStatus] = []
-      for word in status.flatMap({ $0.split(separator: ",") }).map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
-        if word == "active" {
-          out += CaseStatus.allCases.filter(CaseLifecycle.active.contains)
-        } else if let s = CaseStatus(rawValue: word) {
-          out.append(s)
-        } else {
-          throw ValidationError("Unknown status '\(word)'. Use active or one of: " + CaseStatus.allCases.map(\.rawValue).joined(separator: ", ") + ".")
-        }
-      }
-      return out
+    /// The flags as a view (laid over --view).
+    func flags() throws -> CaseView {
+      var v = CaseView()
+      do { v.statuses = try status.flatMap { try CaseView.statuses($0) } } catch { throw ValidationError("\(error)") }
+      v.assignee = assignee
+      v.unassigned = unassigned
+      v.waiting = waiting
+      v.breached = breached
+      v.atRisk = atRisk
+      v.channel = channel
+      v.customer = customer
+      v.tag = tag
+      v.answer = answer
+      v.since = since
+      v.before = before
+      v.sort = sort ?? (waiting ? .waiting : nil)
+      v.reverse = reverse
+      v.limit = limit
+      return v
     }
 
     func validate() throws {
-      _ = try statuses()
+      _ = try flags()
       for (name, value) in [("since", since), ("before", before)] {
         if let value, Timestamp.parse(value) == nil { throw ValidationError("'--\(name) \(value)': \(CaseError.invalidDate(value).description)") }
       }
       if let limit, limit < 1 { throw ValidationError("'--limit' must be at least 1.") }
+      if unassigned, assignee != nil { throw ValidationError("Pass --assignee or --unassigned, not both.") }
     }
 
     func run() async throws {
       let workspace = try global.open()
-      var query = CaseListQuery()
-      query.statuses = try statuses()
-      query.assignee = assignee
-      query.channel = channel
-      query.customer = customer
-      query.tag = tag
-      query.answer = answer
-      query.since = since.flatMap(Timestamp.parse).map(Timestamp.format)
-      query.before = before.flatMap(Timestamp.parse).map(Timestamp.format)
-      query.sort = sort
-      query.descending = reverse
-      query.limit = limit
-      let cases = try workspace.cases(query)
+      let base = try view.map(workspace.view(named:)) ?? CaseView()
+      let rows = try workspace.caseQueue(base.overlaid(with: flags()))
       if global.json {
-        try global.output.print(json: cases)
+        try global.output.print(json: rows)
         return
       }
       let output = global.output
-      guard !cases.isEmpty else {
+      guard !rows.isEmpty else {
         print("No cases match.")
         return
       }
-      for c in cases {
-        let detail = [
-          c.status, c.assignee.map { "@\($0)" }, c.customer, c.channel,
-          c.followUp.map { "follow-up \($0)" },
-        ].compactMap { $0 }.joined(separator: " · ")
-        print("\(c.opened.map { String($0.prefix(10)) } ?? "          ")  \(output.bold(c.id))  \(c.title)  \(output.dim(detail))")
+      for c in rows { print(Self.line(c, output: output)) }
+    }
+
+    /// One case on one line: day, id, title, then status, assignee (by name), customer,
+    /// channel, follow-up, how long the customer has waited, and the time left on its targets.
+    static func line(_ c: CaseRow, output: Output) -> String {
+      var detail = [c.status]
+      if let name = c.assigneeName { detail.append(name) }
+      detail += [c.customer, c.channel, c.followUp.map { "follow-up \($0)" }].compactMap { $0 }
+      var line = "\(c.opened.map { String($0.prefix(10)) } ?? "          ")  \(output.bold(c.id))  \(c.title)  \(output.dim(detail.joined(separator: " · ")))"
+      if let wait = c.waitingSeconds { line += output.dim(" · ") + output.yellow("waiting \(CaseFigures.human(wait))") }
+      if let state = c.slaState, let left = c.secondsLeft {
+        let text = left < 0 ? "SLA breached \(CaseFigures.human(-left)) ago" : "\(CaseFigures.human(left)) left"
+        line += output.dim(" · ") + (state == "breached" ? output.red(text) : state == "at-risk" ? output.yellow(text) : text)
+      } else if c.slaState == "breached" {
+        line += output.dim(" · ") + output.red("SLA missed")
       }
+      return line
     }
   }
 
@@ -418,19 +446,22 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "Team figures: cases opened and resolved, response and resolution times, follow-ups, answers.",
       discussion: """
-        Over the cases opened since --since (all by default). First response: the first
-        acknowledged, acted or offline entry. Follow-ups: checked back on or before the day
-        (on time), after it (late), or not yet (pending; overdue when the day has passed).
+        Over the cases opened since --since (all by default). First response: the first \
+        acknowledged, acted or offline entry. Follow-ups: checked back on or before the day \
+        (on time), after it (late), or not yet (pending; overdue when the day has passed). \
         Answers: cases that link them, and check backs where the fix held or did not.
         """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var timeZone: TimeZoneOption
-    @Option(help: "Only cases opened on or after this day (yyyy-mm-dd in --tz).") var since: String?
+    @Option(help: ArgumentHelp("Only cases opened on or after this day (yyyy-mm-dd in --tz).", valueName: "day"))
+    var since: String?
+    @Option(help: ArgumentHelp("Only cases opened before this day (yyyy-mm-dd in --tz).", valueName: "day"))
+    var until: String?
     @Option(help: "Also break the figures down: 'agent' (by assignee).") var by: String?
     @Option(help: "The day to judge overdue follow-ups from (default: today in --tz).") var today: String?
 
     func validate() throws {
-      for (name, value) in [("since", since), ("today", today)] {
+      for (name, value) in [("since", since), ("until", until), ("today", today)] {
         if let value, Timestamp.parse(value) == nil { throw ValidationError("'--\(name) \(value)': \(CaseError.invalidDate(value).description)") }
       }
       if let by, by.lowercased() != "agent" { throw ValidationError("'--by \(by)': only '--by agent' is supported.") }
@@ -441,15 +472,31 @@ extension KBCommand {
       let (zone, name) = try timeZone.zone()
       let day = try today.map(FollowUp.parseDay) ?? FollowUp.day(of: Date(), in: zone)
       var stats = try workspace.caseStats(
-        since: try since.map(FollowUp.parseDay), byAgent: by != nil, today: day, timeZone: zone)
+        since: try since.map(FollowUp.parseDay), until: try until.map(FollowUp.parseDay), byAgent: by != nil,
+        today: day, timeZone: zone)
       stats.timeZone = name
       if global.json {
         try global.output.print(json: stats)
         return
       }
       let output = global.output
-      print(output.bold("Cases\(stats.since.map { " opened since \($0)" } ?? "")") + output.dim("  (\(name), today \(day))"))
+      let period = [stats.since.map { "since \($0)" }, stats.until.map { "before \($0)" }].compactMap { $0 }
+      print(output.bold("Cases\(period.isEmpty ? "" : " opened " + period.joined(separator: ", "))") + output.dim("  (\(name), today \(day))"))
       Self.printFigures(stats.figures, output: output, indent: "  ")
+      print("  customers helped: \(stats.customersHelped)" + output.dim(" (distinct customers with a case resolved \(period.isEmpty ? "ever" : period.joined(separator: ", ")))"))
+      if let sla = stats.serviceLevels {
+        func share(_ s: ServiceLevelFigures.Share) -> String {
+          let pct = s.share.map { "\(Int(($0 * 100).rounded()))%" } ?? "–"
+          return "\(pct) met (\(s.met) met, \(s.breached) missed\(s.pending > 0 ? ", \(s.pending) pending" : ""))"
+        }
+        print(output.bold("Response-time targets"))
+        print("  first response: \(share(sla.firstResponse))")
+        print("  resolution: \(share(sla.resolution))")
+        for (title, groups) in [("by agent", sla.byAgent), ("by week", sla.byWeek)] where !groups.isEmpty {
+          print("  \(title):")
+          for g in groups { print("    \(g.key)  first response \(share(g.firstResponse)); resolution \(share(g.resolution))") }
+        }
+      }
       if let agents = stats.byAgent {
         for a in agents {
           print(output.bold("\(a.agent)"))
@@ -475,3 +522,4 @@ extension KBCommand {
 }
 
 extension CaseListQuery.Sort: ExpressibleByArgument {}
+extension CaseView.Sort: ExpressibleByArgument {}

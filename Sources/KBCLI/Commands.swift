@@ -59,10 +59,10 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "Search answers and cases.",
       discussion: """
-        Words match their stems (porter). "Quoted phrases" match in order, prefix* matches the start
-        of words, -word excludes. Filters: type:answer|case status:open tag:iphone assignee:tina
-        channel:twitter customer:@handle. When no document has every word, the best matches on
-        any word are shown.
+        Words match their stems (porter). "Quoted phrases" match in order, prefix* matches the \
+        start of words, -word excludes a word. Filters: type:answer|case status:open tag:iphone \
+        assignee:tina channel:twitter customer:@handle. Documents with every word come first, \
+        then documents with most of them. Exits 1 when nothing matches (with or without --json).
         """)
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Maximum number of results.") var limit = 10
@@ -71,6 +71,15 @@ extension KBCommand {
     func validate() throws {
       guard !terms.isEmpty else { throw ValidationError("Please provide at least one search term.") }
       guard limit > 0 else { throw ValidationError("'--limit' must be at least 1.") }
+      // A bad filter or an empty query is a usage error, found before the index is opened.
+      do {
+        let query = try SearchQuery(parsing: terms.joined(separator: " "))
+        guard query.hasText || !query.filters.isEmpty else {
+          throw QueryError("Nothing to search for in '\(terms.joined(separator: " "))'. Type words, \"a phrase\", prefix*, or filters such as type:answer.")
+        }
+      } catch let error as QueryError {
+        throw ValidationError(error.message)
+      }
     }
 
     func run() async throws {
@@ -84,16 +93,23 @@ extension KBCommand {
       let output = global.output
       if global.json {
         try output.print(json: result.markdown)
+        // The same rule with and without --json: nothing found is exit 1.
+        if result.hits.isEmpty { throw ExitCode.failure }
         return
       }
       guard !result.hits.isEmpty else {
         print("No matches for '\(result.query)'.")
         throw ExitCode.failure
       }
-      if result.match == .any { print(output.dim("No document has every word; best matches on any of them:")) }
+      if result.match == .any { print(output.dim("No document has every word; best matches on most of them:")) }
+      let all = Set(result.hits.first?.matched ?? [])
       for hit in result.hits {
         let kind = hit.type == .answer ? output.green("answer") : output.cyan("case \(hit.status ?? "")")
-        print("\(output.bold(hit.id))  \(hit.title)  \(output.dim("[") + kind + output.dim("]"))")
+        var line = "\(output.bold(hit.id))  \(CaseRow.oneLine(hit.title))  \(output.dim("[") + kind + output.dim("]"))"
+        if let matched = hit.matched, result.match == .all, matched.count < all.count {
+          line += "  " + output.dim("(without: " + all.subtracting(matched).sorted().joined(separator: ", ") + ")")
+        }
+        print(line)
         if !hit.snippet.isEmpty { print("    " + output.highlight(hit.snippet)) }
       }
     }

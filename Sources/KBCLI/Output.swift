@@ -13,9 +13,12 @@ package struct Output {
   package var json: Bool
   package var color: Bool
 
-  package init(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
+  package init(
+    json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment,
+    terminal: Bool = isatty(STDOUT_FILENO) == 1
+  ) {
     self.json = json
-    color = !json && isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"].map(\.isEmpty) ?? true
+    color = !json && terminal && environment["NO_COLOR"].map(\.isEmpty) ?? true
       && environment["TERM"] != "dumb"
   }
 
@@ -39,6 +42,22 @@ package struct Output {
   package func highlight(_ snippet: String) -> String {
     let (open, close) = color ? ("\u{1B}[1;33m", "\u{1B}[0m") : ("**", "**")
     return SearchHit.highlight(snippet, open: open, close: close)
+  }
+
+  /// Text whose highlights are Markdown bold (`**word**`, as `kb suggest` snippets hold them):
+  /// bold yellow on a terminal, as `kb search` shows them; unchanged otherwise (piped, NO_COLOR).
+  func highlightMarkdown(_ text: String) -> String {
+    guard color, text.contains("**") else { return text }
+    var out = ""
+    var open = false
+    for (i, part) in text.components(separatedBy: "**").enumerated() {
+      if i > 0 {
+        out += open ? "\u{1B}[0m" : "\u{1B}[1;33m"
+        open.toggle()
+      }
+      out += part
+    }
+    return open ? out + "\u{1B}[0m" : out
   }
 
   /// Prints a line on stderr.

@@ -7,6 +7,7 @@ extension KBCommand {
     GitProxy<InitName>.self,
     New.self,
     Show.self,
+    Edit.self,
     List.self,
     Search.self,
     Check.self,

@@ -13,9 +13,9 @@ extension KBCommand {
     static let configuration = CommandConfiguration(
       abstract: "Suggest known fixes for a customer's mention, with a reply draft.",
       discussion: """
-        The mention is the TEXT argument, or JSON on stdin (a plain object with "text", an X API v2
-        response, or a Mastodon status). With --jsonl, every stdin line is one such JSON payload and
-        every result is printed as one JSON line, in order, as soon as it is ready; a bad line gets
+        The mention is the TEXT argument, or JSON on stdin (a plain object with "text", an X API v2 \
+        response, or a Mastodon status). With --jsonl, every stdin line is one such JSON payload and \
+        every result is printed as one JSON line, in order, as soon as it is ready; a bad line gets \
         {"line": N, "error": "..."} and the stream goes on.
         """)
     @OptionGroup var global: GlobalOptions
@@ -161,7 +161,7 @@ extension KBCommand {
         }
         if !s.matched.isEmpty { print("   " + output.dim("matched: " + s.matched.joined(separator: ", "))) }
         if !s.snippet.isEmpty {
-          print("   " + s.snippet)
+          print("   " + output.highlightMarkdown(s.snippet))
         }
         if s.evidence.cases > 0 {
           print("   " + output.dim("\(s.evidence.cases) case(s); fix held \(s.evidence.held)×, did not hold \(s.evidence.failed)×"))

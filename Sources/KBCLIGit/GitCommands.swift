@@ -47,11 +47,11 @@ extension KBGitCommand {
     static let configuration = CommandConfiguration(
       abstract: "Commit local changes, merge the team's changes and push (see docs/SYNC.md).",
       discussion: """
-        Commits every change under the knowledge base as you (git config user.name/email or
-        .kb/identity), fetches, merges documents changed on both sides with the domain merge,
-        pushes without force and retries with backoff when a teammate pushed first. When the
-        push keeps failing, the work stays committed locally and the command exits 1 with
-        "pending push". Conflicts that could not be merged keep both versions and are listed by
+        Commits every change under the knowledge base as you (git config user.name/email or \
+        .kb/identity), fetches, merges documents changed on both sides with the domain merge, \
+        pushes without force and retries with backoff when a teammate pushed first. When the \
+        push keeps failing, the work stays committed locally and the command exits 1 with \
+        "pending push". Conflicts that could not be merged keep both versions and are listed by \
         'kb conflicts'.
         """)
     @OptionGroup var global: GlobalOptions
@@ -162,10 +162,10 @@ extension KBGitCommand {
     static let configuration = CommandConfiguration(
       abstract: "List documents with merge conflicts to settle, and what conflicts in each.",
       discussion: """
-        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers, and
-        values of a field two edits disagreed on in a 'conflicts:' field. Edit the file to keep
-        what is right, delete the markers and the 'conflicts:' field, and run 'kb sync'; or settle
-        one document with 'kb conflicts ID --take ours|theirs|both'. Exits 1 when there are
+        A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers, and \
+        values of a field two edits disagreed on in a 'conflicts:' field. Edit the file to keep \
+        what is right, delete the markers and the 'conflicts:' field, and run 'kb sync'; or settle \
+        one document with 'kb conflicts ID --take ours|theirs|both'. Exits 1 when there are \
         conflicts.
         """)
     @OptionGroup var global: GlobalOptions

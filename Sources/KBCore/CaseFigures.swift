@@ -11,11 +11,17 @@ public struct CaseFacts: Equatable, Sendable {
   public var status: CaseStatus
   /// The journal in time order.
   public var entries: [JournalEntry]
+  public var channel: String?
+  public var customer: String?
+  public var tags: [String]
 
   public init(
     id: String, opened: Date?, assignee: String?, answer: String?, followUp: String?, status: CaseStatus,
-    entries: [JournalEntry]
+    entries: [JournalEntry], channel: String? = nil, customer: String? = nil, tags: [String] = []
   ) {
+    self.channel = channel
+    self.customer = customer
+    self.tags = tags
     self.id = id
     self.opened = opened
     self.assignee = assignee

@@ -84,7 +84,7 @@ public enum CaseError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Pure: no clock, no files.
 public enum CaseLifecycle {
   /// The statuses in which the case is still being worked on.
-  public static let active: Set<CaseStatus> = [.open, .acknowledged, .offline, .escalated]
+  public static let active: Set<CaseStatus> = [.open, .acknowledged, .pending, .offline, .escalated]
 
   /// The order statuses sort in (`kb cases --sort status`).
   public static func rank(_ status: CaseStatus) -> Int {
@@ -123,6 +123,13 @@ public enum CaseLifecycle {
       return kind == .offline ? .offline : .escalated
     case .acknowledged, .apologized, .acted:
       return status == .open ? .acknowledged : status
+    case .asked:
+      // We asked the customer something: the case waits on them.
+      guard status != .resolved else { throw .resolvedNeedsReopen(id: caseID, kind: kind.rawValue) }
+      return .pending
+    case .customer:
+      // The customer answered: a case that waited on them is back in our hands.
+      return status == .pending ? .acknowledged : status
     default:
       // listened (we read it, nobody replied yet: "listen before replying"), note, handoff,
       // merge and kinds from newer versions leave the status as it is.
@@ -142,7 +149,7 @@ public enum CaseLifecycle {
   }
 
   /// The kinds that count as the first response to the customer (`kb stats`).
-  public static let responseKinds: Set<JournalEntry.Kind> = [.acknowledged, .acted, .offline]
+  public static let responseKinds: Set<JournalEntry.Kind> = [.acknowledged, .acted, .offline, .asked]
 }
 
 /// Whether a fix held at the check back: read from the entry's text (`Held: …`,

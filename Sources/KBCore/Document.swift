@@ -10,7 +10,9 @@ public enum DocumentType: String, Sendable, Codable, CaseIterable {
 
 /// The lifecycle of a case: open → acknowledged → offline/escalated → resolved → closed.
 public enum CaseStatus: String, Sendable, Codable, CaseIterable {
-  case open, acknowledged, offline, escalated, resolved, closed
+  /// `pending`: we replied and wait on the customer (an `asked` entry); a `customer` entry puts
+  /// the case back in our hands (acknowledged). Still active: not resolved.
+  case open, acknowledged, pending, offline, escalated, resolved, closed
 }
 
 /// A warning about a document that does not stop it from being indexed.
@@ -211,18 +213,28 @@ public struct Document: Equatable, Sendable {
   }
 
   /// A file-name-safe id from a title: `"Text repeats on iPhone!"` → `text-repeats-on-iphone`.
+  /// A long title is cut at a word boundary, never inside a word (unless its first word alone
+  /// is longer than `maxLength`).
   public static func slug(_ title: String, maxLength: Int = 60) -> String {
-    var out = ""
-    var dash = false
+    var words: [String] = []
+    var current = ""
     for scalar in title.lowercased().folding(options: .diacriticInsensitive, locale: nil).unicodeScalars {
       if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(Character(scalar)) {
-        if dash, !out.isEmpty { out.append("-") }
-        out.unicodeScalars.append(scalar)
-        dash = false
-      } else {
-        dash = true
+        current.unicodeScalars.append(scalar)
+      } else if !current.isEmpty {
+        words.append(current)
+        current = ""
       }
-      if out.count >= maxLength { break }
+    }
+    if !current.isEmpty { words.append(current) }
+    var out = ""
+    for word in words {
+      let next = out.isEmpty ? word : out + "-" + word
+      if next.count > maxLength {
+        if out.isEmpty { out = String(word.prefix(maxLength)) }
+        break
+      }
+      out = next
     }
     return out.isEmpty ? "untitled" : out
   }

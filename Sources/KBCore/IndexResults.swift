@@ -22,6 +22,8 @@ public struct SearchHit: Equatable, Sendable, Codable {
   /// A short excerpt; matched terms are wrapped in ``SearchHit/highlightStart`` and
   /// ``SearchHit/highlightEnd``.
   public var snippet: String
+  /// The query's words (phrases, `prefix*`) this document holds; set by full-text searches.
+  public var matched: [String]?
 
   public static let highlightStart = "\u{2}"
   public static let highlightEnd = "\u{3}"

@@ -40,10 +40,14 @@ public struct JournalEntry: Hashable, Sendable, Codable {
     public static let reopened: Kind = "reopened"
     public static let closed: Kind = "closed"
     public static let merge: Kind = "merge"
+    /// We asked the customer for something and wait on them: the case becomes `pending`.
+    public static let asked: Kind = "asked"
+    /// The customer wrote again (their words as the text): a `pending` case is back with us.
+    public static let customer: Kind = "customer"
 
     public static let known: [Kind] = [
       .note, .listened, .acknowledged, .apologized, .acted, .offline, .escalated, .handoff,
-      .resolved, .checkedBack, .reopened, .closed, .merge,
+      .resolved, .checkedBack, .reopened, .closed, .merge, .asked, .customer,
     ]
     public var isKnown: Bool { Self.known.contains(self) }
   }

@@ -159,7 +159,7 @@ public struct SearchQuery: Equatable, Sendable {
     }
   }
 
-  static func quote(_ s: String) -> String {
+  public static func quote(_ s: String) -> String {
     "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 

@@ -20,6 +20,12 @@ public struct Settings: Equatable, @unchecked Sendable {
   public var replyLimits: [String: Int] = ["twitter": 280, "x": 280, "mastodon": 500]
   /// The signature appended to replies; `{name}`, `{initials}` and `{team}` are replaced.
   public var signature: String = "^{initials}"
+  /// Saved views for `kb cases --view NAME`: name → query (`status:open assignee:@me sort:waiting`).
+  public var views: [String: String] = [:]
+  /// Response-time targets (`sla:`).
+  public var serviceTargets = ServiceTargets()
+  /// The agents: handle → full name (`agents: {tina: Tina Ng}`).
+  public var agents = AgentRoster()
   /// The YAML as read, for modules with settings of their own.
   public var raw: Node.Mapping = Node.Mapping([])
 
@@ -43,6 +49,30 @@ public struct Settings: Equatable, @unchecked Sendable {
       followUp = v
     }
     if let v = fm.string("signature") { signature = v }
+    if let node = fm["views"] {
+      guard case .mapping(let map) = node else {
+        throw .invalidField("views", line: fm.keyLines["views"] ?? 1, expected: "a mapping of view names to queries")
+      }
+      for (key, value) in map {
+        guard let name = key.string, let query = value.string else {
+          throw .invalidField("views", line: fm.keyLines["views"] ?? 1, expected: "a mapping of view names to queries")
+        }
+        do { _ = try CaseView(parsing: query) } catch {
+          throw .invalidField("views", line: fm.keyLines["views"] ?? 1, expected: "view '\(name)': \(error.description)")
+        }
+        views[name] = query
+      }
+    }
+    if let node = fm["sla"] {
+      do { serviceTargets = try ServiceTargets(node: node) } catch {
+        throw .invalidField("sla", line: fm.keyLines["sla"] ?? 1, expected: error.description)
+      }
+    }
+    if case .mapping(let map)? = fm["agents"] {
+      var names: [String: String] = [:]
+      for (key, value) in map { if let k = key.string, let v = value.string { names[k] = v } }
+      agents = AgentRoster(names: names)
+    }
     if case .mapping(let limits)? = fm["reply_limits"] {
       for (key, value) in limits {
         if let k = key.string, let n = value.int { replyLimits[k.lowercased()] = n }

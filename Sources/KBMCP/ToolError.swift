@@ -51,8 +51,8 @@ public enum ToolError: Error, CustomStringConvertible, Equatable, Sendable {
     case let error as WorkspaceError:
       let code: String
       switch error {
-      case .documentNotFound: code = "not_found"
-      case .ambiguousID: code = "ambiguous_id"
+      case .documentNotFound, .unknownID: code = "not_found"
+      case .ambiguousID, .ambiguousPrefix: code = "ambiguous_id"
       case .pathOutsideKnowledgeBase: code = "outside_knowledge_base"
       case .alreadyExists: code = "already_exists"
       case .invalidInput: code = "invalid_arguments"

@@ -67,7 +67,7 @@ extension IndexStore {
       var facts: [CaseFacts] = []
       var position: [Int64: Int] = [:]
       let rows = try Row.fetchCursor(db, sql: """
-        SELECT rowid, id, opened, assignee, answer, follow_up, status FROM document
+        SELECT rowid, id, opened, assignee, answer, follow_up, status, channel, customer, tags FROM document
         WHERE type = 'case' ORDER BY coalesce(opened, ''), id
         """)
       while let row = try rows.next() {
@@ -76,7 +76,8 @@ extension IndexStore {
         let status: String? = row[6]
         facts.append(CaseFacts(
           id: row[1], opened: opened.flatMap(Timestamp.parse), assignee: row[3], answer: row[4],
-          followUp: row[5], status: status.flatMap(CaseStatus.init(rawValue:)) ?? .open, entries: []))
+          followUp: row[5], status: status.flatMap(CaseStatus.init(rawValue:)) ?? .open, entries: [],
+          channel: row[7], customer: row[8], tags: Self.splitTags(row[9])))
       }
       let entries = try Row.fetchCursor(db, sql: """
         SELECT e.doc, e.time, e.author, e.kind, e.text FROM entry e JOIN document d ON d.rowid = e.doc
@@ -88,6 +89,30 @@ extension IndexStore {
           time: time, author: row[2], kind: JournalEntry.Kind(rawValue: row[3]), text: row[4]))
       }
       return facts
+    }
+  }
+}
+
+extension IndexStore {
+  /// Distinct ids starting with `prefix` (case-insensitively), sorted, at most `limit`.
+  public func ids(withPrefix prefix: String, type: DocumentType? = nil, limit: Int) throws(IndexError) -> [String] {
+    let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+      .replacingOccurrences(of: "_", with: "\\_")
+    var sql = "SELECT DISTINCT id FROM document WHERE id LIKE ? ESCAPE '\\'"
+    var arguments: [any DatabaseValueConvertible] = [escaped + "%"]
+    if let type {
+      sql += " AND type = ?"
+      arguments.append(type.rawValue)
+    }
+    sql += " ORDER BY id LIMIT ?"
+    arguments.append(limit)
+    return try read { db in try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
+  }
+
+  /// Every document id with its type (for "did you mean").
+  public func allIDs() throws(IndexError) -> [(id: String, type: DocumentType)] {
+    try read { db in
+      try Row.fetchAll(db, sql: "SELECT id, type FROM document").map { ($0[0], DocumentType(rawValue: $0[1]) ?? .answer) }
     }
   }
 }

@@ -7,7 +7,11 @@ extension IndexStore {
   /// How a search matched (``SearchMatch``, in KBCore).
   public typealias MatchMode = SearchMatch
 
-  /// Searches the index: every term first; when no document has them all, any term, ranked.
+  /// Searches the index, ranked by relevance with every word preferred, not required:
+  /// documents holding every word come first (bm25 order), then, while the limit is not
+  /// filled, documents missing some words, those with more of the words first. Each hit says
+  /// which of the query's words it holds (`matched`). `mode` is `all` when some hit has every
+  /// word, `any` when none does.
   ///
   /// ```swift
   /// let (hits, mode) = try store.search(SearchQuery(parsing: "text repeats tag:iphone"), limit: 10)
@@ -16,12 +20,67 @@ extension IndexStore {
     guard query.hasText else {
       return (try list(query.filters, limit: limit).map(Self.hit), .filters)
     }
+    let positive = query.terms.filter { if case .excluded = $0 { false } else { true } }
+    let excluded = query.terms.filter { if case .excluded = $0 { true } else { false } }
+    let labels = positive.map(Self.label)
+    var hits: [SearchHit] = []
     if let pattern = query.matchPattern(.all) {
-      let hits = try fullText(pattern, filters: query.filters, limit: limit)
-      if !hits.isEmpty || query.terms.count == 1 { return (hits, .all) }
+      hits = try fullText(pattern, filters: query.filters, limit: limit).map { var h = $0; h.matched = labels; return h }
     }
-    guard let pattern = query.matchPattern(.any) else { return ([], .all) }
-    return (try fullText(pattern, filters: query.filters, limit: limit), .any)
+    let complete = hits.count
+    if hits.count < limit, positive.count > 1, let pattern = Self.relaxedPattern(positive, excluded: excluded) {
+      let seen = Set(hits.map(\.path))
+      var more = try fullText(pattern, filters: query.filters, limit: complete + limit * 3).filter { !seen.contains($0.path) }
+      var holds: [String: [String]] = [:]
+      for (term, label) in zip(positive, labels) {
+        guard let single = Self.relaxedPattern([term], excluded: excluded) else { continue }
+        for path in try paths(matching: single, among: more.map(\.path)) { holds[path, default: []].append(label) }
+      }
+      for i in more.indices { more[i].matched = holds[more[i].path] ?? [] }
+      more = more.enumerated().sorted { a, b in
+        let (x, y) = (a.element.matched?.count ?? 0, b.element.matched?.count ?? 0)
+        return x != y ? x > y : a.offset < b.offset
+      }.map(\.element)
+      hits += more.prefix(limit - hits.count)
+    }
+    return (hits, complete > 0 || positive.count <= 1 ? .all : .any)
+  }
+
+  /// Any of the terms, each also as a prefix when it is a word of four letters or more, so that
+  /// the fallback finds `statuses` for `status` (porter stems them differently).
+  static func relaxedPattern(_ positive: [SearchQuery.Term], excluded: [SearchQuery.Term]) -> String? {
+    let parts: [String] = positive.compactMap { term in
+      switch term {
+      case .word(let w): w.count >= 4 ? "(\(SearchQuery.quote(w)) OR \(SearchQuery.quote(w))*)" : SearchQuery.quote(w)
+      case .phrase(let ws): SearchQuery.quote(ws.joined(separator: " "))
+      case .prefix(let p): SearchQuery.quote(p) + "*"
+      case .excluded: nil
+      }
+    }
+    guard !parts.isEmpty else { return nil }
+    var pattern = parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " OR ") + ")"
+    for term in excluded { if case .excluded(let w) = term { pattern += " NOT " + SearchQuery.quote(w) } }
+    return pattern
+  }
+
+  /// How a term is named in `matched`: the word, the phrase, `prefix*`.
+  static func label(_ term: SearchQuery.Term) -> String {
+    switch term {
+    case .word(let w): w
+    case .phrase(let ws): ws.joined(separator: " ")
+    case .prefix(let p): p + "*"
+    case .excluded(let w): "-" + w
+    }
+  }
+
+  /// The paths among `candidates` whose text matches an FTS5 pattern.
+  func paths(matching pattern: String, among candidates: [String]) throws(IndexError) -> [String] {
+    guard !candidates.isEmpty else { return [] }
+    let sql = """
+      SELECT d.path FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
+      WHERE document_fts MATCH ? AND d.path IN (\(candidates.map { _ in "?" }.joined(separator: ",")))
+      """
+    return try read { db in try String.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + candidates)) }
   }
 
   /// Runs one FTS5 pattern (already built from quoted terms) with filters, best first; equal

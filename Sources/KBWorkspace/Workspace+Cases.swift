@@ -64,15 +64,23 @@ public struct CaseStats: Equatable, Sendable, Codable {
     public var figures: CaseFigures
   }
   public var since: String?
+  /// The period's end (excluded), when one was given.
+  public var until: String?
   public var today: String
   public var timeZone: String
   public var figures: CaseFigures
   public var byAgent: [Agent]?
+  /// Distinct customers with a case resolved in the period.
+  public var customersHelped: Int
+  /// Shares of cases meeting the response-time targets (only when kb.yml sets `sla:`).
+  public var serviceLevels: ServiceLevelFigures?
 
   enum CodingKeys: String, CodingKey {
-    case since, today, figures
+    case since, until, today, figures
     case timeZone = "time_zone"
     case byAgent = "by_agent"
+    case customersHelped = "customers_helped"
+    case serviceLevels = "service_levels"
   }
 }
 
@@ -115,7 +123,8 @@ extension Workspace {
   /// Open cases (open, acknowledged, offline, escalated) whose complaint shares at least two
   /// significant words (or every one, for a very short text) with `text`. Uses the FTS5 index.
   public func similarOpenCases(to text: String, excluding: Set<String> = [], limit: Int = 5) throws -> [SimilarCase] {
-    let words = Self.significantWords(text)
+    let brand = brandWords
+    let words = Self.significantWords(text).filter { !brand.contains($0) }
     guard !words.isEmpty else { return [] }
     let query = SearchQuery(terms: words.map { .word($0) })
     guard let pattern = query.matchPattern(.any) else { return [] }
@@ -133,13 +142,29 @@ extension Workspace {
       guard !excluding.contains(hit.id), let status = hit.status.flatMap(CaseStatus.init(rawValue:)),
         CaseLifecycle.active.contains(status), let document = try? readDocument(at: hit.path)
       else { continue }
-      let theirs = Set(Self.significantWords((document.complaint ?? "") + "\n" + document.title).map(Self.stem))
+      let theirs = Set(Self.significantWords((document.complaint ?? "") + "\n" + document.title)
+        .filter { !brand.contains($0) }.map(Self.stem))
       let shared = stems.intersection(theirs)
       guard shared.count >= needed else { continue }
       out.append(SimilarCase(
         id: hit.id, path: hit.path, title: hit.title, status: status.rawValue, customer: document.customer,
         shared: shared.sorted()))
     }
+    return out
+  }
+
+  /// The team's own brand: the words of its name and handles, and words shared by several
+  /// product names ("Northwind" in "Northwind TV", "Northwind Hub router"). Two complaints that
+  /// both name the brand are not the same problem for that.
+  var brandWords: Set<String> {
+    var out = Set(SearchQuery.words(in: settings.team))
+    for handle in settings.handles {
+      let name = handle.split(separator: "@", omittingEmptySubsequences: true).first.map(String.init) ?? handle
+      out.formUnion(SearchQuery.words(in: name))
+    }
+    var counts: [String: Int] = [:]
+    for product in settings.products { for w in Set(SearchQuery.words(in: product)) { counts[w, default: 0] += 1 } }
+    out.formUnion(counts.filter { $0.value >= 2 }.keys)
     return out
   }
 
@@ -271,8 +296,11 @@ extension Workspace {
     now: Date, sources: [String: String]?
   ) throws -> OpenedCase {
     let mention = mention.normalized()
-    for target in related where try store.summary(id: target) == nil {
-      throw WorkspaceError.invalidInput("--related \(target): no document has that id. Run 'kb cases' to find the case.")
+    var related = related
+    for (i, target) in related.enumerated() {
+      do { related[i] = try resolveID(target) } catch let error as WorkspaceError {
+        throw WorkspaceError.invalidInput("--related \(target): \(error.description)")
+      }
     }
     try Self.checkMentionSize(mention.text)
     guard !mention.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -366,6 +394,13 @@ extension Workspace {
     caseID: String, answer: String? = nil, text: String? = nil, followUp: String? = nil, author: String,
     at time: Date = Date(), timeZone: TimeZone = TimeZone(secondsFromGMT: 0)!
   ) throws -> CaseChange {
+    let answer = try answer.map { typed in
+      do { return try resolveID(typed, type: .answer) } catch WorkspaceError.documentNotFound {
+        throw WorkspaceError.invalidInput("--answer \(typed): no answer has that id. Run 'kb search type:answer …' to find it.")
+      } catch let error as WorkspaceError {
+        throw WorkspaceError.invalidInput("--answer \(typed): \(error.description)")
+      }
+    }
     if let answer {
       guard let summary = try store.summary(id: answer) else {
         throw WorkspaceError.invalidInput("--answer \(answer): no answer has that id. Run 'kb search type:answer …' to find it.")
@@ -378,7 +413,11 @@ extension Workspace {
     let day = try FollowUp.date(after: time, delay: delay, in: timeZone)
     var words = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     if words.isEmpty { words = "Resolved." }
-    if let answer, CaseFigures.linkedAnswer(in: words) != answer { words += " Fix: [[\(answer)]]." }
+    if let answer, CaseFigures.linkedAnswer(in: words) != answer {
+      // "…manually. Fix: [[id]]." — a sentence of its own, never glued to the agent's text.
+      if let last = words.last, !".!?…".contains(last) { words += "." }
+      words += " Fix: [[\(answer)]]."
+    }
     return try withWriteLock {
       try append(JournalEntry(time: time, author: author, kind: .resolved, text: words), to: caseID, held: nil) { fm in
         if let answer { fm.set("answer", to: answer) }
@@ -391,6 +430,9 @@ extension Workspace {
   private func append(
     _ entry: JournalEntry, to caseID: String, held: Bool?, edit: (inout FrontMatter) -> Void
   ) throws -> CaseChange {
+    // The file keeps whole seconds: the entry returned is the one read back (with its line).
+    var entry = entry
+    entry.time = Date(timeIntervalSince1970: entry.time.timeIntervalSince1970.rounded(.down))
     let original = try caseDocument(id: caseID)
     var document = try Self.withLineFeeds(original)
     let previous = document.status ?? .open
@@ -409,21 +451,24 @@ extension Workspace {
 
   /// `kb case due`, MCP `cases_due`: resolved cases whose follow-up day is `today` (default: today
   /// in the zone) or earlier, oldest first.
-  public func due(today: String? = nil, timeZone: TimeZoneChoice) throws -> DueList {
+  /// `assignee`: only that agent's (a handle, a full name, or `@me`).
+  public func due(today: String? = nil, timeZone: TimeZoneChoice, assignee: String? = nil) throws -> DueList {
     let day = try today.map(FollowUp.parseDay) ?? FollowUp.day(of: Date(), in: timeZone.zone)
-    return DueList(today: day, timeZone: timeZone.name, due: try dueFollowUps(today: day))
+    return DueList(today: day, timeZone: timeZone.name, due: try dueFollowUps(today: day, assignee: assignee))
   }
 
   /// Resolved cases whose follow-up day is `today` or earlier, oldest first.
-  public func dueFollowUps(today: String) throws -> [DueFollowUp] {
+  public func dueFollowUps(today: String, assignee: String? = nil) throws -> [DueFollowUp] {
     var query = CaseListQuery()
     query.statuses = [.resolved]
     query.followUpBy = today
     query.sort = .followUp
+    let agent = try assignee.map(agent)
     return try store.cases(query).compactMap { c in
       guard let day = c.followUp else { return nil }
+      if let agent, !isAssigned(c.assignee, to: agent) { return nil }
       return DueFollowUp(
-        id: c.id, path: c.path, title: c.title, customer: c.customer, channel: c.channel, assignee: c.assignee,
+        id: c.id, path: c.path, title: CaseRow.oneLine(c.title), customer: c.customer, channel: c.channel, assignee: c.assignee,
         answer: c.answer, followUp: day, daysOverdue: max(0, FollowUp.days(from: day, to: today) ?? 0))
     }
   }
@@ -448,7 +493,7 @@ extension Workspace {
       let entries = document.journal.sorted
       var steps = entries.filter { $0.kind == .acted }.map(\.text)
       if steps.isEmpty { steps = entries.filter { $0.kind == .resolved }.map(\.text) }
-      steps = steps.map { $0.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces) }
+      steps = steps.map { FixSteps.imperative($0.replacingOccurrences(of: "\n", with: " ")) }
         .filter { !$0.isEmpty }
       guard !steps.isEmpty else { throw CaseError.nothingToPromote(id: document.id) }
       let words = Self.customerWords(document.complaint ?? document.title)
@@ -484,14 +529,25 @@ extension Workspace {
 
   /// Team figures from the index (see ``CaseFigures``), for cases opened since `since`.
   public func caseStats(
-    since: String? = nil, byAgent: Bool = false, today: String, timeZone: TimeZone
+    since: String? = nil, until: String? = nil, byAgent: Bool = false, today: String, timeZone: TimeZone,
+    now: Date = Date()
   ) throws -> CaseStats {
-    let facts = try store.caseFacts()
+    var facts = try store.caseFacts()
+    let all = facts
+    if let until {
+      facts.removeAll { c in c.opened.map { FollowUp.day(of: $0, in: timeZone) >= until } ?? false }
+    }
     var stats = CaseStats(
-      since: since, today: today, timeZone: timeZone.identifier,
-      figures: CaseFigures(cases: facts, since: since, today: today, timeZone: timeZone))
+      since: since, until: until, today: today, timeZone: timeZone.identifier,
+      figures: CaseFigures(cases: facts, since: since, today: today, timeZone: timeZone),
+      customersHelped: ServiceLevelFigures.customersHelped(all, since: since, until: until, timeZone: timeZone))
+    if !settings.serviceTargets.isEmpty {
+      stats.serviceLevels = ServiceLevelFigures(
+        cases: facts, targets: settings.serviceTargets, roster: settings.agents, since: since, until: until,
+        timeZone: timeZone, now: now)
+    }
     if byAgent {
-      let groups = Dictionary(grouping: facts) { $0.assignee ?? "(unassigned)" }
+      let groups = Dictionary(grouping: facts) { $0.assignee.map(settings.agents.displayName) ?? "(unassigned)" }
       stats.byAgent = groups.keys.sorted().map { agent in
         CaseStats.Agent(
           agent: agent, figures: CaseFigures(cases: groups[agent]!, since: since, today: today, timeZone: timeZone))

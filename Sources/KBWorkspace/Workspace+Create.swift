@@ -68,7 +68,7 @@ extension Workspace {
     opened: Date, assignee: String?, tags: [String] = [], related: [String] = [], title: String? = nil
   ) throws -> Document {
     let day = Timestamp.day(opened)
-    let base = id ?? day + "-" + Document.slug(Self.customerWords(title ?? complaint), maxLength: 40)
+    let base = id ?? day + "-" + Self.caseSlug(title ?? complaint)
     guard Document.isValidID(base) else {
       throw WorkspaceError.invalidInput("'\(base)' is not a valid id: use \(Document.idRule).")
     }
@@ -103,6 +103,16 @@ extension Workspace {
       .map { "> " + $0 }.joined(separator: "\n")
     let text = "---\n" + fm.raw + "---\n" + quote + "\n\n" + Journal.heading + "\n"
     return try parsed(path: "\(folder)/\(chosen).md", text: text)
+  }
+
+  /// The words part of a new case's id: up to four significant words of the complaint (no
+  /// handles, links or common words), at most 32 characters, cut at a word boundary:
+  /// "@ATT my iPhone keeps repeating the same text message endlessly!!" → `iphone-repeating-text-message`.
+  /// Ids already in files are never changed; a taken id gets `-2`, `-3`.
+  static func caseSlug(_ complaint: String) -> String {
+    let words = significantWords(customerWords(complaint)).filter { Document.slug($0) != "untitled" }
+    let slug = Document.slug(words.prefix(4).joined(separator: " "), maxLength: 32)
+    return slug == "untitled" ? Document.slug(customerWords(complaint), maxLength: 32) : slug
   }
 
   private func parsed(path: String, text: String) throws -> Document {

@@ -94,7 +94,9 @@ extension Workspace {
   }
 
   /// The one file with this id.
-  func uniquePath(forID id: String) throws -> String {
+  func uniquePath(forID typed: String) throws -> String {
+    // A unique start of an id, or its words after the date, is as good as the id.
+    let id = try resolveID(typed)
     let paths = try store.paths(forID: id)
     guard let first = paths.first else { throw WorkspaceError.documentNotFound(id) }
     guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }

@@ -28,7 +28,18 @@ extension Workspace {
     guard query.hasText || !query.filters.isEmpty else {
       throw QueryError("Nothing to search for in '\(text)'. Type words, \"a phrase\", prefix*, or filters such as type:answer.")
     }
-    let (hits, mode) = try store.search(query, limit: limit)
+    var (hits, mode) = try store.search(query, limit: limit)
+    // Among hits missing some words, those holding more of the words that matter (not "a",
+    // "for") come first: "schedule a status for later" finds the page titled "scheduled_statuses".
+    if let all = hits.first?.matched.map(Set.init), mode == .all || mode == .any {
+      let complete = mode == .all ? hits.prefix { Set($0.matched ?? []) == all }.count : 0
+      let partial = hits[complete...].enumerated().sorted { a, b in
+        let x = (a.element.matched ?? []).filter { !Self.stopWords.contains($0) }.count
+        let y = (b.element.matched ?? []).filter { !Self.stopWords.contains($0) }.count
+        return x != y ? x > y : a.offset < b.offset
+      }.map(\.element)
+      hits = Array(hits[..<complete]) + partial
+    }
     return SearchResult(query: text, match: mode, hits: hits)
   }
 }

@@ -7,6 +7,10 @@ public enum WorkspaceError: Error, CustomStringConvertible, Equatable {
   case noKnowledgeBaseFound(from: String)
   case documentNotFound(String)
   case ambiguousID(String, paths: [String])
+  /// No id is or starts with this; these ids are close to it.
+  case unknownID(String, didYouMean: [String])
+  /// Several ids start with (or, after their date, begin with) this.
+  case ambiguousPrefix(String, ids: [String])
   case pathOutsideKnowledgeBase(String)
   case alreadyExists(path: String)
   case unreadable(path: String, reason: String)
@@ -27,6 +31,11 @@ public enum WorkspaceError: Error, CustomStringConvertible, Equatable {
       "No document with id '\(id)'. Run 'kb search' or 'kb list' to find one."
     case .ambiguousID(let id, let paths):
       "Id '\(id)' is used by \(paths.count) files (\(paths.joined(separator: ", "))). Give each a unique id; 'kb check' lists duplicates."
+    case .unknownID(let id, let near):
+      "No document with id '\(id)'. Did you mean " + near.map { "'\($0)'" }.joined(separator: " or ") + "?"
+    case .ambiguousPrefix(let id, let ids):
+      "'\(id)' is the start of \(ids.count) ids: " + ids.prefix(8).joined(separator: ", ")
+        + (ids.count > 8 ? ", …" : "") + ". Type more of the id."
     case .pathOutsideKnowledgeBase(let path):
       "'\(path)' is outside the knowledge base. Only files inside it can be read or written."
     case .alreadyExists(let path):

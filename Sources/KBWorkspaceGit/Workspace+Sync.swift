@@ -103,6 +103,59 @@ public struct SyncReport: Codable, Equatable, Sendable {
   }
 }
 
+/// snake_case like every other result; `pendingPush` and `remoteBranch` are kept as aliases for
+/// one release (docs/CLI.md, Output).
+extension SyncReport {
+  enum CodingKeys: String, CodingKey {
+    case remote, branch, committed, head, incoming, outgoing, merged, conflicts, reindexed, pushed, attempts, seconds
+    case conflicted, warnings
+    case pendingPush = "pending_push", pendingPushAlias = "pendingPush"
+    case remoteBranch = "remote_branch", remoteBranchAlias = "remoteBranch"
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(remote, forKey: .remote)
+    try c.encode(branch, forKey: .branch)
+    try c.encodeIfPresent(committed, forKey: .committed)
+    try c.encodeIfPresent(head, forKey: .head)
+    try c.encode(incoming, forKey: .incoming)
+    try c.encode(outgoing, forKey: .outgoing)
+    try c.encode(merged, forKey: .merged)
+    try c.encode(conflicts, forKey: .conflicts)
+    try c.encode(reindexed, forKey: .reindexed)
+    try c.encode(pushed, forKey: .pushed)
+    try c.encode(attempts, forKey: .attempts)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(conflicted, forKey: .conflicted)
+    try c.encode(warnings, forKey: .warnings)
+    try c.encode(pendingPush, forKey: .pendingPush)
+    try c.encode(pendingPush, forKey: .pendingPushAlias)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranch)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranchAlias)
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    remote = try c.decode(String.self, forKey: .remote)
+    branch = try c.decode(String.self, forKey: .branch)
+    committed = try c.decodeIfPresent(String.self, forKey: .committed)
+    head = try c.decodeIfPresent(String.self, forKey: .head)
+    incoming = try c.decode([String].self, forKey: .incoming)
+    outgoing = try c.decode([String].self, forKey: .outgoing)
+    merged = try c.decode([MergedFile].self, forKey: .merged)
+    conflicts = try c.decode([MergedFile].self, forKey: .conflicts)
+    reindexed = try c.decode(Int.self, forKey: .reindexed)
+    pushed = try c.decode(Bool.self, forKey: .pushed)
+    pendingPush = try c.decodeIfPresent(Bool.self, forKey: .pendingPush) ?? c.decode(Bool.self, forKey: .pendingPushAlias)
+    attempts = try c.decode(Int.self, forKey: .attempts)
+    seconds = try c.decode(Double.self, forKey: .seconds)
+    remoteBranch = try c.decodeIfPresent(String.self, forKey: .remoteBranch) ?? c.decodeIfPresent(String.self, forKey: .remoteBranchAlias)
+    conflicted = try c.decodeIfPresent([String].self, forKey: .conflicted) ?? []
+    warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+  }
+}
+
 /// The state of the last sync, kept in `.kb/sync.json` for `kb status` and `kb conflicts`.
 public struct SyncState: Codable, Equatable, Sendable {
   public var time: Date
@@ -129,6 +182,48 @@ public struct StatusReport: Codable, Equatable, Sendable {
   public var conflicts: [String]
   /// Whether a file watcher keeps the index fresh (docs/WATCHER.md).
   public var watcher: WatchReport
+
+  /// snake_case like every other result; `lastSync` and `pendingPush` are kept as aliases for one release.
+  enum CodingKeys: String, CodingKey {
+    case branch, remote, head, changes, ahead, behind, conflicts, watcher
+    case lastSync = "last_sync", pendingPush = "pending_push", remoteBranch = "remote_branch"
+    case lastSyncAlias = "lastSync", pendingPushAlias = "pendingPush", remoteBranchAlias = "remoteBranch"
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encodeIfPresent(branch, forKey: .branch)
+    try c.encodeIfPresent(remote, forKey: .remote)
+    try c.encodeIfPresent(head, forKey: .head)
+    try c.encode(changes, forKey: .changes)
+    try c.encode(ahead, forKey: .ahead)
+    try c.encode(behind, forKey: .behind)
+    try c.encode(conflicts, forKey: .conflicts)
+    try c.encode(watcher, forKey: .watcher)
+    try c.encodeIfPresent(lastSync, forKey: .lastSync)
+    try c.encodeIfPresent(lastSync, forKey: .lastSyncAlias)
+    try c.encode(pendingPush, forKey: .pendingPush)
+    try c.encode(pendingPush, forKey: .pendingPushAlias)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranch)
+    try c.encodeIfPresent(remoteBranch, forKey: .remoteBranchAlias)
+  }
+}
+
+extension StatusReport {
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    branch = try c.decodeIfPresent(String.self, forKey: .branch)
+    remote = try c.decodeIfPresent(String.self, forKey: .remote)
+    head = try c.decodeIfPresent(String.self, forKey: .head)
+    changes = try c.decode([RepositoryChange].self, forKey: .changes)
+    ahead = try c.decode(Int.self, forKey: .ahead)
+    behind = try c.decode(Int.self, forKey: .behind)
+    conflicts = try c.decode([String].self, forKey: .conflicts)
+    watcher = try c.decode(WatchReport.self, forKey: .watcher)
+    lastSync = try c.decodeIfPresent(Date.self, forKey: .lastSync) ?? c.decodeIfPresent(Date.self, forKey: .lastSyncAlias)
+    pendingPush = try c.decodeIfPresent(Bool.self, forKey: .pendingPush) ?? c.decode(Bool.self, forKey: .pendingPushAlias)
+    remoteBranch = try c.decodeIfPresent(String.self, forKey: .remoteBranch) ?? c.decodeIfPresent(String.self, forKey: .remoteBranchAlias)
+  }
 }
 
 /// A document with merge conflicts to settle (`kb conflicts`).
@@ -139,6 +234,28 @@ public struct ConflictItem: Codable, Equatable, Sendable {
   public var details: [String]
   /// The lines (1-based) where a `<<<<<<<` marker starts.
   public var markerLines: [Int]
+
+  /// snake_case like every other result; `markerLines` is kept as an alias for one release.
+  enum CodingKeys: String, CodingKey { case path, id, details, markerLines = "marker_lines", markerLinesAlias = "markerLines" }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(path, forKey: .path)
+    try c.encodeIfPresent(id, forKey: .id)
+    try c.encode(details, forKey: .details)
+    try c.encode(markerLines, forKey: .markerLines)
+    try c.encode(markerLines, forKey: .markerLinesAlias)
+  }
+}
+
+extension ConflictItem {
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    path = try c.decode(String.self, forKey: .path)
+    id = try c.decodeIfPresent(String.self, forKey: .id)
+    details = try c.decode([String].self, forKey: .details)
+    markerLines = try c.decodeIfPresent([Int].self, forKey: .markerLines) ?? c.decode([Int].self, forKey: .markerLinesAlias)
+  }
 }
 
 /// `kb log`: the commits that changed the knowledge base, or one document.
@@ -316,6 +433,10 @@ extension Workspace {
       throw WorkspaceError.invalidInput("'\(folder)' already holds a repository.")
     }
     let local = !url.contains("://") && !url.contains(":") ? URL(fileURLWithPath: url).standardizedFileURL.path : url
+    if let path = localClonePath(url), !FileManager.default.fileExists(atPath: path) {
+      throw WorkspaceError.unreadable(
+        path: url, reason: "no such folder. Give the path of a git repository, or a URL (https://, ssh://, git@host:path).")
+    }
     try SyncFailure.mapping { try KBRepository.clone(url: local, into: folder, progress: progress) }
     var created: [String] = []
     if !FileManager.default.fileExists(atPath: folder + "/kb.yml") {
@@ -328,6 +449,13 @@ extension Workspace {
     return (workspace, CloneReport(
       root: workspace.root, documents: counts.documents, created: created, indexed: report.added,
       answers: counts.answers, cases: counts.cases))
+  }
+
+  /// The folder a remote names when it is local: a plain path or a `file://` URL.
+  static func localClonePath(_ url: String) -> String? {
+    if url.hasPrefix("file://") { return URL(string: url)?.path }
+    guard !url.contains("://"), !url.contains(":") else { return nil }
+    return URL(fileURLWithPath: url).standardizedFileURL.path
   }
 
   /// `url` without the password of its user part, for anything shown or written.

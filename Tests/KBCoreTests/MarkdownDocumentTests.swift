@@ -133,7 +133,7 @@ import Testing
 
   @Test func rejectsAnUnknownStatus() {
     #expect(throws: FrontMatterError.self) {
-      try Document(path: "cases/a.md", text: "---\ntype: case\nstatus: pending\n---\n")
+      try Document(path: "cases/a.md", text: "---\ntype: case\nstatus: snoozed\n---\n")
     }
   }
 

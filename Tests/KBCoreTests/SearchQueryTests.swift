@@ -58,7 +58,7 @@ import Testing
     #expect(q.matchPattern(.all) == #""and" "or" "not" "near""#)
   }
 
-  @Test(arguments: ["type:note", "status:pending"])
+  @Test(arguments: ["type:note", "status:snoozed"])
   func impossibleFilterValuesAreRejectedClearly(text: String) {
     #expect(throws: QueryError.self) { try SearchQuery(parsing: text) }
   }

@@ -34,7 +34,9 @@ import Testing
       ("answers/b.md", "---\nid: b\ntitle: Data abroad\n---\nTurn on data roaming.\n"),
     ])
     var result = try s.search(SearchQuery(parsing: "roaming data"), limit: 10)
-    #expect(result.mode == .all && result.hits.map(\.id) == ["b"])
+    // Every word preferred, not required: the document with both first, then the one with one.
+    #expect(result.mode == .all && result.hits.map(\.id) == ["b", "a"])
+    #expect(result.hits.map(\.matched) == [["roaming", "data"], ["roaming"]])
     result = try s.search(SearchQuery(parsing: "roaming help zebra"), limit: 10)
     #expect(result.mode == .any && result.hits.first?.id == "a")
   }

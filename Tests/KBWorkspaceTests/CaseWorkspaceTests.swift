@@ -66,7 +66,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
     let opened = try kb.workspace.openCase(from: mentions[0])
     let d = opened.document
     #expect(d.path == "cases/2020/06/\(d.id).md")
-    #expect(d.id.hasPrefix("2020-06-24-learn-how-to-create"))
+    #expect(d.id == "2020-06-24-learn-create-sentiment-score")
     #expect(d.channel == "twitter")
     #expect(d.customer == "x:2244994945")
     #expect(d.source == "https://x.com/i/web/status/1275828087666679809")

@@ -273,7 +273,7 @@ struct FrontMatterMerge {
   static func rank(_ status: CaseStatus) -> Int {
     switch status {
     case .open: 0
-    case .acknowledged: 1
+    case .acknowledged, .pending: 1
     case .offline, .escalated: 2
     case .resolved: 3
     case .closed: 4

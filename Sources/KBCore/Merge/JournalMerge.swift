@@ -190,6 +190,7 @@ extension JournalEntry.Kind {
     case .acknowledged: .acknowledged
     case .offline: .offline
     case .escalated: .escalated
+    case .asked: .pending
     case .resolved: .resolved
     case .closed: .closed
     case .reopened: .open
