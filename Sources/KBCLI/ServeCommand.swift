@@ -42,14 +42,19 @@ public struct ServeOptions: ParsableArguments {
       }
     }
     if let tz { do { _ = try FollowUp.timeZone(tz) } catch { throw ValidationError(error.description) } }
-    let loopback = ["localhost", "::1", "[::1]"].contains(host.lowercased())
-      || (host.split(separator: ".").count == 4 && host.hasPrefix("127."))
-    if !loopback && tokenFile == nil {
+    if !Loopback.isLoopback(host) && tokenFile == nil {
       throw ValidationError(
         "Refusing to listen on '\(host)' without a token: anyone who can reach it could read and write the knowledge base. Pass --token-file FILE (its first line is the token), or keep the default --host 127.0.0.1.")
     }
-    if let tokenFile, !FileManager.default.isReadableFile(atPath: tokenFile) {
-      throw ValidationError("'--token-file \(tokenFile)': no readable file there. Make one with: openssl rand -hex 16 > \(tokenFile)")
+    if let tokenFile {
+      guard let data = FileManager.default.contents(atPath: tokenFile), let text = String(data: data, encoding: .utf8) else {
+        throw ValidationError("'--token-file \(tokenFile)': no readable file there. Make one with: openssl rand -hex 16 > \(tokenFile)")
+      }
+      let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+      guard token.count >= 16, token.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != ";" && $0 != "," }) else {
+        throw ValidationError(
+          "'--token-file \(tokenFile)': its first line must be a token of at least 16 printable characters without spaces, ';' or ','. Make one with: openssl rand -hex 16 > \(tokenFile)")
+      }
     }
   }
 

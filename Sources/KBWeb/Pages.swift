@@ -35,7 +35,7 @@ enum Pages {
     }
     let mineLabel: HTML = q.agent.map { "mine (\($0))" } ?? "mine"
     return """
-      <h1>Queue <span class="muted small">\(q.items.count) active case\(q.items.count == 1 ? "" : "s")</span></h1>
+      <h1>Queue <span class="muted small">\(q.total) active case\(q.total == 1 ? "" : "s")</span></h1>
       <form class="filters" method="get" action="/">
         <label><input type="checkbox" name="mine" value="1"\(f.mine ? " checked" : "")> \(mineLabel)</label>
         <label><input type="checkbox" name="unassigned" value="1"\(f.unassigned ? " checked" : "")> unassigned</label>
@@ -49,6 +49,25 @@ enum Pages {
       <table class="queue"><thead><tr><th>Case</th><th>Status</th><th>Customer wait</th><th>Assignee</th><th>Opened</th><th>Last entry</th></tr></thead>
       <tbody>\(rows)</tbody></table>
       """ as HTML)
+      \(pager(q))
+      """
+  }
+
+  /// "Showing 1–100 of 485", with links to the previous and next pages.
+  static func pager(_ q: CaseQueue) -> HTML {
+    let f = q.filter
+    guard let limit = f.limit, q.total > limit || f.offset > 0 else { return .empty }
+    let base = queryString(f)
+    func link(_ offset: Int, _ label: String) -> HTML {
+      let query = (base.isEmpty ? "?" : base + "&") + "offset=\(offset)&limit=\(limit)"
+      return "<a href=\"/\(query)\">\(label)</a>"
+    }
+    let from = q.items.isEmpty ? 0 : f.offset + 1
+    let to = f.offset + q.items.count
+    return """
+      <p class="row small">Showing \(from)–\(to) of \(q.total)
+      \(f.offset > 0 ? link(max(f.offset - limit, 0), "← previous") : HTML.empty)
+      \(to < q.total ? link(to, "next →") : HTML.empty)</p>
       """
   }
 
@@ -323,18 +342,26 @@ enum Pages {
 
   // MARK: Conflicts
 
-  static func conflictsPage(_ items: [ConflictItem]) -> HTML {
+  static func conflictsPage(_ items: [ConflictItem], context: PageContext, notice: String? = nil, error: String? = nil) -> HTML {
     let rows = items.map { c -> HTML in
-      """
-      <tr><td>\(c.id.map { "<a href=\"/documents/\($0.urlComponent)\">\($0)</a>" as HTML } ?? "")<div class="small muted">\(c.path)\(c.markerLines.first.map { ":\($0)" } ?? "")</div></td>
-      <td><ul>\(c.details.map { "<li>\($0)</li>" as HTML })</ul></td></tr>
-      """
+      let target = c.id ?? c.path
+      let buttons = ConflictSide.allCases.map { side -> HTML in
+        "<button type=\"submit\" class=\"secondary\" name=\"take\" value=\"\(side.rawValue)\">take \(side.rawValue)</button>"
+      }
+      return """
+        <tr><td>\(c.id.map { "<a href=\"/documents/\($0.urlComponent)\">\($0)</a>" as HTML } ?? "")<div class="small muted">\(c.path)\(c.markerLines.first.map { ":\($0)" } ?? "")</div></td>
+        <td><ul>\(c.details.map { "<li>\($0)</li>" as HTML })</ul></td>
+        <td><form method="post" action="/conflicts/settle" class="row">\(Layout.csrfField(context.csrf))
+        <input type="hidden" name="target" value="\(target)">\(buttons)</form></td></tr>
+        """
     }
     return """
       <h1>Conflicts</h1>
+      \(error.map { "<p class=\"error\" role=\"alert\">\($0)</p>" as HTML })
+      \(notice.map { "<p class=\"notice\" role=\"status\">\($0)</p>" as HTML })
       \(items.isEmpty ? "<p class=\"card muted\">No conflicts: every document merged cleanly.</p>" as HTML : """
-      <p>Each file keeps both versions between <code>&lt;&lt;&lt;&lt;&lt;&lt;&lt;</code> and <code>&gt;&gt;&gt;&gt;&gt;&gt;&gt;</code> markers. Edit it to keep what is right, remove the markers, then sync.</p>
-      <table><thead><tr><th>Document</th><th>What conflicts</th></tr></thead><tbody>\(rows)</tbody></table>
+      <p>Each file keeps both versions between <code>&lt;&lt;&lt;&lt;&lt;&lt;&lt;</code> and <code>&gt;&gt;&gt;&gt;&gt;&gt;&gt;</code> markers (or a <code>conflicts:</code> field). Keep this clone's version (ours), the teammate's (theirs) or both, or edit the file; then sync.</p>
+      <table><thead><tr><th>Document</th><th>What conflicts</th><th>Settle</th></tr></thead><tbody>\(rows)</tbody></table>
       """)
       <p class="small"><a href="/api/conflicts">JSON</a></p>
       """

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KBCore
 
 /// The rules every request passes before a page or the API sees it (docs/WEB.md, "Security").
 ///
@@ -49,11 +50,7 @@ public struct WebSecurity: Sendable {
     return a
   }
 
-  public static func isLoopbackHost(_ host: String) -> Bool {
-    if host == "localhost" || host.hasSuffix(".localhost") || host == "[::1]" || host == "::1" { return true }
-    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-    return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
-  }
+  public static func isLoopbackHost(_ host: String) -> Bool { Loopback.isLoopback(host) }
 
   /// Whether a request's `Host` may reach this server.
   public func allows(authority: String?) -> Bool {

@@ -40,6 +40,8 @@ extension WebApp {
     filter.mine = ["1", "true", "on", "yes"].contains(q.text("mine") ?? "")
     filter.unassigned = ["1", "true", "on", "yes"].contains(q.text("unassigned") ?? "")
     if let c = q.text("channel"), !c.isEmpty { filter.channel = c.lowercased() }
+    filter.limit = min(max(Int(q.text("limit") ?? "") ?? 100, 1), 1000)
+    filter.offset = max(Int(q.text("offset") ?? "") ?? 0, 0)
     if let s = q.text("status"), !s.isEmpty {
       guard let status = CaseStatus(rawValue: s.lowercased()), CaseLifecycle.active.contains(status) else {
         throw WebError(.badRequest, "status=\(s): the queue shows active cases; use open, acknowledged, offline or escalated.")
@@ -348,6 +350,21 @@ extension WebApp {
   func runSync() async throws -> SyncReport {
     let identity = library.identity
     return try await library.write { try $0.sync(identity: identity) }
+  }
+
+  /// `kb conflicts ID --take SIDE`, for a document the conflicts list names (nothing else).
+  func settle(target: String?, take: String?) async throws -> SettledConflict {
+    guard let side = take.flatMap(ConflictSide.init(rawValue:)) else {
+      throw WebError(.badRequest, "Say which side to keep: take ours, theirs or both.")
+    }
+    guard let target else { throw WebError(.badRequest, "Name the document to settle (its id or path).") }
+    try await fresh()
+    let items = try await library.conflicts()
+    guard items.contains(where: { $0.id == target || $0.path == target }) else {
+      throw WebError(.notFound, "'\(target)' has no conflicts to settle. The conflicts page lists the ones that do.")
+    }
+    let identity = library.identity
+    return try await library.write { try $0.settleConflicts(target, take: side, as: identity) }
   }
 
   // MARK: Live

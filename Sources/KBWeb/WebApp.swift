@@ -105,17 +105,40 @@ public struct WebApp: Sendable {
     router.get("/api/search") { request, _ in await app.page(json: true) { try await app.search(request, json: true) } }
     router.get("/due") { _, _ in await app.page(json: false) { try await app.due(json: false) } }
     router.get("/api/due") { _, _ in await app.page(json: true) { try await app.due(json: true) } }
-    router.get("/conflicts") { _, _ in
+    router.get("/conflicts") { request, _ in
       await app.page(json: false) {
         try await app.fresh()
         let items = try await app.library.conflicts()
-        return Layout.response(app.frame("Conflicts", "/conflicts", Pages.conflictsPage(items), live: "conflicts"))
+        let notice = request.query.text("done") == "settled" ? "Settled. Run a sync to share it." : nil
+        return Layout.response(
+          app.frame("Conflicts", "/conflicts", Pages.conflictsPage(items, context: app.context, notice: notice), live: "conflicts"))
       }
     }
     router.get("/api/conflicts") { _, _ in
       await app.page(json: true) {
         try await app.fresh()
         return JSONOut.response(try await app.library.conflicts())
+      }
+    }
+    router.post("/conflicts/settle") { request, _ in
+      await app.page(json: false) {
+        let form = try await app.form(request)
+        do {
+          _ = try await app.settle(target: form.text("target"), take: form.text("take"))
+          return Layout.redirect("/conflicts?done=settled")
+        } catch {
+          let (status, message) = Errors.classify(error)
+          let items = try await app.library.conflicts()
+          return Layout.response(
+            app.frame("Conflicts", "/conflicts", Pages.conflictsPage(items, context: app.context, error: message), live: "conflicts"),
+            status: status)
+        }
+      }
+    }
+    router.post("/api/conflicts/settle") { request, _ in
+      await app.page(json: true) {
+        let object = try await app.jsonObject(request)
+        return JSONOut.response(try await app.settle(target: object["target"] as? String, take: object["take"] as? String))
       }
     }
     router.get("/stats") { _, _ in
@@ -220,6 +243,7 @@ public struct WebApp: Sendable {
     "GET /api/search?q=": "full-text search",
     "GET /api/due": "follow-ups due",
     "GET /api/conflicts": "documents with merge conflicts",
+    "POST /api/conflicts/settle": "keep one side of a document's conflicts: {\"target\": ID or path, \"take\": \"ours|theirs|both\"}",
     "GET /api/stats": "team figures and their series",
     "GET /api/sync": "repository status; POST /api/sync syncs",
     "GET /events": "server-sent events: 'changed' when the knowledge base changes",

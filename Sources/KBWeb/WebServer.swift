@@ -33,10 +33,7 @@ public struct WebServer: Sendable {
   }
 
   /// Whether `host` is a loopback address or name (the only kind served without a token).
-  public static func isLoopback(_ host: String) -> Bool {
-    let h = host.lowercased()
-    return h == "localhost" || h == "::1" || h == "[::1]" || WebSecurity.isLoopbackHost(h)
-  }
+  public static func isLoopback(_ host: String) -> Bool { Loopback.isLoopback(host) }
 
   /// Reads a token file: its first line, which must be at least 16 characters.
   public static func readToken(path: String) throws -> String {

@@ -248,20 +248,50 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     }
   }
 
-  @Test func writesNeedAnIdentity() async throws {
-    let fx = try await WebFixture(identity: nil)
+  @Test func writesAreSignedOnlyByAValidIdentity() async throws {
+    // The CLI's rule (Workspace.agentName): a name with '·' would break the journal line.
+    let fx = try await WebFixture(identity: "Tina · Ng")
     defer { fx.remove() }
+    let before = try fx.file(try fx.casePath("2026-11-22-bill-went-up"))
     try await fx.application().test(.router) { client in
       try await client.execute(
         uri: "/api/cases/2026-11-22-bill-went-up/log", method: .post, headers: jsonHeaders,
         body: ByteBuffer(string: #"{"kind": "note", "text": "hi"}"#)
       ) { response in
-        // With no .kb/identity and no git identity in the sandbox, writes are refused.
-        if Identity.current(in: fx.root) == nil {
-          #expect(response.status == .badRequest)
-          #expect(response.text.contains("Who is writing?"))
-        }
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("cannot contain"))
       }
+    }
+    #expect(try fx.file(try fx.casePath("2026-11-22-bill-went-up")) == before)
+  }
+
+  @Test func apiWritesGoThroughTheCaseOperations() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    try await fx.application().test(.router) { client in
+      let id = "2026-11-22-bill-went-up"
+      try await client.execute(
+        uri: "/api/cases/\(id)/assign", method: .post, headers: jsonHeaders, body: ByteBuffer(string: #"{"agent": "priya", "note": "billing"}"#)
+      ) { response in
+        #expect(response.status == .ok)
+        let object = try #require(try response.json() as? [String: Any])
+        #expect(object["assignee"] as? String == "priya")
+      }
+      try await client.execute(
+        uri: "/api/cases/\(id)/log", method: .post, headers: jsonHeaders, body: ByteBuffer(string: #"{"kind": "teleported", "text": "x"}"#)
+      ) { response in
+        #expect(response.status == .badRequest)
+      }
+      try await client.execute(
+        uri: "/api/cases/\(id)/check-back", method: .post, headers: jsonHeaders, body: ByteBuffer(string: #"{"held": true}"#)
+      ) { response in
+        // Not resolved yet: the lifecycle refuses, with the CLI's message.
+        #expect(response.status == .conflict)
+        #expect(response.text.contains("resolve"))
+      }
+      let text = try fx.file(try fx.casePath(id))
+      #expect(text.contains("assignee: priya"))
+      #expect(text.contains("· Tina Ng · handoff · Handed from"))
     }
   }
 
@@ -314,6 +344,56 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
       }
       try await client.execute(uri: "/static/live.js", method: .get) { response in
         #expect(response.text.contains("EventSource"))
+      }
+    }
+  }
+
+  @Test func conflictsAreListedAndSettledFromThePage() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    let conflicted = """
+      ---
+      id: 2026-11-30-conflicted
+      type: case
+      status: open
+      channel: twitter
+      customer: "@cat"
+      opened: 2026-11-30T10:00:00Z
+      ---
+      > My bill is wrong.
+
+      <<<<<<< ours
+      Our note.
+      =======
+      Their note.
+      >>>>>>> theirs
+
+      ## Journal
+      - 2026-11-30T10:05:00Z · jason · acknowledged · Looking.
+
+      """
+    try FileManager.default.createDirectory(atPath: fx.root + "/cases/2026/11", withIntermediateDirectories: true)
+    try conflicted.write(toFile: fx.root + "/cases/2026/11/2026-11-30-conflicted.md", atomically: true, encoding: .utf8)
+    try await fx.application().test(.router) { client in
+      try await client.execute(uri: "/conflicts", method: .get) { response in
+        #expect(response.text.contains("2026-11-30-conflicted"))
+        #expect(response.text.contains("value=\"theirs\""))
+      }
+      // Only documents the list names can be settled.
+      let other = formBody([("csrf", "test-csrf"), ("target", "iphone-sms-repeats"), ("take", "ours")])
+      try await client.execute(uri: "/conflicts/settle", method: .post, headers: formHeaders, body: other) { response in
+        #expect(response.status == .notFound)
+      }
+      let settle = formBody([("csrf", "test-csrf"), ("target", "2026-11-30-conflicted"), ("take", "theirs")])
+      try await client.execute(uri: "/conflicts/settle", method: .post, headers: formHeaders, body: settle) { response in
+        #expect(response.status == .seeOther)
+      }
+      let text = try fx.file("cases/2026/11/2026-11-30-conflicted.md")
+      #expect(!text.contains("<<<<<<<"))
+      #expect(text.contains("Their note."))
+      #expect(!text.contains("Our note."))
+      try await client.execute(uri: "/api/conflicts", method: .get) { response in
+        #expect(response.text == "[]")
       }
     }
   }

@@ -11,11 +11,19 @@ public struct QueueFilter: Equatable, Sendable, Codable {
   public var channel: String?
   /// One status; `nil` means every active one (open, acknowledged, offline, escalated).
   public var status: CaseStatus?
-  public init(mine: Bool = false, unassigned: Bool = false, channel: String? = nil, status: CaseStatus? = nil) {
+  /// How many rows to return (after `offset`); `nil` for all.
+  public var limit: Int?
+  public var offset = 0
+  public init(
+    mine: Bool = false, unassigned: Bool = false, channel: String? = nil, status: CaseStatus? = nil, limit: Int? = nil,
+    offset: Int = 0
+  ) {
     self.mine = mine
     self.unassigned = unassigned
     self.channel = channel
     self.status = status
+    self.limit = limit
+    self.offset = offset
   }
 }
 
@@ -53,6 +61,8 @@ public struct QueueItem: Equatable, Sendable, Codable {
 public struct CaseQueue: Equatable, Sendable, Codable {
   public var filter: QueueFilter
   public var agent: String?
+  /// Cases the filter selects (`items` is the page of them from `filter.offset`).
+  public var total: Int
   public var items: [QueueItem]
   /// Every channel cases use (for the channel filter).
   public var channels: [String]
@@ -125,8 +135,12 @@ extension Workspace {
       case (nil, nil): return (a.updated ?? "", a.id) < (b.updated ?? "", b.id)
       }
     }
+    let total = items.count
+    let start = min(max(filter.offset, 0), total)
+    let end = filter.limit.map { min(start + max($0, 0), total) } ?? total
     return CaseQueue(
-      filter: filter, agent: agent?.name, items: items, channels: try store.caseChannels(), now: Timestamp.format(now))
+      filter: filter, agent: agent?.name, total: total, items: Array(items[start..<end]), channels: try store.caseChannels(),
+      now: Timestamp.format(now))
   }
 
   /// The lowercased names an agent is assigned under: the full name, the first name, the e-mail
