@@ -62,17 +62,20 @@ let package = Package(
     .executableTarget(name: "kb", dependencies: ["KBCLI"]),
     .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
     .executableTarget(name: "kb-serve", dependencies: ["KBCLI", "KBWeb", "KBWorkspace"]),
-    .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors"]),
-    .testTarget(name: "KBRankTests", dependencies: ["KBRank"]),
-    .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
-    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace"]),
-    .testTarget(name: "KBCLITests", dependencies: ["KBCLI"]),
-    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", .product(name: "MCP", package: "swift-sdk")]),
-    .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore"]),
+    // What every test target shares: the built binaries' locator, one sandboxed process runner
+    // (temporary HOME and git config), temporary folders and knowledge bases, a seeded generator.
+    .target(name: "KBTestSupport", path: "Tests/KBTestSupport"),
+    .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors", "KBTestSupport"]),
+    .testTarget(name: "KBRankTests", dependencies: ["KBRank", "KBTestSupport"]),
+    .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
+    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace", "KBTestSupport"]),
+    .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBTestSupport"]),
+    .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", "KBTestSupport", .product(name: "MCP", package: "swift-sdk")]),
+    .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore", "KBTestSupport"]),
     .testTarget(
       name: "KBWebTests",
       dependencies: [
-        "KBWeb", "KBWorkspace",
+        "KBWeb", "KBWorkspace", "KBTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),

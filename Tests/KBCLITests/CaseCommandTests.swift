@@ -1,62 +1,29 @@
 import ArgumentParser
 import Foundation
+import KBTestSupport
 import Testing
 
 @testable import KBCLI
 @testable import KBCore
 @testable import KBWorkspace
 
-/// Runs the built `kb` (`.build/debug/kb`) in a temporary knowledge base.
+/// Runs the built `kb` in a temporary knowledge base, in KBTestSupport's sandbox (its own HOME
+/// and empty git config: no identity unless a test gives one, so entries are signed on purpose).
 struct KBProcess {
-  static let binary = BuiltKB.path
-
+  let sandbox: Sandbox
   let root: String
 
   init() throws {
-    root = NSTemporaryDirectory() + "kb-cli-cases-" + UUID().uuidString
+    sandbox = try Sandbox("cli-cases")
+    root = sandbox.dir + "/kb"
     try Workspace.initialize(at: root)
     try "---\nid: iphone-sms-repeats\ntype: answer\ntitle: Text message repeats endlessly on iPhone\nsymptoms:\n  - the same text keeps arriving\n---\n## Fix\n1. Power off.\n"
       .write(toFile: root + "/answers/iphone-sms-repeats.md", atomically: true, encoding: .utf8)
   }
 
-  struct Result {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    func json() throws -> [String: Any] {
-      try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
-    }
-  }
-
   @discardableResult
-  func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Self.binary)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["KB_DIR"] = root
-    env["NO_COLOR"] = "1"
-    env["TZ"] = nil
-    // No identity unless a test gives one: journal entries must be signed on purpose.
-    env["GIT_CONFIG_GLOBAL"] = "/dev/null"
-    env["GIT_CONFIG_NOSYSTEM"] = "1"
-    env["GIT_AUTHOR_NAME"] = nil
-    env["HOME"] = root
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+    try sandbox.kb(arguments, in: root, environment: ["KB_DIR": root].merging(environment) { $1 }, stdin: stdin ?? "")
   }
 
   func caseFiles() -> [String] {
@@ -67,7 +34,7 @@ struct KBProcess {
     (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { !$0.hasPrefix(".kb") }.sorted()
   }
 
-  func remove() { try? FileManager.default.removeItem(atPath: root) }
+  func remove() {}
 }
 
 func fixtureText(_ name: String) throws -> String {
@@ -102,19 +69,37 @@ func fixtureText(_ name: String) throws -> String {
   }
 
   @Test func parsesEveryCaseCommand() throws {
-    for arguments in [
-      ["case", "open", "--customer", "@s", "--channel", "twitter", "--url", "https://x.com/s/status/1", "--at", "2024-01-01T10:00:00Z", "It", "broke"],
-      ["case", "log", "c1", "--kind", "checked-back", "--held", "--as", "Tina <t@example.com>", "--tz", "Europe/Berlin"],
-      ["case", "assign", "c1", "tina", "Jason", "has", "left"],
-      ["case", "resolve", "c1", "--answer", "a1", "--follow-up", "1w"],
-      ["case", "due", "--today", "2024-01-01", "--json"],
-      ["case", "promote", "c1", "--title", "T", "--id", "t"],
-      ["cases", "--status", "active", "--assignee", "tina", "--sort", "follow-up", "--reverse"],
-      ["stats", "--since", "2024-01-01", "--by", "agent", "--json"],
-    ] {
-      _ = try KBCommand.parseAsRoot(arguments)
-    }
+    let open = try #require(try KBCommand.parseAsRoot([
+      "case", "open", "--customer", "@s", "--channel", "twitter", "--url", "https://x.com/s/status/1", "--at",
+      "2024-01-01T10:00:00Z", "It", "broke",
+    ]) as? KBCommand.CaseOpen)
+    #expect(open.customer == "@s" && open.channel == "twitter" && open.words == ["It", "broke"])
+    #expect(open.fill(Mention(text: "x")).createdAt == Timestamp.parse("2024-01-01T10:00:00Z"))
+    let log = try #require(try KBCommand.parseAsRoot([
+      "case", "log", "c1", "--kind", "checked-back", "--held", "--as", "Tina <t@example.com>", "--tz", "Europe/Berlin",
+    ]) as? KBCommand.CaseLog)
+    #expect(log.id == "c1" && log.kind == "checked-back" && log.held && !log.notHeld && log.author == "Tina <t@example.com>")
+    #expect(try log.timeZone.zone().1 == "Europe/Berlin")
+    let assign = try #require(try KBCommand.parseAsRoot(["case", "assign", "c1", "tina", "Jason", "has", "left"]) as? KBCommand.CaseAssign)
+    #expect(assign.agent == "tina" && assign.words == ["Jason", "has", "left"])
+    let resolve = try #require(
+      try KBCommand.parseAsRoot(["case", "resolve", "c1", "--answer", "a1", "--follow-up", "1w"]) as? KBCommand.CaseResolve)
+    #expect(resolve.answer == "a1" && resolve.followUp == "1w")
+    let due = try #require(try KBCommand.parseAsRoot(["case", "due", "--today", "2024-01-01", "--json"]) as? KBCommand.CaseDue)
+    #expect(due.today == "2024-01-01" && due.global.json)
+    let promote = try #require(
+      try KBCommand.parseAsRoot(["case", "promote", "c1", "--title", "T", "--id", "t"]) as? KBCommand.CasePromote)
+    #expect(promote.title == "T" && promote.answerID == "t")
+    let cases = try #require(try KBCommand.parseAsRoot([
+      "cases", "--status", "active", "--assignee", "tina", "--sort", "follow-up", "--reverse",
+    ]) as? KBCommand.CasesList)
+    #expect(try cases.statuses() == [.open, .acknowledged, .offline, .escalated])
+    #expect(cases.sort == .followUp && cases.reverse && cases.assignee == "tina")
+    let stats = try #require(
+      try KBCommand.parseAsRoot(["stats", "--since", "2024-01-01", "--by", "agent", "--json"]) as? KBCommand.Stats)
+    #expect(stats.since == "2024-01-01" && stats.by == "agent" && stats.global.json)
   }
+
 
   @Test func runsInProcess() async throws {
     let kb = try KBProcess()
@@ -139,8 +124,9 @@ func fixtureText(_ name: String) throws -> String {
   }
 }
 
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: KBProcess.binary), "needs .build/debug/kb"))
-struct CaseCommandEndToEndTests {
+@Suite struct CaseCommandEndToEndTests {
+  init() throws { try #require(BuiltBinary.kbProblem == nil, "\(BuiltBinary.kbProblem ?? "")") }
+
   @Test func openFromTheThreeMentionFormatsOnStandardInput() throws {
     let kb = try KBProcess()
     defer { kb.remove() }

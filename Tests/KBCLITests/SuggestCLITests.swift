@@ -1,47 +1,17 @@
 import Foundation
+import KBTestSupport
 import Testing
 
-/// `kb suggest` driven as a script would: the built binary as a subprocess, a real KB folder.
-private enum SuggestCLI {
-  static let binary = BuiltKB.path
-
-  static func process(_ arguments: [String]) -> (Process, stdin: Pipe, stdout: Pipe, stderr: Pipe) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["KB_DIR"] = nil
-    env["GIT_AUTHOR_NAME"] = "Tina Park"
-    p.environment = env
-    let i = Pipe(), o = Pipe(), e = Pipe()
-    p.standardInput = i
-    p.standardOutput = o
-    p.standardError = e
-    return (p, i, o, e)
-  }
-
-  static func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
-    let (p, i, o, e) = process(arguments)
-    try p.run()
-    i.fileHandleForWriting.write(Data(stdin.utf8))
-    try i.fileHandleForWriting.close()
-    let out = o.fileHandleForReading.readDataToEndOfFile()
-    let err = e.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-  }
-
-  static func object(_ line: String) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-  }
-}
-
-/// A knowledge base folder without kb.yml (as the evaluation sets are), removed at the end.
+/// `kb suggest` driven as a script would: the built binary as a subprocess (in KBTestSupport's
+/// sandbox, signing as Tina Park), a real KB folder without kb.yml (as the evaluation sets are).
 private final class PlainKB {
-  let root = NSTemporaryDirectory() + "kb-suggest-cli-\(UUID().uuidString)"
+  let kb: TempKB
+  let box: Sandbox
+  var root: String { kb.root }
 
   init() throws {
-    try FileManager.default.createDirectory(atPath: root + "/answers", withIntermediateDirectories: true)
+    kb = try TempKB("suggest-cli", settings: nil)
+    box = try Sandbox("suggest-cli")
     let answers: [(String, String, String, String)] = [
       ("iphone-sms-repeats", "iPhone shows the same text message again and again", "the same SMS keeps arriving over and over",
        "1. Turn the iPhone off for two minutes, then on again.\n2. Turn iMessage off and on."),
@@ -51,23 +21,19 @@ private final class PlainKB {
        "1. Check the refund date in the app."),
     ]
     for (id, title, symptom, steps) in answers {
-      try Data("""
-        ---
-        id: \(id)
-        type: answer
-        title: "\(title)"
-        symptoms:
-          - "\(symptom)"
-        ---
-
-        ## Fix
-
-        \(steps)
-        """.utf8).write(to: URL(fileURLWithPath: root + "/answers/\(id).md"))
+      try kb.answer(id, title: title, symptoms: [symptom], body: "## Fix\n\n\(steps)")
     }
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: root) }
+  static let environment = ["GIT_AUTHOR_NAME": "Tina Park"]
+
+  func run(_ arguments: [String], stdin: String = "") throws -> ProcessResult {
+    try box.kb(arguments, environment: Self.environment, stdin: stdin)
+  }
+
+  func object(_ line: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+  }
 }
 
 @Suite struct SuggestCLITests {
@@ -75,9 +41,9 @@ private final class PlainKB {
 
   @Test func textArgumentAsJSON() throws {
     let kb = try PlainKB()
-    let r = try SuggestCLI.run(["suggest", "--kb", kb.root, "--json", "--as", "Jason Reyes <jason@example.com>", "--channel", "twitter", complaint])
+    let r = try kb.run(["suggest", "--kb", kb.root, "--json", "--as", "Jason Reyes <jason@example.com>", "--channel", "twitter", complaint])
     #expect(r.status == 0, "\(r.stderr)")
-    let json = try SuggestCLI.object(r.stdout)
+    let json = try kb.object(r.stdout)
     #expect(json["verdict"] as? String == "known-fix")
     let suggestions = try #require(json["suggestions"] as? [[String: Any]])
     #expect(suggestions.first?["id"] as? String == "iphone-sms-repeats")
@@ -97,13 +63,13 @@ private final class PlainKB {
   @Test func jsonOnStdinInEveryShape() throws {
     let kb = try PlainKB()
     let x = #"{"data": {"id": "1850", "text": "@NorthwindHelp router blinking orange again", "author_id": "42"}, "includes": {"users": [{"id": "42", "username": "bo"}]}}"#
-    let r = try SuggestCLI.run(["suggest", "--kb", kb.root, "--json"], stdin: x)
+    let r = try kb.run(["suggest", "--kb", kb.root, "--json"], stdin: x)
     #expect(r.status == 0, "\(r.stderr)")
-    let json = try SuggestCLI.object(r.stdout)
+    let json = try kb.object(r.stdout)
     #expect((json["suggestions"] as? [[String: Any]])?.first?["id"] as? String == "router-orange-light")
     #expect((json["reply"] as? [String: Any])?["channel"] as? String == "twitter")
     #expect(((json["reply"] as? [String: Any])?["text"] as? String)?.hasPrefix("@bo ") == true)
-    let bad = try SuggestCLI.run(["suggest", "--kb", kb.root, "--json"], stdin: #"{"txt": 1}"#)
+    let bad = try kb.run(["suggest", "--kb", kb.root, "--json"], stdin: #"{"txt": 1}"#)
     #expect(bad.status == 64)
     #expect(bad.stderr.contains("missing 'text'"))
   }
@@ -117,11 +83,11 @@ private final class PlainKB {
       #"{"id": "m3", "text": "where is my refund??"}"#,
       #"{"content": "<p>router blinking orange</p>", "account": {"acct": "cy@mastodon.social"}, "id": "m4"}"#,
     ].joined(separator: "\n") + "\n"
-    let r = try SuggestCLI.run(["suggest", "--kb", kb.root, "--jsonl"], stdin: input)
+    let r = try kb.run(["suggest", "--kb", kb.root, "--jsonl"], stdin: input)
     #expect(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
     #expect(lines.count == 4)
-    let objects = try lines.map(SuggestCLI.object)
+    let objects = try lines.map(kb.object)
     #expect(objects.map { $0["line"] as? Int } == [1, 2, 4, 5])
     #expect((objects[1]["error"] as? String)?.contains("not valid JSON") == true)
     #expect(objects[1]["suggestions"] == nil)
@@ -134,8 +100,12 @@ private final class PlainKB {
 
   @Test func jsonlFlushesEachResultBeforeTheNextLineArrives() throws {
     let kb = try PlainKB()
-    _ = try SuggestCLI.run(["index", "--kb", kb.root])
-    let (p, i, o, _) = SuggestCLI.process(["suggest", "--kb", kb.root, "--jsonl"])
+    _ = try kb.run(["index", "--kb", kb.root])
+    let p = kb.box.kbProcess(["suggest", "--kb", kb.root, "--jsonl"], environment: PlainKB.environment)
+    let i = Pipe(), o = Pipe()
+    p.standardInput = i
+    p.standardOutput = o
+    p.standardError = FileHandle.nullDevice
     try p.run()
     defer { if p.isRunning { p.terminate() } }
     i.fileHandleForWriting.write(Data(#"{"text": "router blinking orange"}"#.utf8 + [10]))
@@ -148,7 +118,7 @@ private final class PlainKB {
       received.append(chunk)
     }
     #expect(received.contains(10))
-    let first = try SuggestCLI.object(String(decoding: received, as: UTF8.self).split(separator: "\n")[0].description)
+    let first = try kb.object(String(decoding: received, as: UTF8.self).split(separator: "\n")[0].description)
     #expect(first["line"] as? Int == 1)
     try i.fileHandleForWriting.close()
     p.waitUntilExit()
@@ -157,18 +127,18 @@ private final class PlainKB {
 
   @Test func noMatchSaysSoInTextAndJSON() throws {
     let kb = try PlainKB()
-    let text = try SuggestCLI.run(["suggest", "--kb", kb.root, "what time is the parade on saturday"])
+    let text = try kb.run(["suggest", "--kb", kb.root, "what time is the parade on saturday"])
     #expect(text.status == 0)
     #expect(text.stdout.hasPrefix("no known fix; open a case"))
-    let json = try SuggestCLI.object(try SuggestCLI.run(["suggest", "--kb", kb.root, "--json", "what time is the parade on saturday"]).stdout)
+    let json = try kb.object(try kb.run(["suggest", "--kb", kb.root, "--json", "what time is the parade on saturday"]).stdout)
     #expect(json["verdict"] as? String == "no-known-fix")
     #expect(json["message"] as? String == "no known fix; open a case")
   }
 
   @Test func usageErrors() throws {
     let kb = try PlainKB()
-    #expect(try SuggestCLI.run(["suggest", "--kb", kb.root, "--limit", "0", "x"]).status == 64)
-    #expect(try SuggestCLI.run(["suggest", "--kb", kb.root, "--jsonl", "x"]).status == 64)
-    #expect(try SuggestCLI.run(["suggest", "--kb", kb.root], stdin: "  ").status == 64)
+    #expect(try kb.run(["suggest", "--kb", kb.root, "--limit", "0", "x"]).status == 64)
+    #expect(try kb.run(["suggest", "--kb", kb.root, "--jsonl", "x"]).status == 64)
+    #expect(try kb.run(["suggest", "--kb", kb.root], stdin: "  ").status == 64)
   }
 }

@@ -1,13 +1,14 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 /// The on-disk model cache (`.kb/suggest-model.bin`) seen from outside: separate `kb` processes
 /// on a real knowledge base folder, their full JSON outputs compared with and without the cache.
 private final class CacheKB {
-  let root = NSTemporaryDirectory() + "kb-suggest-cache-\(UUID().uuidString)"
+  let kb: TempKB
+  let box: Sandbox
+  var root: String { kb.root }
   var cacheFile: String { root + "/.kb/suggest-model.bin" }
-
-  static let binary = BuiltKB.path
 
   static let mentions = [
     "my iphone keeps getting the same text over and over, how do I stop it??",
@@ -18,6 +19,8 @@ private final class CacheKB {
   ].map { #"{"text": "\#($0)", "author": "@ana", "channel": "twitter"}"# }.joined(separator: "\n") + "\n"
 
   init() throws {
+    kb = try TempKB("suggest-cache", settings: nil)
+    box = try Sandbox("suggest-cache")
     let answers: [(String, String, String, String)] = [
       ("iphone-sms-repeats", "iPhone shows the same text message again and again", "the same SMS keeps arriving over and over",
        "1. Turn the iPhone off for two minutes, then on again.\n2. Turn iMessage off and on."),
@@ -50,14 +53,7 @@ private final class CacheKB {
       """)
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: root) }
-
-  func write(_ relative: String, _ text: String) throws {
-    let path = root + "/" + relative
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-  }
+  func write(_ relative: String, _ text: String) throws { try kb.write(relative, text) }
 
   func answer(_ id: String, title: String, symptom: String, steps: String) throws {
     try write("answers/\(id).md", """
@@ -75,28 +71,12 @@ private final class CacheKB {
       """)
   }
 
-  func run(_ arguments: [String], stdin: String = "", cache: Bool = true) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Self.binary)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["KB_DIR"] = nil
-    env["KB_SUGGEST_CACHE"] = cache ? nil : "0"
+  func run(_ arguments: [String], stdin: String = "", cache: Bool = true) throws -> ProcessResult {
+    var env = ["GIT_AUTHOR_NAME": "Tina Park"]
+    if !cache { env["KB_SUGGEST_CACHE"] = "0" }
     // Same dictionary order in every process, so that separate builds of the model are byte-equal.
     env["SWIFT_DETERMINISTIC_HASHING"] = "1"
-    env["GIT_AUTHOR_NAME"] = "Tina Park"
-    p.environment = env
-    let i = Pipe(), o = Pipe(), e = Pipe()
-    p.standardInput = i
-    p.standardOutput = o
-    p.standardError = e
-    try p.run()
-    i.fileHandleForWriting.write(Data(stdin.utf8))
-    try i.fileHandleForWriting.close()
-    let out = o.fileHandleForReading.readDataToEndOfFile()
-    let err = e.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    return try box.kb(arguments, environment: env, stdin: stdin)
   }
 
   /// `kb suggest --jsonl --limit 5` over the mentions: the full JSON output.
@@ -224,15 +204,13 @@ private final class CacheKB {
     let cold = try kb.suggest(cache: false)
     for delay in [0.05, 0.15, 0.3, 0.6, 1.0, 1.6] {
       try? FileManager.default.removeItem(atPath: kb.cacheFile)
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: CacheKB.binary)
-      p.arguments = delay > 1.2 ? ["index", "--rebuild", "--kb", kb.root] : ["suggest", "--kb", kb.root, "router blinking orange"]
-      p.standardOutput = FileHandle.nullDevice
-      p.standardError = FileHandle.nullDevice
-      try p.run()
+      let p = try kb.box.start(
+        BuiltBinary.kb,
+        delay > 1.2 ? ["index", "--rebuild", "--kb", kb.root] : ["suggest", "--kb", kb.root, "router blinking orange"],
+        cwd: kb.root)
       Thread.sleep(forTimeInterval: delay)
-      kill(p.processIdentifier, SIGKILL)
-      p.waitUntilExit()
+      p.kill(SIGKILL)
+      p.wait()
       // Whatever was left (nothing, a temporary file, a whole model): the answers are the same.
       #expect(try kb.suggest() == cold, "killed after \(delay) s")
       let saved = try #require(kb.cacheInode(), "the next run saved a model")

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 import Yams
 
@@ -126,7 +127,7 @@ import Yams
 
   /// Seeded random front matter in the accepted shapes and near them: both ways agree.
   @Test func randomFrontMatterAgrees() throws {
-    var rng = SplitMix(seed: 42)
+    var rng = SeededGenerator(seed: 42)
     let words = ["a", "phone", "Nova X2", "2020-08-03T21:34:00Z", "yes", "null", "1.5", "won't", "C#", "Zoë",
                  "a: b", "#x", "x #y", "@h", "[x]", "", " ", "'q'", "\"d\"", "a,b", "~", "-", "é—ü"]
     let count = Int(ProcessInfo.processInfo.environment["KB_FASTPATH_CASES"] ?? "") ?? 400
@@ -165,15 +166,3 @@ import Yams
   }
 }
 
-/// A small seeded generator (splitmix64), so the random cases are the same on every run.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}

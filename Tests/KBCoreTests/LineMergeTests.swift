@@ -1,19 +1,8 @@
 import Foundation
+import KBTestSupport
 import Testing
 @testable import KBCore
 
-/// A small deterministic generator (SplitMix64), so property tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 @Suite struct LineDiffTests {
   /// The LCS length by dynamic programming, as a reference.
@@ -169,15 +158,13 @@ struct SeededGenerator: RandomNumberGenerator {
 @Suite struct LineMergeGitParityTests {
   static let git = "/usr/bin/git"
 
-  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: git)))
-  func agreesWithGitMergeFile() throws {
+  @Test func agreesWithGitMergeFile() throws {
+    try #require(FileManager.default.isExecutableFile(atPath: Self.git), "needs git (scripts/setup installs it)")
     let seed = UInt64(ProcessInfo.processInfo.environment["KB_MERGE_SEED"] ?? "") ?? 5
     let rounds = Int(ProcessInfo.processInfo.environment["KB_GIT_PARITY_ROUNDS"] ?? "") ?? 200
     var rng = SeededGenerator(seed: seed)
-    let dir = FileManager.default.temporaryDirectory
-      .appendingPathComponent("kb-merge-parity-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let box = try Sandbox("merge-parity")
+    let dir = URL(fileURLWithPath: box.dir)
     var identical = 0, sameStatus = 0, cleanButDifferent = 0
     for _ in 0..<rounds {
       let base = (0..<Int.random(in: 3...25, using: &rng)).map { _ in "l\(Int.random(in: 0..<8, using: &rng))\n" }
@@ -197,18 +184,11 @@ struct SeededGenerator: RandomNumberGenerator {
       for (name, text) in [("base", b), ("ours", o), ("theirs", t)] {
         try text.write(to: dir.appendingPathComponent(name), atomically: false, encoding: .utf8)
       }
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: Self.git)
-      process.arguments = [
-        "merge-file", "-p", "--diff3", "-L", "ours", "-L", "base", "-L", "theirs", "ours", "base", "theirs",
-      ]
-      process.currentDirectoryURL = dir
-      let pipe = Pipe()
-      process.standardOutput = pipe
-      try process.run()
-      let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      process.waitUntilExit()
-      let gitClean = process.terminationStatus == 0
+      let run = try box.run(
+        Self.git, ["merge-file", "-p", "--diff3", "-L", "ours", "-L", "base", "-L", "theirs", "ours", "base", "theirs"],
+        cwd: box.dir)
+      let output = run.stdout
+      let gitClean = run.ok
       let mine = DomainMerge.lineMerge(b, o, t)
       if mine.clean == gitClean { sameStatus += 1 }
       if mine.text == output { identical += 1 }

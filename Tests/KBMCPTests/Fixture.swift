@@ -1,5 +1,6 @@
 import Foundation
 import KBCore
+import KBTestSupport
 import KBWorkspace
 import MCP
 
@@ -7,7 +8,8 @@ import MCP
 
 /// A small knowledge base in its own temporary folder (Swift Testing runs tests in parallel).
 struct Fixture {
-  let root: String
+  let folder: TempFolder
+  var root: String { folder.path + "/kb" }
 
   static let answer = """
     ---
@@ -42,7 +44,8 @@ struct Fixture {
     """
 
   init() throws {
-    root = FileManager.default.temporaryDirectory.appendingPathComponent("kbmcp-\(UUID().uuidString)").path
+    folder = try TempFolder("mcp")
+    let root = folder.path + "/kb"
     try Workspace.initialize(at: root)
     try Self.answer.write(toFile: root + "/answers/iphone-sms-repeats.md", atomically: true, encoding: .utf8)
     try FileManager.default.createDirectory(atPath: root + "/cases/2009/10", withIntermediateDirectories: true)
@@ -54,7 +57,8 @@ struct Fixture {
     ToolBox(workspace: try Workspace(root: root), identity: identity.flatMap(Identity.init(parsing:)))
   }
 
-  func remove() { try? FileManager.default.removeItem(atPath: root) }
+  /// The folder goes with the fixture; kept for the tests that say when.
+  func remove() {}
 }
 
 extension CallTool.Result {

@@ -1,67 +1,47 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 /// Runs the end-to-end suite `Tests/mcp/test_mcp.py`: the built `kb mcp` driven as a subprocess
-/// by an independent client, the PyPI `mcp` package. With pytest when it is installed, else with
-/// the file's own small runner. Skipped, saying why, when python3 with `mcp` or the built `kb`
-/// is missing (`pip install mcp`, `swift build`).
+/// by an independent client, the PyPI `mcp` package, in KBTestSupport's sandbox. With pytest when
+/// it is installed, else with the file's own small runner.
+///
+/// The Python is `$KB_TEST_PYTHON`, else the virtual environment `scripts/test` creates
+/// (`.build/venv`, with `mcp` and `pytest` from PyPI: Debian's own Python is externally managed),
+/// else `python3` when it has `mcp`. When none has it, the test is skipped and says how to get it
+/// (`scripts/test`); it never passes without running.
 @Suite struct PythonEndToEndTests {
-  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-  /// `$KB_BIN`, else `kb` next to this test binary, else `.build/debug/kb`.
-  static let kbBinary: String? = {
-    let fm = FileManager.default
-    if let env = ProcessInfo.processInfo.environment["KB_BIN"], fm.isExecutableFile(atPath: env) { return env }
+  /// The interpreter (its real path, as `sys.executable` gives it) of the first Python with the
+  /// `mcp` package, or `nil`.
+  static let python: String? = {
+    guard let box = try? Sandbox("python-probe") else { return nil }
+    let env = ProcessInfo.processInfo.environment
     var candidates: [String] = []
-    if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-      var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-      // Inside an .xctest bundle on some platforms: walk up to the build folder.
-      for _ in 0..<4 {
-        candidates.append(dir.appendingPathComponent("kb").path)
-        dir = dir.deletingLastPathComponent()
-      }
+    if let p = env["KB_TEST_PYTHON"], !p.isEmpty { candidates.append(p) }
+    candidates.append(packageRoot + "/.build/venv/bin/python")
+    // python3 on the caller's PATH (a pyenv shim needs the caller's HOME to find its interpreter).
+    candidates += (env["PATH"] ?? "").split(separator: ":").map { $0 + "/python3" }
+    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+      let probe = try? box.run(
+        candidate, ["-c", "import mcp, sys; print(sys.executable)"], environment: ["HOME": env["HOME"] ?? box.home])
+      if let probe, probe.ok, let path = probe.stdout.split(separator: "\n").first { return String(path) }
     }
-    candidates.append(repository.appendingPathComponent(".build/debug/kb").path)
-    return candidates.first { fm.isExecutableFile(atPath: $0) && !$0.hasSuffix(".xctest") }
+    return nil
   }()
-
-  static let pythonReady: Bool = {
-    run(["python3", "-c", "import mcp"]).status == 0
-  }()
-
-  static let hasPytest: Bool = {
-    run(["python3", "-c", "import pytest"]).status == 0
-  }()
-
-  static var available: Bool { kbBinary != nil && pythonReady }
 
   @Test(
-    .enabled(if: PythonEndToEndTests.pythonReady, "python3 with the PyPI 'mcp' package is needed: pip install mcp"),
-    .enabled(if: PythonEndToEndTests.kbBinary != nil, "the kb executable is not built: run swift build (or set KB_BIN)"),
+    .enabled(if: PythonEndToEndTests.python != nil, "no Python with the PyPI 'mcp' package: run scripts/test (it creates .build/venv)"),
     .timeLimit(.minutes(3)))
   func pythonClientDrivesKBMCP() throws {
-    let command = Self.hasPytest
-      ? ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/mcp"] : ["python3", "Tests/mcp/test_mcp.py"]
-    let (status, output) = Self.run(command, environment: ["KB_BIN": Self.kbBinary!])
-    #expect(status == 0, "pytest failed:\n\(output)")
+    try #require(BuiltBinary.kbProblem == nil, "\(BuiltBinary.kbProblem ?? "")")
+    let python = try #require(Self.python)
+    let box = try Sandbox("mcp-e2e")
+    let hasPytest = try box.run(python, ["-c", "import pytest"]).ok
+    let command = hasPytest ? ["-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/mcp"] : ["Tests/mcp/test_mcp.py"]
+    let r = try box.run(python, command, cwd: packageRoot, environment: ["KB_BIN": BuiltBinary.kb])
+    let output = r.stdout + r.stderr
+    #expect(r.ok, "the Python MCP client failed:\n\(output)")
     #expect(output.contains(" passed"), "\(output)")
     #expect(!output.contains(" skipped"), "\(output)")
-  }
-
-  static func run(_ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.currentDirectoryURL = repository
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return (-1, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 @testable import KBRank
@@ -84,9 +85,7 @@ import Testing
 
   @Test func docsDescribeEveryParameter() throws {
     // docs/RANKING.md names every field of the JSON `kb suggest --parameters` prints.
-    let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("docs/RANKING.md")
-    let text = try String(contentsOf: docs, encoding: .utf8)
+    let text = try String(contentsOfFile: packageRoot + "/docs/RANKING.md", encoding: .utf8)
     let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(RankingParameters.shipped)) as! [String: Any]
     var names: [String] = []
     func walk(_ object: [String: Any], _ prefix: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ import Testing
 
     let err = box.dir + "/.paused-err"
     let child = try box.start(
-      kbBinary, ["sync"], cwd: alice, extraEnv: ["KB_SYNC_PAUSE_AT": point, "KB_SYNC_PAUSE_SECONDS": "30"],
+      kbBinary, ["sync"], cwd: alice, environment: ["KB_SYNC_PAUSE_AT": point, "KB_SYNC_PAUSE_SECONDS": "30"],
       stdout: box.dir + "/.paused-out", stderr: err)
     var paused = false
     for _ in 0..<200 {

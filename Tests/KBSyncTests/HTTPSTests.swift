@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -33,25 +34,25 @@ import Testing
     var outputs: [String] = []
 
     // The self-signed certificate is refused unless trusted, with a message that says so.
-    var r = try box.kb(["clone", url, d + "/nobody"], in: d, extraEnv: ["KB_GIT_TOKEN": Self.token])
+    var r = try box.kb(["clone", url, d + "/nobody"], in: d, environment: ["KB_GIT_TOKEN": Self.token])
     outputs.append(r.stdout + r.stderr)
     #expect(r.status == 1 && r.stderr.contains("certificate") && r.stderr.contains("KB_SSL_CA_FILE"), "\(r.stderr)")
     #expect(!FileManager.default.fileExists(atPath: d + "/nobody/.git"))
 
     // A CA file that cannot be loaded is named in the message.
     try box.write("not a certificate\n", to: d + "/bad-ca.pem")
-    r = try box.kb(["clone", url, d + "/nobody1"], in: d, extraEnv: ["KB_SSL_CA_FILE": d + "/bad-ca.pem", "KB_GIT_TOKEN": Self.token])
+    r = try box.kb(["clone", url, d + "/nobody1"], in: d, environment: ["KB_SSL_CA_FILE": d + "/bad-ca.pem", "KB_GIT_TOKEN": Self.token])
     outputs.append(r.stdout + r.stderr)
     #expect(r.status == 1 && r.stderr.contains("bad-ca.pem could not be loaded"), "\(r.stderr)")
 
     // No token: a clear message, not a prompt.
-    r = try box.kb(["clone", url, d + "/nobody2"], in: d, extraEnv: ca)
+    r = try box.kb(["clone", url, d + "/nobody2"], in: d, environment: ca)
     outputs.append(r.stdout + r.stderr)
     #expect(r.status == 1 && r.stderr.contains("Authentication to") && r.stderr.contains("KB_GIT_TOKEN"), "\(r.stderr)")
 
     // Clone with the token from the environment.
     let bob = d + "/bob"
-    r = try box.kb(["clone", url, bob], in: d, extraEnv: good)
+    r = try box.kb(["clone", url, bob], in: d, environment: good)
     outputs.append(r.stdout + r.stderr)
     #expect(r.ok, "\(r.stdout)\(r.stderr)\n\(server.log)")
     guard r.ok else { return }
@@ -60,7 +61,7 @@ import Testing
 
     // Bob pushes over https; Alice (local path) receives it.
     try box.write(box.answer(id: "b", title: "From Bob over https"), to: bob + "/answers/b.md")
-    r = try box.kb(["sync", "--json"], in: bob, extraEnv: good)
+    r = try box.kb(["sync", "--json"], in: bob, environment: good)
     outputs.append(r.stdout + r.stderr)
     #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stdout)\(r.stderr)\n\(server.log)")
     #expect(try box.remoteFile("answers/b.md")?.contains("From Bob over https") == true)
@@ -71,7 +72,7 @@ import Testing
     try box.write(box.answer(id: "a", title: "From Alice, edited"), to: alice + "/answers/a.md")
     #expect(try box.kb(["sync"], in: alice).ok)
     try box.write("username = tester\ntoken = \(Self.token)\n", to: bob + "/.kb/credentials")
-    r = try box.kb(["sync", "--json"], in: bob, extraEnv: ca)
+    r = try box.kb(["sync", "--json"], in: bob, environment: ca)
     outputs.append(r.stdout + r.stderr)
     #expect(r.ok, "\(r.stdout)\(r.stderr)\n\(server.log)")
     #expect(box.read(bob + "/answers/a.md")?.contains("From Alice, edited") == true)
@@ -79,13 +80,13 @@ import Testing
 
     // A wrong token: authentication fails clearly, the edit stays committed, a later sync pushes it.
     try box.write(box.answer(id: "c", title: "Pending"), to: bob + "/answers/c.md")
-    r = try box.kb(["sync"], in: bob, extraEnv: ca.merging(["KB_GIT_TOKEN": "wrong-token"]) { $1 })
+    r = try box.kb(["sync"], in: bob, environment: ca.merging(["KB_GIT_TOKEN": "wrong-token"]) { $1 })
     outputs.append(r.stdout + r.stderr)
     #expect(r.status == 1 && r.stderr.contains("Authentication to") && r.stderr.contains("committed locally"), "\(r.stderr)")
     #expect(try box.git(["status", "--porcelain"], in: bob).stdout.isEmpty)
     #expect(try box.git(["log", "-1", "--name-only", "--format="], in: bob).stdout.contains("answers/c.md"))
     #expect(try box.remoteFile("answers/c.md") == nil)
-    r = try box.kb(["sync"], in: bob, extraEnv: good)
+    r = try box.kb(["sync"], in: bob, environment: good)
     outputs.append(r.stdout + r.stderr)
     #expect(r.ok, "\(r.stderr)")
     #expect(try box.remoteFile("answers/c.md") != nil)

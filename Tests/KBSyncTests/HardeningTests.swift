@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -78,7 +79,7 @@ import Testing
     let alice = try box.makeRemoteWithAnAnswer(first: "alice")
     try box.write(box.answer(id: "x", title: "X"), to: alice + "/answers/x.md")
     let err = box.dir + "/paused.err"
-    let child = try box.start(kbBinary, ["sync"], cwd: alice, extraEnv: ["KB_SYNC_PAUSE_AT": "commit", "KB_SYNC_PAUSE_SECONDS": "30"], stderr: err)
+    let child = try box.start(kbBinary, ["sync"], cwd: alice, environment: ["KB_SYNC_PAUSE_AT": "commit", "KB_SYNC_PAUSE_SECONDS": "30"], stderr: err)
     for _ in 0..<200 where !(box.read(err) ?? "").contains("paused at") { usleep(50_000) }
     child.kill(SIGKILL)
     child.wait()
@@ -396,7 +397,7 @@ import Testing
       let lines = (0..<n).map { "{\"text\": \"my router keeps dropping\", \"author\": \"@u\($0)\", \"url\": \"https://x.example/\(tag)/\($0)\"}" }
       try box.write(lines.joined(separator: "\n") + "\n", to: box.dir + "/\(tag).jsonl")
       let t = Date()
-      let r = try box.run("/bin/sh", ["-c", "\(kbBinary) case open - < \(box.dir)/\(tag).jsonl"], cwd: alice, extraEnv: ["KB_GIT_FSYNC": "0"])
+      let r = try box.run("/bin/sh", ["-c", "\(kbBinary) case open - < \(box.dir)/\(tag).jsonl"], cwd: alice, environment: ["KB_GIT_FSYNC": "0"])
       #expect(r.ok, "\(r.stderr.prefix(300))")
       return Date().timeIntervalSince(t)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 /// A teammate who uses the git command line with the merge driver configured (`git pull` runs

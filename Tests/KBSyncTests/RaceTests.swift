@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -52,7 +53,7 @@ import Testing
       for (i, c) in clones.enumerated() {
         let out = box.dir + "/.race-\(round)-\(i)"
         procs.append((
-          try box.start(kbBinary, ["sync", "--json"], cwd: c, extraEnv: ["KB_SYNC_PUSH_AT": pushAt], stdout: out, stderr: out + ".err"),
+          try box.start(kbBinary, ["sync", "--json"], cwd: c, environment: ["KB_SYNC_PUSH_AT": pushAt], stdout: out, stderr: out + ".err"),
           out))
       }
       for (i, (p, out)) in procs.enumerated() {

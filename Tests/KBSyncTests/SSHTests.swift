@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -24,28 +25,28 @@ import Testing
     let key = ["KB_SSH_KEY": server.goodKey]
 
     // Unknown host: refused with a clear message.
-    var r = try box.kb(["clone", url, d + "/bob"], in: d, extraEnv: key)
+    var r = try box.kb(["clone", url, d + "/bob"], in: d, environment: key)
     #expect(r.status == 1 && r.stderr.contains("is not in ~/.ssh/known_hosts"), "\(r.stderr)")
 
     try server.trustHostKey()
-    r = try box.kb(["clone", url, d + "/bob"], in: d, extraEnv: key)
+    r = try box.kb(["clone", url, d + "/bob"], in: d, environment: key)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     let bob = d + "/bob"
     try box.configure(bob, name: "bob")
     #expect(box.read(bob + "/answers/a.md")?.contains("From Alice") == true)
     try box.write(box.answer(id: "b", title: "From Bob over ssh"), to: bob + "/answers/b.md")
-    r = try box.kb(["sync", "--json"], in: bob, extraEnv: key)
+    r = try box.kb(["sync", "--json"], in: bob, environment: key)
     #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stdout)\(r.stderr)")
     #expect(try box.remoteFile("answers/b.md")?.contains("From Bob over ssh") == true)
 
     // A key the server does not know: authentication fails, the edit stays committed.
     try box.write(box.answer(id: "c", title: "Pending"), to: bob + "/answers/c.md")
-    r = try box.kb(["sync"], in: bob, extraEnv: ["KB_SSH_KEY": server.otherKey])
+    r = try box.kb(["sync"], in: bob, environment: ["KB_SSH_KEY": server.otherKey])
     #expect(r.status == 1 && r.stderr.contains("Authentication to") && r.stderr.contains("committed locally"), "\(r.stderr)")
     #expect(r.stderr.contains("offered: the key file in KB_SSH_KEY."), "\(r.stderr)")
     #expect(try box.git(["status", "--porcelain"], in: bob).stdout.isEmpty)
     #expect(!r.stderr.contains("BEGIN OPENSSH PRIVATE KEY"))
-    r = try box.kb(["sync"], in: bob, extraEnv: key)
+    r = try box.kb(["sync"], in: bob, environment: key)
     #expect(r.ok, "\(r.stderr)")
     #expect(try box.remoteFile("answers/c.md") != nil)
   }
@@ -59,7 +60,7 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: box.dir + "/home/.ssh/id_ed25519"))
     let bob = box.dir + "/bob"
 
-    var r = try box.kbWithin(["clone", server.url(box.remote), bob], in: box.dir, extraEnv: env)
+    var r = try box.kbWithin(["clone", server.url(box.remote), bob], in: box.dir, environment: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     guard r.ok else { return }
     try box.configure(bob, name: "bob")
@@ -67,7 +68,7 @@ import Testing
 
     // Bob pushes over ssh with the agent's key.
     try box.write(box.answer(id: "b", title: "From Bob via the agent"), to: bob + "/answers/b.md")
-    r = try box.kbWithin(["sync", "--json"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync", "--json"], in: bob, environment: env)
     #expect(r.ok && Sandbox.json(r)["pushed"] as? Bool == true, "\(r.stdout)\(r.stderr)")
     #expect(try box.remoteFile("answers/b.md")?.contains("From Bob via the agent") == true)
 
@@ -76,7 +77,7 @@ import Testing
     #expect(box.read(alice + "/answers/b.md")?.contains("From Bob via the agent") == true)
     try box.write(box.answer(id: "a2", title: "Alice again"), to: alice + "/answers/a2.md")
     #expect(try box.kb(["sync"], in: alice).ok)
-    r = try box.kbWithin(["sync", "--json"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync", "--json"], in: bob, environment: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     #expect(box.read(bob + "/answers/a2.md")?.contains("Alice again") == true)
 
@@ -97,7 +98,7 @@ import Testing
     defer { setup.stop() }
     let (box, alice, server, agent, env) = (setup.box, setup.alice, setup.server, setup.agent, setup.env)
     let bob = box.dir + "/bob"
-    var r = try box.kbWithin(["clone", server.url(box.remote), bob], in: box.dir, extraEnv: env)
+    var r = try box.kbWithin(["clone", server.url(box.remote), bob], in: box.dir, environment: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     guard r.ok else { return }
     try box.configure(bob, name: "bob")
@@ -108,7 +109,7 @@ import Testing
     #expect(try agent.add(server.otherKey).ok)
     try box.write(box.answer(id: "c", title: "Pending"), to: bob + "/answers/c.md")
     let started = Date()
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync"], in: bob, environment: env)
     let elapsed = Date().timeIntervalSince(started)
     #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
     #expect(r.stderr.contains("Authentication to") && r.stderr.contains("offered: the keys in ssh-agent (see 'ssh-add -l')."),
@@ -119,28 +120,28 @@ import Testing
     #expect(try box.git(["log", "-1", "--name-only", "--format="], in: bob).stdout.contains("answers/c.md"))
     #expect(try box.remoteFile("answers/c.md") == nil)
     outputs.append(r)
-    r = try box.kbWithin(["sync", "--json"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync", "--json"], in: bob, environment: env)
     #expect(r.status == 1 && r.stderr.contains("offered: the keys in ssh-agent (see 'ssh-add -l')."), "\(r.stdout)\(r.stderr)")
     outputs.append(r)
 
     // The agent holds the refused key first, then the accepted one: libssh2 offers each in turn.
     #expect(try agent.add(server.goodKey).ok)
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync"], in: bob, environment: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     #expect(try box.remoteFile("answers/c.md") != nil)
     outputs.append(r)
 
     // KB_SSH_KEY wins over the agent, and is the only key offered when set.
     try box.write(box.answer(id: "d", title: "Explicit key"), to: bob + "/answers/d.md")
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env.merging(["KB_SSH_KEY": server.otherKey]) { $1 })
+    r = try box.kbWithin(["sync"], in: bob, environment: env.merging(["KB_SSH_KEY": server.otherKey]) { $1 })
     #expect(r.status == 1 && r.stderr.contains("offered: the key file in KB_SSH_KEY."), "\(r.stderr)")
     outputs.append(r)
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env.merging(["KB_SSH_KEY": box.dir + "/missing_ed25519"]) { $1 })
+    r = try box.kbWithin(["sync"], in: bob, environment: env.merging(["KB_SSH_KEY": box.dir + "/missing_ed25519"]) { $1 })
     #expect(r.status == 1 && r.stderr.contains("KB_SSH_KEY names a key file that does not exist"), "\(r.stderr)")
     outputs.append(r)
     #expect(try agent.removeAll().ok)
     #expect(try agent.add(server.otherKey).ok)
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env.merging(["KB_SSH_KEY": server.goodKey]) { $1 })
+    r = try box.kbWithin(["sync"], in: bob, environment: env.merging(["KB_SSH_KEY": server.goodKey]) { $1 })
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     #expect(try box.remoteFile("answers/d.md") != nil)
     outputs.append(r)
@@ -149,7 +150,7 @@ import Testing
     let homeKey = box.dir + "/home/.ssh/id_ed25519"
     try FileManager.default.copyItem(atPath: server.goodKey, toPath: homeKey)
     try box.write(box.answer(id: "e", title: "Default key file"), to: bob + "/answers/e.md")
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync"], in: bob, environment: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     #expect(try box.remoteFile("answers/e.md") != nil)
     outputs.append(r)
@@ -158,27 +159,27 @@ import Testing
     try FileManager.default.removeItem(atPath: homeKey)
     try FileManager.default.copyItem(atPath: server.otherKey, toPath: homeKey)
     try box.write(box.answer(id: "f", title: "Both refused"), to: bob + "/answers/f.md")
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync"], in: bob, environment: env)
     #expect(r.status == 1 && r.stderr.contains("offered: the keys in ssh-agent (see 'ssh-add -l'), then ~/.ssh/id_ed25519."), "\(r.stderr)")
     outputs.append(r)
     try FileManager.default.removeItem(atPath: homeKey)
 
     // A stale SSH_AUTH_SOCK (nothing listening) and no key file: a clear message, no hang.
     let stale = box.dir + "/stale.sock"
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: ["SSH_AUTH_SOCK": stale])
+    r = try box.kbWithin(["sync"], in: bob, environment: ["SSH_AUTH_SOCK": stale])
     #expect(r.status == 1 && r.stderr.contains("no ssh-agent answers at SSH_AUTH_SOCK"), "\(r.stderr)")
     #expect(!r.stderr.contains(stale))
     outputs.append(r)
 
     // An agent that holds no key at all.
     #expect(try agent.removeAll().ok)
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync"], in: bob, environment: env)
     #expect(r.status == 1 && r.stderr.contains("offered: the keys in ssh-agent (see 'ssh-add -l')."), "\(r.stderr)")
     outputs.append(r)
 
     // The agent gets the good key back: the pending edit goes out; Alice receives everything.
     #expect(try agent.add(server.goodKey).ok)
-    r = try box.kbWithin(["sync"], in: bob, extraEnv: env)
+    r = try box.kbWithin(["sync"], in: bob, environment: env)
     #expect(r.ok, "\(r.stdout)\(r.stderr)")
     outputs.append(r)
     #expect(try box.kb(["sync"], in: alice).ok)
@@ -296,7 +297,7 @@ final class SSHAgent {
   }
 
   private func add(_ args: [String]) throws -> Run {
-    try sandbox.run(Self.addPath, args, cwd: sandbox.dir, extraEnv: ["SSH_AUTH_SOCK": socket])
+    try sandbox.run(Self.addPath, args, cwd: sandbox.dir, environment: ["SSH_AUTH_SOCK": socket])
   }
 
   func add(_ key: String) throws -> Run { try add(["-q", key]) }
@@ -310,11 +311,11 @@ final class SSHAgent {
 extension Sandbox {
   /// `kb` that must finish within `seconds` (a credential loop would not): killed and recorded
   /// as an issue otherwise.
-  func kbWithin(_ args: [String], seconds: Double = 60, in folder: String, extraEnv: [String: String] = [:]) throws -> Run {
+  func kbWithin(_ args: [String], seconds: Double = 60, in folder: String, environment: [String: String] = [:]) throws -> Run {
     let id = UUID().uuidString
     let out = dir + "/.out-\(id)", err = dir + "/.err-\(id)"
     defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-    let p = try start(kbBinary, args, cwd: folder, extraEnv: extraEnv, stdout: out, stderr: err)
+    let p = try start(kbBinary, args, cwd: folder, environment: environment, stdout: out, stderr: err)
     let deadline = Date().addingTimeInterval(seconds)
     while p.isRunning && Date() < deadline { usleep(20_000) }
     if p.isRunning {

@@ -1,18 +1,6 @@
 import Foundation
+import KBTestSupport
 import Testing
-
-/// A deterministic random generator (SplitMix64), so a failing seed can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// Teammates make random edits (new answer or case, edit a field, edit the body, append a
 /// journal entry, delete) and sync at random points; then everyone syncs until quiet.

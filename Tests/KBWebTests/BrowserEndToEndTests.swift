@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 /// Runs `Tests/web/test_web.py`: the built `kb serve` driven in headless Chromium (Debian's
@@ -8,23 +9,12 @@ import Testing
 /// (`.build/venv-web`, made by scripts/test) or the built `kb` is missing, the test fails and says
 /// what to install. Set `KB_SKIP_BROWSER_TEST=1` to skip it on purpose (shown as skipped, with why).
 @Suite struct BrowserEndToEndTests {
-  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+  static let repository = URL(fileURLWithPath: packageRoot)
 
-  /// `$KB_BIN`, else `kb` next to this test binary, else `.build/debug/kb`.
+  /// `$KB_BIN`, else KBTestSupport's built `kb`.
   static let kbBinary: String? = {
-    let fm = FileManager.default
-    if let env = ProcessInfo.processInfo.environment["KB_BIN"], fm.isExecutableFile(atPath: env) { return env }
-    var candidates: [String] = []
-    if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-      var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-      for _ in 0..<4 {
-        candidates.append(dir.appendingPathComponent("kb").path)
-        dir = dir.deletingLastPathComponent()
-      }
-    }
-    candidates.append(repository.appendingPathComponent(".build/debug/kb").path)
-    return candidates.first { fm.isExecutableFile(atPath: $0) && !$0.hasSuffix(".xctest") }
+    if let env = ProcessInfo.processInfo.environment["KB_BIN"], FileManager.default.isExecutableFile(atPath: env) { return env }
+    return BuiltBinary.kbProblem == nil ? BuiltBinary.kb : nil
   }()
 
   /// `$KB_WEB_PYTHON`, else the virtualenv scripts/test makes.
@@ -63,19 +53,16 @@ import Testing
     #expect(output.contains(" passed, 0 failed"), "\(output)")
   }
 
+  /// Runs a command in KBTestSupport's sandbox (temporary HOME and git config), from the
+  /// repository's folder; standard output and error together.
   static func run(_ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.currentDirectoryURL = repository
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return (-1, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    do {
+      let box = try Sandbox("web-e2e")
+      let r = try box.run("/usr/bin/env", arguments, cwd: packageRoot, environment: environment)
+      return (r.status, r.stdout + r.stderr)
+    } catch {
+      return (-1, "\(error)")
+    }
   }
+
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KBCore
+import KBTestSupport
 import KBWorkspace
 import Testing
 
@@ -10,13 +11,14 @@ import Testing
 
 /// A copy of the sample knowledge base (kb/) in its own temporary folder, served by a WebApp.
 struct WebFixture {
-  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-  let root: String
+  static let repository = URL(fileURLWithPath: packageRoot)
+  let folder: TempFolder
+  var root: String { folder.path + "/kb" }
   let app: WebApp
 
   init(identity: String? = "Tina Ng <tina@example.com>", token: String? = nil, loopback: Bool = true) async throws {
-    root = FileManager.default.temporaryDirectory.appendingPathComponent("kbweb-\(UUID().uuidString)").path
+    folder = try TempFolder("web")
+    let root = folder.path + "/kb"
     try FileManager.default.copyItem(atPath: Self.repository.appendingPathComponent("kb").path, toPath: root)
     let workspace = try Workspace(root: root)
     let library = Library(workspace: workspace, identity: identity.flatMap(Identity.init(parsing:)))
@@ -26,7 +28,8 @@ struct WebFixture {
 
   func application() -> some ApplicationProtocol { Application(router: app.router()) }
 
-  func remove() { try? FileManager.default.removeItem(atPath: root) }
+  /// The folder goes with the fixture.
+  func remove() {}
 
   func file(_ relative: String) throws -> String { try String(contentsOfFile: root + "/" + relative, encoding: .utf8) }
 

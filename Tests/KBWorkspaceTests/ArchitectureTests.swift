@@ -1,11 +1,11 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 /// The module rules of docs/ARCHITECTURE.md, checked on the sources: a front end that imports
 /// what it must not fails here (and in review), not months later.
 @Suite struct ArchitectureTests {
-  static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Sources")
+  static let sources = URL(fileURLWithPath: packageRoot).appendingPathComponent("Sources")
 
   /// `(file, imported module)` for every import line of the Swift files under `Sources/<target>`.
   static func imports(in target: String) -> [(file: String, module: String)] {

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 @testable import KBCore
@@ -6,12 +7,14 @@ import Testing
 @testable import KBWorkspace
 
 /// A knowledge base in its own temporary folder (Swift Testing runs tests in parallel).
-struct TempKB {
-  let root: String
+struct CaseKB {
+  let folder: TempFolder
+  var root: String { folder.path }
   let workspace: Workspace
 
   init(answers: [String] = []) throws {
-    root = NSTemporaryDirectory() + "kb-cases-" + UUID().uuidString
+    folder = try TempFolder("cases")
+    let root = folder.path
     try Workspace.initialize(at: root)
     for id in answers {
       try "---\nid: \(id)\ntype: answer\ntitle: Answer \(id)\n---\n## Fix\n1. Do it.\n"
@@ -56,7 +59,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
 
 @Suite struct CaseOpenTests {
   @Test func opensFromAnXTweetWithoutIncludes() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let mentions = try Mention.parse(input: String(decoding: try fixture("x-v2-single-tweet.json"), as: UTF8.self))
     #expect(mentions.count == 1)
@@ -75,7 +78,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func opensOneCasePerTweetInAnXArray() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let mentions = try Mention.parse(input: String(decoding: try fixture("x-v2-multiple-tweets.json"), as: UTF8.self))
     #expect(mentions.count == 3)
@@ -88,7 +91,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func opensFromAMastodonStatus() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let mentions = try Mention.parse(input: String(decoding: try fixture("mastodon-status.json"), as: UTF8.self))
     let d = try kb.workspace.openCase(from: mentions[0]).document
@@ -101,7 +104,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func showsOpenCasesWithTheSameProblemAndLinksWithRelated() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let ws = kb.workspace
     let first = try ws.openCase(from: Mention(
@@ -127,7 +130,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func openedCasesAreSearchableAsCases() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     _ = try kb.workspace.openCase(from: Mention(text: "My voicemail greeting vanished", author: "@g", createdAt: at("2024-01-02T10:00:00Z")))
     let result = try kb.workspace.search("type:case voicemail")
@@ -163,7 +166,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
     """
 
   @Test func appendKeepsEveryOtherByteOfAHandEditedCase() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     try kb.write("cases/2009/10/hand-edited.md", Self.handEdited)
     try kb.workspace.refresh()
@@ -193,7 +196,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func casesSavedWithCRLFKeepTheirLineEnds() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let original = "---\r\nid: crlf\r\ntype: case\r\nstatus: open\r\n---\r\n> Help\r\n\r\n## Journal\r\n- 2024-01-01T10:00:00Z · a · note · first\r\n"
     try kb.write("cases/2024/01/crlf.md", original)
@@ -207,7 +210,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func logSignsEntriesAndStatusFollows() throws {
-    let kb = try TempKB(answers: ["iphone-sms-repeats"])
+    let kb = try CaseKB(answers: ["iphone-sms-repeats"])
     defer { kb.remove() }
     let ws = kb.workspace
     let id = try ws.openCase(from: Mention(text: "Texts repeat endlessly", author: "@s", createdAt: at("2009-10-20T16:05:00Z"))).document.id
@@ -239,7 +242,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func illegalTransitionsAreRefusedAndWriteNothing() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let ws = kb.workspace
     let d = try ws.openCase(from: Mention(text: "Help", author: "@s", createdAt: at("2024-01-01T10:00:00Z"))).document
@@ -276,7 +279,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func resolveNeedsAnExistingAnswer() throws {
-    let kb = try TempKB(answers: ["a1"])
+    let kb = try CaseKB(answers: ["a1"])
     defer { kb.remove() }
     let ws = kb.workspace
     let d = try ws.openCase(from: Mention(text: "Help", author: "@s", createdAt: at("2024-01-01T10:00:00Z"))).document
@@ -292,7 +295,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func checkBackRecordsWhetherTheFixHeld() throws {
-    let kb = try TempKB(answers: ["a1"])
+    let kb = try CaseKB(answers: ["a1"])
     defer { kb.remove() }
     let ws = kb.workspace
     let d = try ws.openCase(from: Mention(text: "Help", author: "@s", createdAt: at("2024-01-01T10:00:00Z"))).document
@@ -310,7 +313,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
 
 @Suite struct CaseFollowUpAndPromoteTests {
   @Test func dueListsTodayAndOverdueOldestFirst() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let ws = kb.workspace
     func resolvedCase(_ name: String, resolved: String, delay: String) throws -> String {
@@ -334,7 +337,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func promoteTurnsAResolvedCaseIntoAnAnswerDraft() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let ws = kb.workspace
     let id = try ws.openCase(from: Mention(
@@ -363,7 +366,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func promoteNeedsSomethingDone() throws {
-    let kb = try TempKB()
+    let kb = try CaseKB()
     defer { kb.remove() }
     let ws = kb.workspace
     try kb.write("cases/2024/01/bare.md", "---\nid: bare\ntype: case\nstatus: resolved\n---\n> Help\n\n## Journal\n")
@@ -374,8 +377,8 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
 
 @Suite struct CaseListAndStatsTests {
   /// A hand-built set of cases whose figures are known exactly (see docs/CASES.md, "Figures").
-  static func handBuilt() throws -> TempKB {
-    let kb = try TempKB(answers: ["ans-1", "ans-2"])
+  static func handBuilt() throws -> CaseKB {
+    let kb = try CaseKB(answers: ["ans-1", "ans-2"])
     func write(_ id: String, _ front: String, _ journal: [String]) throws {
       let month = id.hasPrefix("e") ? "09" : "10"
       try kb.write(
@@ -479,7 +482,7 @@ func at(_ s: String) -> Date { Timestamp.parse(s)! }
   }
 
   @Test func statsStayFastOnThousandsOfCases() throws {
-    let kb = try TempKB(answers: ["ans-1"])
+    let kb = try CaseKB(answers: ["ans-1"])
     defer { kb.remove() }
     let count = Int(ProcessInfo.processInfo.environment["KB_CASES_STATS_N"] ?? "") ?? 2000
     for i in 0..<count {

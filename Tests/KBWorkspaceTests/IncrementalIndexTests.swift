@@ -1,27 +1,22 @@
 import Foundation
 import KBCore
 import KBStore
+import KBTestSupport
 import Testing
 
 @testable import KBWorkspace
 
 /// A knowledge base in its own temporary folder, removed at the end of the test.
 private final class IndexTestKB {
-  let root: String
+  let folder: TempFolder
+  var root: String { folder.path }
 
   init() throws {
-    root = NSTemporaryDirectory() + "kb-index-\(UUID().uuidString)"
-    try Workspace.initialize(at: root, team: "Test")
+    folder = try TempFolder("index")
+    try Workspace.initialize(at: folder.path, team: "Test")
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: root) }
-
-  func write(_ relative: String, _ text: String) throws {
-    let path = root + "/" + relative
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-  }
+  func write(_ relative: String, _ text: String) throws { try folder.write(relative, text) }
 
   func writeBytes(_ relative: String, _ bytes: [UInt8]) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: root + "/" + relative))

@@ -1,28 +1,21 @@
 import Foundation
 import KBCore
 import KBStore
+import KBTestSupport
 import Testing
 
 @testable import KBWorkspace
 
 /// A small knowledge base for suggestions, in its own temporary folder.
 private final class SuggestKB {
-  let root: String
+  let kb: TempKB
+  var root: String { kb.root }
 
   init(settings: String = "team: \"Northwind Help\"\nsignature: \"^{initials}\"\n") throws {
-    root = NSTemporaryDirectory() + "kb-suggest-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    try write("kb.yml", settings)
+    kb = try TempKB("suggest", settings: settings)
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: root) }
-
-  func write(_ relative: String, _ text: String) throws {
-    let path = root + "/" + relative
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-  }
+  func write(_ relative: String, _ text: String) throws { try kb.write(relative, text) }
 
   func answer(_ id: String, title: String, symptoms: [String], tags: [String] = [], body: String) throws {
     let s = symptoms.map { "  - \"\($0)\"" }.joined(separator: "\n")
@@ -233,33 +226,4 @@ private final class SuggestKB {
     #expect(result.reply?.text.hasPrefix("@ana Sorry about that! Try: Turn the iPhone off") == true)
   }
 
-  /// Latency at scale: `KB_SUGGEST_BENCH_KB=<folder of a generated corpus>` (see docs/BENCHMARKS.md).
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["KB_SUGGEST_BENCH_KB"] != nil))
-  func latencyAtScale() throws {
-    let root = ProcessInfo.processInfo.environment["KB_SUGGEST_BENCH_KB"]!
-    let ws = try Workspace(root: root)
-    try ws.refresh()
-    var clock = ContinuousClock.now
-    _ = try ws.suggester()
-    let build = ContinuousClock.now - clock
-    let texts = [
-      "my phone keeps restarting after the update", "wifi keeps dropping and the router light is orange",
-      "texts not delivered to international numbers", "refund not showing on my statement", "charged twice for my order",
-      "can't log in after password reset", "app crashes when I open it", "flight delayed and my bag is lost",
-      "battery drains fast overnight", "voicemail not working since switching sim",
-    ]
-    var times: [Double] = []
-    for i in 0..<300 {
-      clock = ContinuousClock.now
-      _ = try ws.suggest(Mention(text: texts[i % texts.count] + " pls help", author: "@c\(i)", channel: "twitter"), options: SuggestOptions())
-      let d = ContinuousClock.now - clock
-      times.append(Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000)
-    }
-    times.sort()
-    let rank = try ws.suggester()
-    clock = ContinuousClock.now
-    for i in 0..<300 { _ = try rank.rank(texts[i % texts.count], limit: 3) }
-    let rankOnly = (ContinuousClock.now - clock) / 300
-    print("suggest latency at \(try ws.store.counts().documents) documents: model build \(build); per suggestion p50 \(times[150]) ms, p95 \(times[285]) ms, max \(times.last!) ms; ranking only \(rankOnly)")
-  }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Testing
+
+@testable import KBCLI
+
+/// Commands checked at parse level, without a process (argument-parser's own style): what each
+/// flag becomes, and the usage errors (exit 64) with their messages.
+@Suite struct ParseTests {
+  func usageError(_ arguments: [String]) -> String? {
+    do {
+      _ = try KBCommand.parseAsRoot(arguments)
+      return nil
+    } catch {
+      #expect(KBCommand.exitCode(for: error) == .validationFailure, "\(arguments)")
+      return KBCommand.message(for: error)
+    }
+  }
+
+  @Test func searchAndListValidateTheirFlags() throws {
+    #expect(usageError(["search"]) == "Please provide at least one search term.")
+    #expect(usageError(["search", "--limit", "0", "x"]) == "'--limit' must be at least 1.")
+    #expect(usageError(["list", "--limit", "0"]) == "'--limit' must be at least 1.")
+    #expect(usageError(["list", "--type", "memo"]) != nil)
+    #expect(usageError(["log", "--limit", "0"]) == "'--limit' must be at least 1.")
+    let search = try #require(try KBCommand.parseAsRoot(["search", "--kb", "k", "-l", "3", "text", "repeats"]) as? KBCommand.Search)
+    #expect(search.terms == ["text", "repeats"] && search.limit == 3 && search.global.kb == "k")
+    let list = try #require(try KBCommand.parseAsRoot(["list", "--type", "case", "--status", "open", "--tag", "sms"]) as? KBCommand.List)
+    #expect(list.type == .case && list.status == .open && list.tag == "sms")
+  }
+
+  @Test func suggestValidatesItsFlags() throws {
+    #expect(usageError(["suggest", "--limit", "0", "x"]) == "'--limit' must be between 1 and 100.")
+    #expect(usageError(["suggest", "--jsonl", "x"]) == "--jsonl reads stdin; do not also pass TEXT.")
+    #expect(usageError(["suggest", "--as", "  ", "x"])?.contains("is not an identity") == true)
+    #expect(usageError(["suggest", "--ranker", "magic", "x"]) != nil)
+    let suggest = try #require(try KBCommand.parseAsRoot(["suggest", "--ranker", "bm25", "--channel", "x", "hi"]) as? KBCommand.Suggest)
+    #expect(suggest.ranker == .bm25 && suggest.channel == "x" && suggest.text == ["hi"])
+    #expect((try KBCommand.parseAsRoot(["suggest", "--parameters"]) as? KBCommand.Suggest)?.parameters == true)
+  }
+
+  @Test func mcpChecksTheIdentity() {
+    #expect(usageError(["mcp", "--as", "Bot · One"])?.contains("cannot contain '·'") == true)
+    #expect(usageError(["mcp", "--as", ""])?.contains("is not an identity") == true)
+  }
+
+  @Test func syncAndCloneParse() throws {
+    let sync = try #require(try KBCommand.parseAsRoot(["sync", "--wait", "2.5", "--json"]) as? KBCommand.Sync)
+    #expect(sync.wait == 2.5 && sync.global.json)
+    let clone = try #require(try KBCommand.parseAsRoot(["clone", "git@host:team/kb.git"]) as? KBCommand.Clone)
+    #expect(clone.url == "git@host:team/kb.git" && clone.folder == nil)
+  }
+}
