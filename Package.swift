@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+#if os(Linux)
+  let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+#else
+  let staticStdlib: [LinkerSetting] = []
+#endif
+
 let package = Package(
   name: "kb",
   products: [
@@ -8,6 +14,9 @@ let package = Package(
     // The MCP server, which `kb mcp` runs in its place: the MCP SDK (and libcurl, through its
     // FoundationNetworking) stays out of `kb`'s start-up.
     .executable(name: "kb-mcp", targets: ["kb-mcp"]),
+    // The commands that touch git (init, clone, status, sync, conflicts, log, merge-driver),
+    // which `kb` runs in its place: libgit2 and the libraries behind it stay out of `kb`.
+    .executable(name: "kb-git", targets: ["kb-git"]),
     // The web interface, which `kb serve` runs in its place: Hummingbird and SwiftNIO stay out of
     // `kb`'s start-up.
     .executable(name: "kb-serve", targets: ["kb-serve"]),
@@ -32,13 +41,16 @@ let package = Package(
     .target(name: "KBStore", dependencies: ["KBCore", "KBRank", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
     .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
     .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
-    // The application layer: the only importer of KBStore and KBSync (`internal import`).
-    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBRank", "KBStore", "KBSync", .product(name: "Yams", package: "Yams")]),
+    // The application layer: the only importer of KBStore and KBSync (`internal import`), in two
+    // parts: KBWorkspace, and KBWorkspaceGit for what touches git (so `kb` links no libgit2).
+    .target(name: "KBWorkspace", dependencies: ["KBCore", "KBRank", "KBStore", .product(name: "Yams", package: "Yams")]),
+    .target(name: "KBWorkspaceGit", dependencies: ["KBCore", "KBWorkspace", "KBSync"]),
     // Front ends: they see KBWorkspace, KBRank and KBCore, nothing below.
     .target(
       name: "KBMCP",
       dependencies: [
         "KBWorkspace",
+        "KBWorkspaceGit",
         .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -54,28 +66,32 @@ let package = Package(
       name: "KBWeb",
       dependencies: [
         "KBWorkspace",
+        "KBWorkspaceGit",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "Ink", package: "Ink"),
         .product(name: "Logging", package: "swift-log"),
       ]),
-    .executableTarget(name: "kb", dependencies: ["KBCLI"]),
-    .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"]),
-    .executableTarget(name: "kb-serve", dependencies: ["KBCLI", "KBWeb", "KBWorkspace"]),
+    .target(name: "KBCLIGit", dependencies: ["KBCLI", "KBWorkspaceGit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // Release builds link the Swift runtime and Foundation statically (start-up: docs/BENCHMARKS.md).
+    .executableTarget(name: "kb", dependencies: ["KBCLI"], linkerSettings: staticStdlib),
+    .executableTarget(name: "kb-mcp", dependencies: ["KBCLI", "KBMCP", "KBWorkspace"], linkerSettings: staticStdlib),
+    .executableTarget(name: "kb-git", dependencies: ["KBCLIGit"], linkerSettings: staticStdlib),
+    .executableTarget(name: "kb-serve", dependencies: ["KBCLI", "KBWeb", "KBWorkspace"], linkerSettings: staticStdlib),
     // What every test target shares: the built binaries' locator, one sandboxed process runner
     // (temporary HOME and git config), temporary folders and knowledge bases, a seeded generator.
     .target(name: "KBTestSupport", path: "Tests/KBTestSupport"),
     .testTarget(name: "KBCoreTests", dependencies: ["KBCore", "CWordVectors", "KBTestSupport"]),
     .testTarget(name: "KBRankTests", dependencies: ["KBRank", "KBTestSupport"]),
     .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
-    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace", "KBTestSupport"]),
-    .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBTestSupport"]),
+    .testTarget(name: "KBWorkspaceTests", dependencies: ["KBWorkspace", "KBWorkspaceGit", "KBTestSupport"]),
+    .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBCLIGit", "KBTestSupport"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", "KBTestSupport", .product(name: "MCP", package: "swift-sdk")]),
     .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore", "KBTestSupport"]),
     .testTarget(
       name: "KBWebTests",
       dependencies: [
-        "KBWeb", "KBWorkspace", "KBTestSupport",
+        "KBWeb", "KBWorkspace", "KBWorkspaceGit", "KBTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),

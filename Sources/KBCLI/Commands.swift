@@ -4,26 +4,6 @@ import KBCore
 import KBWorkspace
 
 extension KBCommand {
-  struct Init: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-      abstract: "Make a folder a knowledge base (kb.yml, answers/, cases/, .gitignore, a git repository).")
-
-    @Argument(help: ArgumentHelp("The folder (default: the current one).", valueName: "folder"))
-    var folder: String = "."
-    @Option(help: "The team's name, for kb.yml.") var team = "Support"
-    @Flag(name: .long, help: "Print JSON for scripts.") var json = false
-
-    func run() async throws {
-      let (_, result) = try Workspace.create(at: folder, team: team)
-      if json {
-        try Output(json: true).print(json: result)
-      } else {
-        print(result.created.isEmpty ? "\(result.root) is already a knowledge base." : "Initialized a knowledge base in \(result.root)")
-        for file in result.created { print("  created \(file)") }
-      }
-    }
-  }
-
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show an answer or a case.")
     @OptionGroup var global: GlobalOptions

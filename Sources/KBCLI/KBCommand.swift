@@ -41,5 +41,5 @@ public struct GlobalOptions: ParsableArguments {
     return workspace
   }
 
-  var output: Output { Output(json: json) }
+  package var output: Output { Output(json: json) }
 }

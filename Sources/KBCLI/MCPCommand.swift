@@ -58,28 +58,16 @@ extension KBCommand {
     @OptionGroup var options: MCPOptions
 
     func run() throws {
-      let server = Self.serverPath()
-      guard FileManager.default.isExecutableFile(atPath: server) else {
-        throw KBFailure(
-          "kb mcp needs the kb-mcp executable beside kb (\(server)); build it with 'swift build --product kb-mcp' (add -c release for a release build).")
-      }
       // Everything after `mcp`, as given: kb-mcp parses the same options.
       let args = CommandLine.arguments
       let rest = args.firstIndex(of: "mcp").map { Array(args[($0 + 1)...]) } ?? []
-      let argv = ([server] + rest).map { strdup($0) } + [nil]
-      execv(server, argv)
-      throw KBFailure("kb mcp could not start \(server): \(String(cString: strerror(errno)))")
-    }
-
-    static func serverPath() -> String {
-      let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-      return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("kb-mcp").path
+      try GitCommands.exec(sibling: "kb-mcp", arguments: rest, for: "mcp")
     }
   }
 }
 
 /// A command's failure for people (exit status 1).
-struct KBFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
+package struct KBFailure: Error, CustomStringConvertible {
+  package let description: String
+  package init(_ description: String) { self.description = description }
 }

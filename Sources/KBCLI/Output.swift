@@ -9,58 +9,58 @@ import KBCore
 
 /// Formats output for people (color only on a terminal, never with `NO_COLOR`) and for
 /// scripts (`--json`: stable keys, sorted, UTF-8).
-struct Output {
-  var json: Bool
-  var color: Bool
+package struct Output {
+  package var json: Bool
+  package var color: Bool
 
-  init(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
+  package init(json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
     self.json = json
     color = !json && isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"].map(\.isEmpty) ?? true
       && environment["TERM"] != "dumb"
   }
 
   /// Prints a value as JSON.
-  func print<T: Encodable>(json value: T) throws {
+  package func print<T: Encodable>(json value: T) throws {
     Swift.print(try Self.encode(value))
   }
 
-  static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+  package static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
     try JSONFormat.string(value, pretty: pretty)
   }
 
-  func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-  func dim(_ s: String) -> String { color ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
-  func green(_ s: String) -> String { color ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
-  func yellow(_ s: String) -> String { color ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
-  func red(_ s: String) -> String { color ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
-  func cyan(_ s: String) -> String { color ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
+  package func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+  package func dim(_ s: String) -> String { color ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+  package func green(_ s: String) -> String { color ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
+  package func yellow(_ s: String) -> String { color ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+  package func red(_ s: String) -> String { color ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+  package func cyan(_ s: String) -> String { color ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
 
   /// A snippet with its highlight markers as bold yellow on a terminal, `**word**` otherwise.
-  func highlight(_ snippet: String) -> String {
+  package func highlight(_ snippet: String) -> String {
     let (open, close) = color ? ("\u{1B}[1;33m", "\u{1B}[0m") : ("**", "**")
     return SearchHit.highlight(snippet, open: open, close: close)
   }
 
   /// Prints a line on stderr.
-  static func warn(_ message: String) {
+  package static func warn(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
   }
 }
 
 /// A progress line on stderr, shown only when stderr is a terminal and not for --json.
-final class Progress: @unchecked Sendable {
-  let label: String
-  let enabled: Bool
+package final class Progress: @unchecked Sendable {
+  package let label: String
+  package let enabled: Bool
   private var shown = false
   private var last = Date.distantPast
 
-  init(label: String, enabled: Bool) {
+  package init(label: String, enabled: Bool) {
     self.label = label
     self.enabled = enabled && isatty(STDERR_FILENO) == 1
   }
 
   /// Called as (done, total).
-  var callback: ((Int, Int) -> Void)? {
+  package var callback: ((Int, Int) -> Void)? {
     guard enabled else { return nil }
     return { [self] done, total in
       guard total >= 500 else { return }
@@ -72,7 +72,7 @@ final class Progress: @unchecked Sendable {
     }
   }
 
-  func finish() {
+  package func finish() {
     if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
   }
 }

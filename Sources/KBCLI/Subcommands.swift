@@ -4,7 +4,7 @@ extension KBCommand {
   /// Every subcommand, in the order `kb --help` lists them. One line per command, so that work
   /// on different commands merges cleanly.
   static let allSubcommands: [any ParsableCommand.Type] = [
-    Init.self,
+    GitProxy<InitName>.self,
     New.self,
     Show.self,
     List.self,
@@ -17,12 +17,12 @@ extension KBCommand {
     CaseGroup.self,
     CasesList.self,
     Stats.self,
-    Clone.self,
-    Status.self,
-    Sync.self,
-    Conflicts.self,
-    Log.self,
-    MergeDriver.self,
+    GitProxy<CloneName>.self,
+    GitProxy<StatusName>.self,
+    GitProxy<SyncName>.self,
+    GitProxy<ConflictsName>.self,
+    GitProxy<LogName>.self,
+    GitProxy<MergeDriverName>.self,
     Suggest.self,
   ]
 }

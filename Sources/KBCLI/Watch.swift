@@ -22,12 +22,14 @@ extension KBCommand {
       defaultSubcommand: WatchStatus.self)
   }
 
-  struct WatchStatus: ParsableCommand {
-    static let configuration = CommandConfiguration(
+  package struct WatchStatus: ParsableCommand {
+    package static let configuration = CommandConfiguration(
       commandName: "status", abstract: "Say whether a watcher serves this knowledge base.")
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
+    package init() {}
+
+    package func run() throws {
       let workspace = try global.open(refresh: false)
       let report = workspace.watchReport()
       if global.json {
@@ -37,7 +39,7 @@ extension KBCommand {
       print(Self.describe(report))
     }
 
-    static func describe(_ report: WatchReport) -> String {
+    package static func describe(_ report: WatchReport) -> String {
       let setting = "watch = \(report.setting.rawValue) (\(report.settingFrom))"
       if let helper = report.helper {
         return "Watcher: serving (pid \(helper.pid), \(helper.folders) folder(s), idle \(Int(helper.idle)) s of \(Int(helper.idleLimit)) s); \(setting)."
@@ -45,7 +47,8 @@ extension KBCommand {
       if report.serving { return "Watcher: serving (in this process); \(setting)." }
       if report.setting == .off { return "Watcher: off; every command checks the files; \(setting)." }
       let why = report.note.map { " (last start failed: \($0))" } ?? ""
-      return "Watcher: not running\(why); the next command checks the files and starts one (\(setting))."
+      let when = report.setting == .on ? "starts one" : "starts one if there are 2,000 files or more"
+      return "Watcher: not running\(why); the next command checks the files and \(when) (\(setting))."
     }
   }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 import MCP
 
 /// The `sync` tool: `Workspace.sync`, the code behind `kb sync`, with the commit signed by the

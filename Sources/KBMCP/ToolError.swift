@@ -1,5 +1,6 @@
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 
 /// A tool call the server refuses or cannot complete. Returned to the client as a tool result
 /// with `isError: true`; the server keeps serving.

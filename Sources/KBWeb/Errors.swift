@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 
 /// A request the web interface refuses, with the status and the message people read.
 public struct WebError: Error, Sendable {

@@ -4,6 +4,7 @@ import Foundation
 #endif
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 
 /// The knowledge base behind the web interface: one ``Workspace``, used by one request at a time,
 /// kept fresh by a background pass that also tells open pages when files change.

@@ -1,6 +1,7 @@
 import Foundation
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 
 /// What every page needs to know besides its data.
 struct PageContext: Sendable {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 
 /// The writes a case page offers, each at `/cases/ID/<action>` (form) and `/api/cases/ID/<action>` (JSON).
 enum CaseAction: String, CaseIterable, Sendable {

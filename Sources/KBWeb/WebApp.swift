@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 
 /// The web interface's routes: pages at stable paths, their JSON twins under `/api/`, form posts
 /// that redirect back (post/redirect/get), and `/events` for live updates.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KBCore
 import KBWorkspace
+import KBWorkspaceGit
 import Logging
 
 #if canImport(Glibc)

@@ -30,7 +30,7 @@ extension Workspace {
   /// `kb conflicts ID --take SIDE`: ``settleConflicts(_:take:by:at:)`` under the write lock,
   /// signed by `identity` (default: ``Identity/current(in:environment:)``).
   public func settleConflicts(_ target: String, take side: ConflictSide, as identity: Identity?) throws -> SettledConflict {
-    guard let who = identity ?? Identity.current(in: root) else { throw SyncFailure(.noIdentity) }
+    guard let who = identity ?? Identity.current(in: root) else { throw SyncFailure.noIdentity }
     return try withWriteLock { try settleConflicts(target, take: side, by: who) }
   }
 

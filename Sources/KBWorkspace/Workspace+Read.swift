@@ -35,6 +35,10 @@ public struct CheckReport: Codable, Sendable {
 public struct InitReport: Codable, Sendable {
   public var root: String
   public var created: [String]
+  package init(root: String, created: [String]) {
+    self.root = root
+    self.created = created
+  }
 }
 
 extension Workspace {
@@ -77,14 +81,74 @@ extension Workspace {
     let diagnostics = try check()
     return CheckReport(ok: diagnostics.isEmpty, documents: try store.counts().documents, problems: diagnostics)
   }
+}
 
-  /// `kb init`: makes `folder` a knowledge base (kb.yml, folders, git with the merge driver) and
-  /// indexes it.
-  public static func create(at folder: String, team: String = "Support") throws -> (Workspace, InitReport) {
-    var created = try initialize(at: folder, team: team)
-    created += try setUpGit(at: folder)
-    let workspace = try Workspace(root: folder)
-    try workspace.refresh()
-    return (workspace, InitReport(root: workspace.root, created: created))
+extension Workspace {
+  /// The path of a document given by id or by path (`….md`, which must be inside the root).
+  public func documentPath(_ idOrPath: String) throws -> String {
+    if idOrPath.hasSuffix(".md") {
+      _ = try resolve(idOrPath)
+      return idOrPath
+    }
+    return try uniquePath(forID: idOrPath)
+  }
+
+  /// The one file with this id.
+  func uniquePath(forID id: String) throws -> String {
+    let paths = try store.paths(forID: id)
+    guard let first = paths.first else { throw WorkspaceError.documentNotFound(id) }
+    guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
+    return first
+  }
+}
+
+/// What KBWorkspaceGit (the part of the application layer that touches git) needs of the index,
+/// which stays private to this module.
+extension Workspace {
+  package func indexMeta(_ key: String) throws -> String? { try store.meta(key) }
+  package func setIndexMeta(_ key: String, _ value: String?) throws { try store.setMeta(key, value) }
+  package func conflictedPaths() throws -> [String] { try store.conflictedPaths() }
+  package func indexProblems() throws -> [IndexProblem] { try store.problems() }
+  package func indexCounts() throws -> IndexCounts { try store.counts() }
+}
+
+/// A sync, or another repository operation, that failed. `description` says what to do;
+/// `kind` sorts the failures for programs (MCP's error codes).
+public struct SyncFailure: Error, Equatable, Sendable, CustomStringConvertible {
+  public enum Kind: String, Sendable {
+    /// No identity to sign commits with.
+    case noIdentity = "no_identity"
+    /// Another sync holds the knowledge base.
+    case busy
+    /// No repository, no remote, or not on a branch.
+    case notSetUp = "not_set_up"
+    /// Anything else: the remote, the network, git.
+    case failed = "sync_failed"
+  }
+
+  public var kind: Kind
+  public var description: String
+
+  package init(kind: Kind, description: String) {
+    self.kind = kind
+    self.description = description
+  }
+
+  /// No identity to sign with (the same words as KBSync's `SyncError.noIdentity`).
+  package static let noIdentity = SyncFailure(
+    kind: .noIdentity,
+    description: "No identity configured: set 'git config user.name \"Your Name\"' and 'git config user.email you@example.com', or write 'name = …' and 'email = …' in .kb/identity. Commits are signed by the person who made them, never by a shared account.")
+}
+
+extension Workspace {
+  /// Documents that hold conflicts to settle: flagged in the index (markers or a `conflicts:`
+  /// field), plus files the index could not read that hold markers (a merge that broke a front
+  /// matter).
+  public func conflictedDocuments() throws -> [String] {
+    var paths = try store.conflictedPaths()
+    for problem in try store.problems() where !paths.contains(problem.path) {
+      if let text = try? readText(problem.path), text.hasPrefix("<<<<<<< ") || text.contains("\n<<<<<<< ") { paths.append(problem.path) }
+    }
+    return paths.sorted()
   }
 }

@@ -162,7 +162,7 @@ public final class Workspace: @unchecked Sendable {
     return absolute(path)
   }
 
-  static func absolute(_ path: String) -> String {
+  package static func absolute(_ path: String) -> String {
     let url = path.hasPrefix("/")
       ? URL(fileURLWithPath: path) : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
     var p = url.standardizedFileURL.path
@@ -186,7 +186,7 @@ public final class Workspace: @unchecked Sendable {
   }
 
   /// Throws when `path` is a link at all (kb's private files: the lock, identity, credentials).
-  static func refuseLink(_ path: String, display: String) throws {
+  package static func refuseLink(_ path: String, display: String) throws {
     if isLink(path) { throw WorkspaceError.linkNotFollowed(path: display) }
   }
 
@@ -389,7 +389,7 @@ public final class Workspace: @unchecked Sendable {
   }
 
   /// Writes `data` to a temporary file in the same folder, syncs it, and renames it over `path`.
-  static func atomicWrite(_ data: Data, to path: String, durable: Bool = true) throws {
+  package static func atomicWrite(_ data: Data, to path: String, durable: Bool = true) throws {
     let temp = path + ".kb-tmp-\(getpid())"
     let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }

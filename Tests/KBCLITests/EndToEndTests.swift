@@ -112,6 +112,20 @@ private final class TempDir {
     #expect(r.stderr.contains("kb mcp needs the kb-mcp executable beside kb"), "\(r.stderr)")
     let libraries = try tmp.box.run("/usr/bin/ldd", [BuiltBinary.kb]).stdout
     #expect(!libraries.contains("libcurl"), "\(libraries)")
+    // Nor libgit2: the commands that touch git run in kb-git (Sources/KBCLI/GitCommands.swift).
+    #expect(!libraries.contains("libgit2"), "\(libraries)")
+    // Without kb-git beside it, a git command says so (exit 1); other commands work.
+    let sync = Process()
+    sync.executableURL = URL(fileURLWithPath: dir + "/kb")
+    sync.arguments = ["sync", "--kb", dir]
+    let syncErr = Pipe()
+    sync.standardError = syncErr
+    sync.standardOutput = FileHandle.nullDevice
+    try sync.run()
+    let syncMessage = String(decoding: syncErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    sync.waitUntilExit()
+    #expect(sync.terminationStatus == 1)
+    #expect(syncMessage.contains("kb sync needs the kb-git executable beside kb"), "\(syncMessage)")
   }
 
   @Test func usageErrorsExit64AndOutputHasNoColorWhenPiped() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Testing
 
 @testable import KBCLI
+@testable import KBCLIGit
 
 /// Commands checked at parse level, without a process (argument-parser's own style): what each
 /// flag becomes, and the usage errors (exit 64) with their messages.
@@ -21,7 +22,13 @@ import Testing
     #expect(usageError(["search", "--limit", "0", "x"]) == "'--limit' must be at least 1.")
     #expect(usageError(["list", "--limit", "0"]) == "'--limit' must be at least 1.")
     #expect(usageError(["list", "--type", "memo"]) != nil)
-    #expect(usageError(["log", "--limit", "0"]) == "'--limit' must be at least 1.")
+    // `kb log` parses in kb-git (kb hands the git commands over before parsing).
+    do {
+      _ = try KBGitCommand.parseAsRoot(["log", "--limit", "0"])
+      Issue.record("kb log --limit 0 parsed")
+    } catch {
+      #expect(KBGitCommand.message(for: error) == "'--limit' must be at least 1.")
+    }
     let search = try #require(try KBCommand.parseAsRoot(["search", "--kb", "k", "-l", "3", "text", "repeats"]) as? KBCommand.Search)
     #expect(search.terms == ["text", "repeats"] && search.limit == 3 && search.global.kb == "k")
     let list = try #require(try KBCommand.parseAsRoot(["list", "--type", "case", "--status", "open", "--tag", "sms"]) as? KBCommand.List)
@@ -44,9 +51,10 @@ import Testing
   }
 
   @Test func syncAndCloneParse() throws {
-    let sync = try #require(try KBCommand.parseAsRoot(["sync", "--wait", "2.5", "--json"]) as? KBCommand.Sync)
+    // The git commands parse in kb-git (kb hands them over before parsing: GitCommands).
+    let sync = try #require(try KBGitCommand.parseAsRoot(["sync", "--wait", "2.5", "--json"]) as? KBGitCommand.Sync)
     #expect(sync.wait == 2.5 && sync.global.json)
-    let clone = try #require(try KBCommand.parseAsRoot(["clone", "git@host:team/kb.git"]) as? KBCommand.Clone)
+    let clone = try #require(try KBGitCommand.parseAsRoot(["clone", "git@host:team/kb.git"]) as? KBGitCommand.Clone)
     #expect(clone.url == "git@host:team/kb.git" && clone.folder == nil)
   }
 }

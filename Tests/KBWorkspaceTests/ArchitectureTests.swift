@@ -33,7 +33,7 @@ import Testing
   }
 
   @Test func frontEndsSeeOnlyTheApplicationLayer() {
-    let frontEnds = Self.targets.filter { ["KBCLI", "KBMCP", "KBWeb", "kb", "kb-mcp", "kb-serve"].contains($0) }
+    let frontEnds = Self.targets.filter { ["KBCLI", "KBCLIGit", "KBMCP", "KBWeb", "kb", "kb-git", "kb-mcp", "kb-serve"].contains($0) }
     #expect(frontEnds.contains("KBCLI") && frontEnds.contains("KBMCP"))
     for target in frontEnds {
       for (file, module) in Self.imports(in: target) where ["KBStore", "KBSync", "CLibgit2", "GRDB", "CSQLiteShim"].contains(module) {
@@ -49,9 +49,23 @@ import Testing
         if let owner = owners[module], owner != target {
           Issue.record("\(file) imports \(module), which only \(owner) may import")
         }
-        if ["KBStore", "KBSync"].contains(module), target != "KBWorkspace" {
+        if module == "KBStore", target != "KBWorkspace" {
           Issue.record("\(file) imports \(module), which only KBWorkspace may import")
         }
+        // libgit2 stays out of `kb`: only the git part of the application layer imports KBSync.
+        if module == "KBSync", target != "KBWorkspaceGit" {
+          Issue.record("\(file) imports \(module), which only KBWorkspaceGit may import (kb links no libgit2)")
+        }
+      }
+    }
+  }
+
+  /// `kb` links no libgit2: neither it nor what it is built from (KBCLI, KBWorkspace) imports
+  /// the git layers; the commands that touch git run in `kb-git` (Sources/KBCLI/GitCommands.swift).
+  @Test func kbLinksNoGit() {
+    for target in ["kb", "KBCLI", "KBWorkspace"] {
+      for (file, module) in Self.imports(in: target) where ["KBSync", "CLibgit2", "KBWorkspaceGit", "KBCLIGit"].contains(module) {
+        Issue.record("\(file) imports \(module): kb would load libgit2 at start-up")
       }
     }
   }
@@ -66,7 +80,7 @@ import Testing
   }
 
   @Test func theApplicationLayerHidesStoreAndSync() throws {
-    for target in ["KBWorkspace"] {
+    for target in ["KBWorkspace", "KBWorkspaceGit"] {
       let folder = Self.sources.appendingPathComponent(target)
       for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".swift") {
         let text = try String(contentsOfFile: folder.appendingPathComponent(file).path, encoding: .utf8)

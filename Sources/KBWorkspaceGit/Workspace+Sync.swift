@@ -1,5 +1,6 @@
 import Foundation
 import KBCore
+@_exported import KBWorkspace
 internal import KBSync
 
 #if canImport(Glibc)
@@ -8,31 +9,16 @@ internal import KBSync
   import Darwin
 #endif
 
-/// A sync, or another repository operation, that failed. `description` says what to do;
-/// `kind` sorts the failures for programs (MCP's error codes).
-public struct SyncFailure: Error, Equatable, Sendable, CustomStringConvertible {
-  public enum Kind: String, Sendable {
-    /// No identity to sign commits with.
-    case noIdentity = "no_identity"
-    /// Another sync holds the knowledge base.
-    case busy
-    /// No repository, no remote, or not on a branch.
-    case notSetUp = "not_set_up"
-    /// Anything else: the remote, the network, git.
-    case failed = "sync_failed"
-  }
-
-  public var kind: Kind
-  public var description: String
-
+extension SyncFailure {
   init(_ error: SyncError) {
+    let kind: Kind
     switch error {
     case .noIdentity: kind = .noIdentity
     case .locked: kind = .busy
     case .notARepository, .noRemote, .detachedHead: kind = .notSetUp
     default: kind = .failed
     }
-    description = error.description
+    self.init(kind: kind, description: error.description)
   }
 
   /// Runs a repository operation, turning KBSync's errors into this one.
@@ -183,17 +169,6 @@ public struct DocumentMergeReport: Sendable {
 }
 
 extension Workspace {
-  /// Documents that hold conflicts to settle: flagged in the index (markers or a `conflicts:`
-  /// field), plus files the index could not read that hold markers (a merge that broke a front
-  /// matter).
-  public func conflictedDocuments() throws -> [String] {
-    var paths = try store.conflictedPaths()
-    for problem in try store.problems() where !paths.contains(problem.path) {
-      if let text = try? readText(problem.path), text.hasPrefix("<<<<<<< ") || text.contains("\n<<<<<<< ") { paths.append(problem.path) }
-    }
-    return paths.sorted()
-  }
-
   public var syncStatePath: String { root + "/.kb/sync.json" }
 
   /// The last sync's state, `nil` before the first sync.
@@ -273,7 +248,7 @@ extension Workspace {
       SyncEngine.trace("engine done")
       let report = try reindex(paths: result.changedPaths)
       SyncEngine.trace("re-indexed")
-      try store.setMeta("last_indexed_commit", result.head)
+      try setIndexMeta("last_indexed_commit", result.head)
       let state = SyncState(
         time: Date(), head: result.head, pushed: result.pushed, pendingPush: result.pendingPush,
         conflicts: result.conflicts, merged: result.merged)
@@ -324,23 +299,6 @@ extension Workspace {
     }
   }
 
-  /// The path of a document given by id or by path (`….md`, which must be inside the root).
-  public func documentPath(_ idOrPath: String) throws -> String {
-    if idOrPath.hasSuffix(".md") {
-      _ = try resolve(idOrPath)
-      return idOrPath
-    }
-    return try uniquePath(forID: idOrPath)
-  }
-
-  /// The one file with this id.
-  func uniquePath(forID id: String) throws -> String {
-    let paths = try store.paths(forID: id)
-    guard let first = paths.first else { throw WorkspaceError.documentNotFound(id) }
-    guard paths.count == 1 else { throw WorkspaceError.ambiguousID(id, paths: paths) }
-    return first
-  }
-
   /// `kb log`: the history of the knowledge base, or of one document (by id or path), newest
   /// first.
   public func history(of idOrPath: String? = nil, limit: Int = 20) throws -> HistoryReport {
@@ -366,7 +324,7 @@ extension Workspace {
     created += try setUpGit(at: folder)
     let workspace = try Workspace(root: folder)
     let report = try workspace.refresh()
-    let counts = try workspace.store.counts()
+    let counts = try workspace.indexCounts()
     return (workspace, CloneReport(
       root: workspace.root, documents: counts.documents, created: created, indexed: report.added,
       answers: counts.answers, cases: counts.cases))
@@ -411,5 +369,17 @@ extension Workspace {
       created.append(".gitattributes")
     }
     return created
+  }
+}
+
+extension Workspace {
+  /// `kb init`: makes `folder` a knowledge base (kb.yml, folders, git with the merge driver) and
+  /// indexes it.
+  public static func create(at folder: String, team: String = "Support") throws -> (Workspace, InitReport) {
+    var created = try initialize(at: folder, team: team)
+    created += try setUpGit(at: folder)
+    let workspace = try Workspace(root: folder)
+    try workspace.refresh()
+    return (workspace, InitReport(root: workspace.root, created: created))
   }
 }

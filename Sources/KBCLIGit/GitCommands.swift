@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import KBCore
-import KBWorkspace
+import KBCLI
+import KBWorkspaceGit
 
 #if canImport(Glibc)
   import Glibc
@@ -21,7 +22,27 @@ private func clearProgress(_ enabled: Bool) {
 
 extension ConflictSide: ExpressibleByArgument {}
 
-extension KBCommand {
+extension KBGitCommand {
+  struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Make a folder a knowledge base (kb.yml, answers/, cases/, .gitignore, a git repository).")
+
+    @Argument(help: ArgumentHelp("The folder (default: the current one).", valueName: "folder"))
+    var folder: String = "."
+    @Option(help: "The team's name, for kb.yml.") var team = "Support"
+    @Flag(name: .long, help: "Print JSON for scripts.") var json = false
+
+    func run() async throws {
+      let (_, result) = try Workspace.create(at: folder, team: team)
+      if json {
+        try Output(json: true).print(json: result)
+      } else {
+        print(result.created.isEmpty ? "\(result.root) is already a knowledge base." : "Initialized a knowledge base in \(result.root)")
+        for file in result.created { print("  created \(file)") }
+      }
+    }
+  }
+
   struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Commit local changes, merge the team's changes and push (see docs/SYNC.md).",
@@ -133,7 +154,7 @@ extension KBCommand {
         print("Never synced.")
       }
       if !status.conflicts.isEmpty { print("\(status.conflicts.count) document(s) with conflicts: see 'kb conflicts'.") }
-      print(WatchStatus.describe(status.watcher))
+      print(KBCommand.WatchStatus.describe(status.watcher))
     }
   }
 

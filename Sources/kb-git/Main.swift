@@ -1,0 +1,4 @@
+import KBCLIGit
+
+@main
+extension KBGitCommand {}
