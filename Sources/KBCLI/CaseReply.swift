@@ -18,10 +18,10 @@ extension KBCommand {
       commandName: "reply",
       abstract: "Draft the reply to a case's customer, show it, and on confirmation log it in the journal.",
       discussion: """
-        The draft answers the case's complaint with the known fix's customer-facing words (or
-        --answer's, or --text as written). On a terminal it asks before logging; --yes logs without
-        asking; elsewhere without --yes it only shows the draft. The entry is 'acted' when the reply
-        gives a fix, else 'acknowledged', and the status moves as the playbook says (open →
+        The draft answers the case's complaint with the known fix's customer-facing words (or \
+        --answer's, or --text as written). On a terminal it asks before logging; --yes logs without \
+        asking; elsewhere without --yes it only shows the draft. The entry is 'acted' when the reply \
+        gives a fix, else 'acknowledged', and the status moves as the playbook says (open → \
         acknowledged). Nothing is posted anywhere: send the words yourself.
         """)
     @OptionGroup var global: GlobalOptions
