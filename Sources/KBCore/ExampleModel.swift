@@ -37,14 +37,28 @@ public struct ExampleModel: Sendable {
   /// from key to id.
   package let index: KeyTable
   var keys: Column<UInt32> { index.keys }
-  package let idf: Column<Float>
+  /// Everything stored is a count or a sum that one example's arrival or departure changes by
+  /// its own share: for each feature, how many classes (or examples) have it; each posting's
+  /// term weight in its example (sublinear tf: no idf, no norm); each example's class and
+  /// three fixed-point sums that give its norm for any idf. The idf, the norms and so the
+  /// weights are derived from them (`idf(_:)`, `inverseNorm`), never stored.
+  package let frequency: Column<Int32>
   package let postingStart: Column<Int32>
   package let postingExample: Column<Int32>
-  package let postingWeight: Column<Float>
+  package let postingTF: Column<Float>
   package let exampleClass: Column<Int32>
-  /// 1 / the L2 norm of each example's tf-idf vector (a posting's weight is
-  /// tf × idf × this), kept so that the cache file can store counts instead of weights.
+  /// Per example, three sums in 2⁻³² units (exact integer addition, so the same in any order
+  /// and under any sequence of deltas): Σ tf², Σ tf²·L and Σ tf²·L² over its features, where
+  /// L = ln(frequency + 1). With idf = A − L, A = 1 + ln(N + 1) (``idf(frequency:over:)``), the
+  /// example's squared tf-idf norm is A²·S₀ − 2A·S₁ + S₂: a new class (N + 1) changes only A,
+  /// and a feature's frequency changes only the sums of the examples on its postings.
+  package let normSums: Column<UInt64>
+  /// 1 / the L2 norm of each example's tf-idf vector, derived from `normSums` and the counts.
   package let inverseNorm: Column<Float>
+  /// The count the idf is over: classes, or examples (``Config/idfOverClasses``).
+  var idfCount: Int { config.idfOverClasses ? classCount : exampleClass.count }
+  /// A = 1 + ln(N + 1).
+  let idfBase: Double
 
   public var exampleCount: Int { exampleClass.count }
 
@@ -102,99 +116,97 @@ public struct ExampleModel: Sendable {
     }
     var keysByID = [UInt32](repeating: 0, count: df.count)
     for (key, id) in features { keysByID[Int(id)] = key }
-    let idf = Self.idf(df: df, count: config.idfOverClasses ? classCount : vectors.count)
-    // Weights: sublinear tf × idf, L2-normalized; then an inverted index (CSR).
+    let logFrequency = df.map { Self.logFrequency($0) }
+    // Each example's norm sums, then an inverted index (CSR) of its term weights.
     var postingCount = [Int32](repeating: 0, count: df.count + 1)
-    var inverseNorm = [Float](repeating: 0, count: vectors.count)
+    var sums = [UInt64](repeating: 0, count: 3 * vectors.count)
     for i in vectors.indices {
-      var norm = Self.NormSum()
-      for j in vectors[i].indices {
-        let (id, count) = vectors[i][j]
-        let w = count * idf[Int(id)]
-        vectors[i][j].1 = w
-        norm.add(w * w)
+      var s = NormSums()
+      for (id, tf) in vectors[i] {
+        s.add(tf: tf, log: logFrequency[Int(id)])
         postingCount[Int(id) + 1] += 1
       }
-      let inv = norm.inverseRoot
-      inverseNorm[i] = inv
-      for j in vectors[i].indices { vectors[i][j].1 *= inv }
+      sums[3 * i] = s.s0
+      sums[3 * i + 1] = s.s1
+      sums[3 * i + 2] = s.s2
     }
     for i in 1..<postingCount.count { postingCount[i] += postingCount[i - 1] }
     let total = Int(postingCount.last ?? 0)
     // Filled in place (no second copy of the postings, the largest part of the model).
     let postingExample = OwnedBuffer<Int32>(count: total)
-    let postingWeight = OwnedBuffer<Float>(count: total)
+    let postingTF = OwnedBuffer<Float>(count: total)
     var fill = postingCount
     for (i, vector) in vectors.enumerated() {
-      for (id, w) in vector {
+      for (id, tf) in vector {
         let at = Int(fill[Int(id)])
         postingExample.buffer[at] = Int32(i)
-        postingWeight.buffer[at] = w
+        postingTF.buffer[at] = tf
         fill[Int(id)] += 1
       }
     }
     index = KeyTable(keysByID)!  // Distinct: they are a dictionary's keys.
-    self.inverseNorm = Column(inverseNorm)
-    self.idf = Column(idf)
+    frequency = Column(df)
     self.postingStart = Column(postingCount)
     self.postingExample = Column(postingExample, count: total)
-    self.postingWeight = Column(postingWeight, count: total)
+    self.postingTF = Column(postingTF, count: total)
     self.exampleClass = Column(exampleClass)
+    normSums = Column(sums)
+    idfBase = Self.idfBase(count: config.idfOverClasses ? classCount : exampleClass.count)
+    inverseNorm = Self.inverseNorms(normSums, base: idfBase)
   }
 
   /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit
   /// together. Every value a query's loops use as an index is checked here or where used.
   public init?(
-    config: Config, classCount: Int, keys: Column<UInt32>, slots: Column<UInt64>, idf: Column<Float>,
-    postingStart: Column<Int32>, postingExample: Column<Int32>, postingWeight: Column<Float>,
-    exampleClass: Column<Int32>, inverseNorm: Column<Float>
+    config: Config, classCount: Int, keys: Column<UInt32>, slots: Column<UInt64>, frequency: Column<Int32>,
+    postingStart: Column<Int32>, postingExample: Column<Int32>, postingTF: Column<Float>,
+    exampleClass: Column<Int32>, normSums: Column<UInt64>
   ) {
-    guard let index = KeyTable(keys: keys, slots: slots), idf.count == keys.count,
+    guard let index = KeyTable(keys: keys, slots: slots), frequency.count == keys.count,
       postingStart.count == keys.count + 1, postingStart.first == 0,
       postingStart.last.map({ Int($0) == postingExample.count }) ?? false,
-      postingWeight.count == postingExample.count, inverseNorm.count == exampleClass.count, classCount >= 0,
+      postingTF.count == postingExample.count, normSums.count == 3 * exampleClass.count, classCount >= 0,
       exampleClass.allSatisfy({ $0 >= 0 && Int($0) < classCount })
     else { return nil }
     self.config = config
     self.classCount = classCount
     self.index = index
-    self.idf = idf
+    self.frequency = frequency
     self.postingStart = postingStart
     self.postingExample = postingExample
-    self.postingWeight = postingWeight
+    self.postingTF = postingTF
     self.exampleClass = exampleClass
-    self.inverseNorm = inverseNorm
+    self.normSums = normSums
+    idfBase = Self.idfBase(count: config.idfOverClasses ? classCount : exampleClass.count)
+    inverseNorm = Self.inverseNorms(normSums, base: idfBase)
   }
 
-  /// A feature's idf from its document frequency among `count` examples or classes (the same
-  /// expression wherever it is computed: the cache file stores postings, not idf).
-  static func idf(df: [Int32], count: Int) -> [Float] {
-    df.map { idf(df: $0, count: count) }
-  }
+  /// A = 1 + ln(N + 1) for an idf over N classes or examples.
+  static func idfBase(count: Int) -> Double { 1 + log(Double(count) + 1) }
 
+  /// L = ln(frequency + 1).
   @inline(__always)
-  static func idf(df: Int32, count: Int) -> Float {
-    let n = Float(count)
-    return log((n + 1) / (Float(df) + 1)) + 1
-  }
+  static func logFrequency(_ frequency: Int32) -> Double { log(Double(frequency) + 1) }
 
-  /// A feature's frequency among classes: the distinct classes of the examples that have it,
-  /// given as a run of example ids (a feature's postings). `mark` is scratch space, one slot
-  /// per class, holding the last feature (+ 1) that counted the class; `feature` is this one.
+  /// A feature's idf, log((N + 1) / (frequency + 1)) + 1, computed as A − L so that the norm
+  /// sums (``normSums``) need no idf: the same expression at build and query time.
   @inline(__always)
-  static func classFrequency(
-    examples: UnsafeBufferPointer<Int32>, exampleClass: UnsafeBufferPointer<Int32>,
-    mark: UnsafeMutableBufferPointer<Int32>, feature: Int32
-  ) -> Int32 {
-    var n: Int32 = 0
-    for e in examples {
-      let cls = Int(exampleClass[Int(e)])
-      if mark[cls] != feature &+ 1 {
-        mark[cls] = feature &+ 1
-        n += 1
+  package func idf(_ id: Int32) -> Float { Float(idfBase - Self.logFrequency(frequency[Int(id)])) }
+
+  /// 1 / √(A²·S₀ − 2A·S₁ + S₂) per example (0 for an empty one).
+  static func inverseNorms(_ sums: Column<UInt64>, base a: Double) -> Column<Float> {
+    let n = sums.count / 3
+    return Column(count: n) { out in
+      sums.withUnsafeBufferPointer { s in
+        for e in 0..<n {
+          let s0 = Double(s[3 * e]) / NormSums.scale
+          let s1 = Double(s[3 * e + 1]) / NormSums.scale
+          let s2 = Double(s[3 * e + 2]) / NormSums.scale
+          let square = a * a * s0 - 2 * a * s1 + s2
+          out[e] = square > 0 ? Float(1 / square.squareRoot()) : 0
+        }
       }
     }
-    return n
   }
 
   /// The id of a key (its position among the sorted keys).
@@ -218,8 +230,10 @@ public struct ExampleModel: Sendable {
     guard !query.isEmpty else { return (scores, best, mean) }
     var cosine = [Float](repeating: 0, count: exampleClass.count)
     let examples = UInt32(exampleClass.count)
+    // Each example's dot product with the query over its term weights; the example's norm is
+    // applied once per example below (the query's factors carry the idf twice: query and example).
     postingExample.withUnsafeBufferPointer { ex in
-      postingWeight.withUnsafeBufferPointer { wt in
+      postingTF.withUnsafeBufferPointer { wt in
         cosine.withUnsafeMutableBufferPointer { cos in
           for (id, qw) in query {
             let start = Int(postingStart[Int(id)])
@@ -242,12 +256,13 @@ public struct ExampleModel: Sendable {
     // Unchecked buffers: every example's class is below `classCount` (built so, or checked when
     // read from the cache file), and this loop runs over every example for every query.
     cosine.withUnsafeBufferPointer { cos in
+      inverseNorm.withUnsafeBufferPointer { inverseNorm in
       exampleClass.withUnsafeBufferPointer { classes in
         kept.withUnsafeMutableBufferPointer { kept in
           mean.withUnsafeMutableBufferPointer { mean in
             examplesPerClass.withUnsafeMutableBufferPointer { perClass in
               for i in 0..<cos.count {
-                let c = cos[i]
+                let c = cos[i] * inverseNorm[i]
                 let cls = Int(classes[i])
                 perClass[cls] &+= 1
                 guard c > 0 else { continue }
@@ -266,6 +281,7 @@ public struct ExampleModel: Sendable {
           }
         }
       }
+      }
     }
     for cls in 0..<classCount {
       let n = min(top, Int(examplesPerClass[cls]))
@@ -279,40 +295,49 @@ public struct ExampleModel: Sendable {
     return (scores, best, mean)
   }
 
-  /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized); features
-  /// no example has are left out, as a fitted tf-idf vocabulary would. In key order, so that
-  /// the sums over it come out the same in every process and for every model built from the
-  /// same examples (a dictionary's order changes from one instance to the next).
+  /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized), each
+  /// weight times the feature's idf once more (the example side's idf: postings hold term
+  /// weights only); features no example has are left out, as a fitted tf-idf vocabulary would.
+  /// In key order, so that the sums over it come out the same in every process and for every
+  /// model built from the same examples (a dictionary's order changes from one instance to the next).
   func queryVector(_ text: String) -> [(Int32, Float)] {
     let counts = Self.featureCounts(text, config: config).sorted { $0.key < $1.key }
     var query: [(Int32, Float)] = []
+    var idfs: [Float] = []
     var norm: Float = 0
     for (key, count) in counts {
       guard let id = featureID(key) else { continue }
-      let w = count * idf[Int(id)]
+      let featureIDF = self.idf(id)
+      let w = count * featureIDF
       query.append((id, w))
+      idfs.append(featureIDF)
       norm += w * w
     }
     guard norm > 0 else { return [] }
     let inv = 1 / norm.squareRoot()
-    for i in query.indices { query[i].1 *= inv }
+    for i in query.indices { query[i].1 = (query[i].1 * inv) * idfs[i] }
     return query
   }
 
-  /// A sum of squared weights that does not depend on the order of its terms (fixed point,
-  /// 2⁻³² units, exact integer addition): an example's norm is the same whatever order its
-  /// features come in, so that two builds from the same examples agree to the bit.
-  struct NormSum {
-    private var units: UInt64 = 0
-    private static let scale: Double = 4_294_967_296
+  /// An example's norm sums (``normSums``) in fixed point, 2⁻³² units: exact integer
+  /// addition, so the same whatever order its features come in, and a delta (one feature's
+  /// frequency moving) added later gives the same bits as a sum made from scratch.
+  struct NormSums {
+    static let scale: Double = 4_294_967_296
+    var s0: UInt64 = 0
+    var s1: UInt64 = 0
+    var s2: UInt64 = 0
 
     @inline(__always)
-    mutating func add(_ square: Float) { units &+= UInt64((Double(square) * Self.scale).rounded()) }
+    static func units(_ x: Double) -> UInt64 { UInt64((x * scale).rounded()) }
 
-    /// 1 / √sum (0 for an empty vector).
-    var inverseRoot: Float {
-      guard units > 0 else { return 0 }
-      return 1 / Float((Double(units) / Self.scale).squareRoot())
+    /// Adds one feature: term weight `tf`, L = `log` (ln(frequency + 1)).
+    @inline(__always)
+    mutating func add(tf: Float, log: Double) {
+      let square = Double(tf) * Double(tf)
+      s0 &+= Self.units(square)
+      s1 &+= Self.units(square * log)
+      s2 &+= Self.units(square * log * log)
     }
   }
 
