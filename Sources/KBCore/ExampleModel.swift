@@ -17,9 +17,6 @@ public struct ExampleModel: Sendable {
   public struct Config: Sendable, Equatable {
     /// The class score is the mean of its best `top` example cosines (fewer when it has fewer).
     public var top: Int = 2
-    /// Weight of the word features against the character features.
-    public var wordWeight: Float = 1
-    public var charWeight: Float = 1
     /// Longest examples are cut to this many words (long answer bodies add noise and cost).
     public var maxWords: Int = 80
     /// Whether a feature's idf counts the classes that have it (true) or the examples (false).
@@ -39,13 +36,15 @@ public struct ExampleModel: Sendable {
   var keys: Column<UInt32> { index.keys }
   /// Everything stored is a count or a sum that one example's arrival or departure changes by
   /// its own share: for each feature, how many classes (or examples) have it; each posting's
-  /// term weight in its example (sublinear tf: no idf, no norm); each example's class and
+  /// count in its example (its term weight, sublinear tf, follows: no idf, no norm); each example's class and
   /// three fixed-point sums that give its norm for any idf. The idf, the norms and so the
   /// weights are derived from them (`idf(_:)`, `inverseNorm`), never stored.
   package let frequency: Column<Int32>
   package let postingStart: Column<Int32>
   package let postingExample: Column<Int32>
-  package let postingTF: Column<Float>
+  /// Each posting's count of the feature in its example (``storedCount(_:)``); its term
+  /// weight is ``termWeights``[count].
+  package let postingCount: Column<UInt8>
   package let exampleClass: Column<Int32>
   /// Per example, three sums in 2⁻³² units (exact integer addition, so the same in any order
   /// and under any sequence of deltas): Σ tf², Σ tf²·L and Σ tf²·L² over its features, where
@@ -68,12 +67,12 @@ public struct ExampleModel: Sendable {
     self.classCount = classCount
     var features: [UInt32: Int32] = [:]
     var df: [Int32] = []
-    var vectors: [[(Int32, Float)]] = []
+    var vectors: [[(Int32, UInt8)]] = []
     vectors.reserveCapacity(examples.count)
     var exampleClass: [Int32] = []
     exampleClass.reserveCapacity(examples.count)
     // Feature counting is the costly part and independent per example: spread it over the cores.
-    let allCounts = ParallelSlots<[UInt32: Float]>(count: examples.count)
+    let allCounts = ParallelSlots<[UInt32: Int]>(count: examples.count)
     let texts = examples.map(\.text)
     let chunks = max(1, min(8, texts.count / 256))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
@@ -86,7 +85,7 @@ public struct ExampleModel: Sendable {
     for (index, (cls, _)) in examples.enumerated() {
       let counts = allCounts.take(index)
       guard !counts.isEmpty else { continue }
-      var vector: [(Int32, Float)] = []
+      var vector: [(Int32, UInt8)] = []
       vector.reserveCapacity(counts.count)
       for (hash, count) in counts {
         let id: Int32
@@ -97,7 +96,7 @@ public struct ExampleModel: Sendable {
           features[hash] = id
           df.append(0)
         }
-        vector.append((id, count))
+        vector.append((id, Self.storedCount(count)))
       }
       vectors.append(vector)
       exampleClass.append(Int32(cls))
@@ -118,37 +117,37 @@ public struct ExampleModel: Sendable {
     for (key, id) in features { keysByID[Int(id)] = key }
     let logFrequency = df.map { Self.logFrequency($0) }
     // Each example's norm sums, then an inverted index (CSR) of its term weights.
-    var postingCount = [Int32](repeating: 0, count: df.count + 1)
+    var postingStart = [Int32](repeating: 0, count: df.count + 1)
     var sums = [UInt64](repeating: 0, count: 3 * vectors.count)
     for i in vectors.indices {
       var s = NormSums()
-      for (id, tf) in vectors[i] {
-        s.add(tf: tf, log: logFrequency[Int(id)])
-        postingCount[Int(id) + 1] += 1
+      for (id, count) in vectors[i] {
+        s.add(tf: Self.termWeights[Int(count)], log: logFrequency[Int(id)])
+        postingStart[Int(id) + 1] += 1
       }
       sums[3 * i] = s.s0
       sums[3 * i + 1] = s.s1
       sums[3 * i + 2] = s.s2
     }
-    for i in 1..<postingCount.count { postingCount[i] += postingCount[i - 1] }
-    let total = Int(postingCount.last ?? 0)
+    for i in 1..<postingStart.count { postingStart[i] += postingStart[i - 1] }
+    let total = Int(postingStart.last ?? 0)
     // Filled in place (no second copy of the postings, the largest part of the model).
     let postingExample = OwnedBuffer<Int32>(count: total)
-    let postingTF = OwnedBuffer<Float>(count: total)
-    var fill = postingCount
+    let postingCount = OwnedBuffer<UInt8>(count: total)
+    var fill = postingStart
     for (i, vector) in vectors.enumerated() {
-      for (id, tf) in vector {
+      for (id, count) in vector {
         let at = Int(fill[Int(id)])
         postingExample.buffer[at] = Int32(i)
-        postingTF.buffer[at] = tf
+        postingCount.buffer[at] = count
         fill[Int(id)] += 1
       }
     }
     index = KeyTable(keysByID)!  // Distinct: they are a dictionary's keys.
     frequency = Column(df)
-    self.postingStart = Column(postingCount)
+    self.postingStart = Column(postingStart)
     self.postingExample = Column(postingExample, count: total)
-    self.postingTF = Column(postingTF, count: total)
+    self.postingCount = Column(postingCount, count: total)
     self.exampleClass = Column(exampleClass)
     normSums = Column(sums)
     idfBase = Self.idfBase(count: config.idfOverClasses ? classCount : exampleClass.count)
@@ -159,13 +158,13 @@ public struct ExampleModel: Sendable {
   /// together. Every value a query's loops use as an index is checked here or where used.
   public init?(
     config: Config, classCount: Int, keys: Column<UInt32>, slots: Column<UInt64>, frequency: Column<Int32>,
-    postingStart: Column<Int32>, postingExample: Column<Int32>, postingTF: Column<Float>,
+    postingStart: Column<Int32>, postingExample: Column<Int32>, postingCount: Column<UInt8>,
     exampleClass: Column<Int32>, normSums: Column<UInt64>
   ) {
     guard let index = KeyTable(keys: keys, slots: slots), frequency.count == keys.count,
       postingStart.count == keys.count + 1, postingStart.first == 0,
       postingStart.last.map({ Int($0) == postingExample.count }) ?? false,
-      postingTF.count == postingExample.count, normSums.count == 3 * exampleClass.count, classCount >= 0,
+      postingCount.count == postingExample.count, normSums.count == 3 * exampleClass.count, classCount >= 0,
       exampleClass.allSatisfy({ $0 >= 0 && Int($0) < classCount })
     else { return nil }
     self.config = config
@@ -174,7 +173,7 @@ public struct ExampleModel: Sendable {
     self.frequency = frequency
     self.postingStart = postingStart
     self.postingExample = postingExample
-    self.postingTF = postingTF
+    self.postingCount = postingCount
     self.exampleClass = exampleClass
     self.normSums = normSums
     idfBase = Self.idfBase(count: config.idfOverClasses ? classCount : exampleClass.count)
@@ -233,7 +232,8 @@ public struct ExampleModel: Sendable {
     // Each example's dot product with the query over its term weights; the example's norm is
     // applied once per example below (the query's factors carry the idf twice: query and example).
     postingExample.withUnsafeBufferPointer { ex in
-      postingTF.withUnsafeBufferPointer { wt in
+      postingCount.withUnsafeBufferPointer { counts in
+      Self.termWeights.withUnsafeBufferPointer { weight in
         cosine.withUnsafeMutableBufferPointer { cos in
           for (id, qw) in query {
             let start = Int(postingStart[Int(id)])
@@ -243,10 +243,11 @@ public struct ExampleModel: Sendable {
             guard start >= 0, start <= end, end <= ex.count else { continue }
             for k in start..<end {
               let e = UInt32(bitPattern: ex[k])
-              if e < examples { cos[Int(e)] += qw * wt[k] }
+              if e < examples { cos[Int(e)] += qw * weight[Int(counts[k])] }
             }
           }
         }
+      }
       }
     }
     let top = max(1, config.top)
@@ -308,7 +309,7 @@ public struct ExampleModel: Sendable {
     for (key, count) in counts {
       guard let id = featureID(key) else { continue }
       let featureIDF = self.idf(id)
-      let w = count * featureIDF
+      let w = Self.sublinear(Float(count)) * featureIDF
       query.append((id, w))
       idfs.append(featureIDF)
       norm += w * w
@@ -393,10 +394,11 @@ public struct ExampleModel: Sendable {
   @inline(__always)
   static func key(_ h: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: h ^ (h >> 32)) }
 
-  static func featureCounts(_ text: String, config: Config) -> [UInt32: Float] {
+  /// Each feature's count in the text (its first `config.maxWords` words).
+  static func featureCounts(_ text: String, config: Config) -> [UInt32: Int] {
     var words = Self.words(text)
     if words.count > config.maxWords { words.removeLast(words.count - config.maxWords) }
-    var raw: [UInt32: Float] = [:]
+    var raw: [UInt32: Int] = [:]
     raw.reserveCapacity(words.count * 12)
     var previous: UInt64?
     for word in words {
@@ -414,27 +416,17 @@ public struct ExampleModel: Sendable {
         }
       }
     }
-    var out: [UInt32: Float] = [:]
-    out.reserveCapacity(raw.count)
-    for (k, v) in raw { out[k] = Self.sublinear(v) }
-    if config.wordWeight != 1 || config.charWeight != 1 {
-      // Recompute with kind weights (kept simple: word features are tagged by their seed).
-      var weighted: [UInt32: Float] = [:]
-      var previousWord: UInt64?
-      for word in words {
-        let h = fnv(word, seed: 0x77)
-        weighted[key(h)] = (out[key(h)] ?? 0) * config.wordWeight
-        if let previousWord {
-          let b = key(previousWord &* 31 &+ h ^ 0xB16A)
-          weighted[b] = (out[b] ?? 0) * config.wordWeight
-        }
-        previousWord = h
-      }
-      for (k, v) in out where weighted[k] == nil { weighted[k] = v * config.charWeight }
-      return weighted
-    }
-    return out
+    return raw
   }
+
+  /// An example's stored count of a feature: at most 255 (one byte a posting; only an n-gram
+  /// repeated that often inside one example of at most 80 words, in words thousands of
+  /// characters long, reaches it).
+  @inline(__always)
+  static func storedCount(_ count: Int) -> UInt8 { UInt8(clamping: count) }
+
+  /// The term weight of each stored count, 1 + ln(count) (index 0 unused).
+  static let termWeights: [Float] = (0...255).map { $0 == 0 ? 0 : sublinear(Float($0)) }
 
   /// Sublinear term frequency, 1 + ln(count).
   @inline(__always)

@@ -21,7 +21,7 @@ internal import KBStore
 /// and the semantic model as columns: raw arrays aligned to 64 bytes (``Column``), which the
 /// reader maps in place instead of decoding, so that a suggestion reads only the pages it needs
 /// (its words' posting lists), not the whole model. Version 9: the example model stores counts
-/// (feature frequencies, term weights, fixed-point norm sums), its idf and norms are derived at
+/// (feature frequencies, one-byte term counts, fixed-point norm sums), its idf and norms are derived at
 /// load and query time (version 8 stored idf-baked weights; versions 1–7 were decoded whole:
 /// 0.9 GB and 1.3 s at 100,000 documents).
 ///
@@ -125,8 +125,6 @@ struct SuggestModelCache {
   static func readExampleModel(_ r: inout ByteReader, file: MappedFile?) throws -> ExampleModel {
     var config = ExampleModel.Config()
     config.top = Int(try r.read(Int64.self))
-    config.wordWeight = try r.readFloat()
-    config.charWeight = try r.readFloat()
     config.maxWords = Int(try r.read(Int64.self))
     config.idfOverClasses = try r.read(UInt8.self) == 1
     let classCount = Int(try r.read(Int64.self))
@@ -134,7 +132,7 @@ struct SuggestModelCache {
     guard let model = ExampleModel(
       config: config, classCount: classCount, keys: try r.readColumn(file: file), slots: try r.readColumn(file: file),
       frequency: try r.readColumn(file: file), postingStart: try r.readColumn(file: file),
-      postingExample: try r.readColumn(file: file), postingTF: try r.readColumn(file: file),
+      postingExample: try r.readColumn(file: file), postingCount: try r.readColumn(file: file),
       exampleClass: try r.readColumn(file: file), normSums: try r.readColumn(file: file))
     else { throw ModelDecodingError() }
     return model
@@ -142,8 +140,6 @@ struct SuggestModelCache {
 
   static func writeExampleModel(_ m: ExampleModel, _ w: inout ModelFileWriter) throws {
     w.buffer.append(Int64(m.config.top))
-    w.buffer.append(m.config.wordWeight)
-    w.buffer.append(m.config.charWeight)
     w.buffer.append(Int64(m.config.maxWords))
     w.buffer.append(UInt8(m.config.idfOverClasses ? 1 : 0))
     w.buffer.append(Int64(m.classCount))
@@ -152,7 +148,7 @@ struct SuggestModelCache {
     try w.append(column: m.frequency)
     try w.append(column: m.postingStart)
     try w.append(column: m.postingExample)
-    try w.append(column: m.postingTF)
+    try w.append(column: m.postingCount)
     try w.append(column: m.exampleClass)
     try w.append(column: m.normSums)
   }

@@ -226,7 +226,7 @@ import Testing
     ExampleModel(
       config: m.config, classCount: m.classCount, keys: m.index.keys, slots: m.index.slots,
       frequency: frequency ?? m.frequency, postingStart: m.postingStart, postingExample: m.postingExample,
-      postingTF: m.postingTF, exampleClass: m.exampleClass, normSums: normSums ?? m.normSums)
+      postingCount: m.postingCount, exampleClass: m.exampleClass, normSums: normSums ?? m.normSums)
   }
 
   @Test func exampleModelFromItsColumnsRanksBitIdentically() throws {
@@ -255,7 +255,7 @@ import Testing
       var square: Double = 0
       for f in 0..<model.keys.count {
         for k in Int(model.postingStart[f])..<Int(model.postingStart[f + 1]) where model.postingExample[k] == Int32(e) {
-          let w = Double(model.postingTF[k]) * Double(model.idf(Int32(f)))
+          let w = Double(ExampleModel.termWeights[Int(model.postingCount[k])]) * Double(model.idf(Int32(f)))
           square += w * w
         }
       }
