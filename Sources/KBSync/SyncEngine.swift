@@ -1,4 +1,3 @@
-import CLibgit2
 import Foundation
 import KBCore
 

@@ -60,6 +60,22 @@ import Testing
     }
   }
 
+  /// Raw libgit2 stays under `KBSync/Internals/`: the rest of KBSync (the sync engine, the
+  /// repository commands, the merge hook, the team branch) speaks in Swift types only.
+  @Test func rawLibgit2OnlyUnderInternals() throws {
+    let folder = Self.sources.appendingPathComponent("KBSync")
+    let outside = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+    #expect(outside.contains("SyncEngine.swift"))
+    for file in outside {
+      let text = try String(contentsOfFile: folder.appendingPathComponent(file).path, encoding: .utf8)
+      for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        if line.contains("import CLibgit2") || line.contains("import CGitPack") || line.contains("git_") || line.contains("OpaquePointer") {
+          Issue.record("KBSync/\(file):\(n + 1): raw libgit2 outside KBSync/Internals/: \(line)")
+        }
+      }
+    }
+  }
+
   /// `kb` links no libgit2: neither it nor what it is built from (KBCLI, KBWorkspace) imports
   /// the git layers; the commands that touch git run in `kb-git` (Sources/KBCLI/GitCommands.swift).
   @Test func kbLinksNoGit() {
