@@ -43,7 +43,7 @@ import Testing
   }
 
   @Test func eachLowLevelModuleHasOneImporter() {
-    let owners = ["GRDB": "KBStore", "CSQLiteShim": "KBStore", "CLibgit2": "KBSync"]
+    let owners = ["GRDB": "KBStore", "CSQLiteShim": "KBStore", "CLibgit2": "KBSync", "CGitPack": "KBSync"]
     for target in Self.targets {
       for (file, module) in Self.imports(in: target) {
         if let owner = owners[module], owner != target {

@@ -1,3 +1,4 @@
+import CGitPack
 import CLibgit2
 import Foundation
 
@@ -91,13 +92,64 @@ extension GitRepository {
 
   /// Packs `objects` (of this repository) into the object store at `objectsFolder` (another
   /// repository's `objects`), without libgit2's delta search and with kb's own pack index
-  /// (`kb_write_pack` in the C shim says why), synced when `durable`.
+  /// (`kbpack_write` in the CGitPack target says why), synced when `durable`. Each object is read
+  /// from the object database, which checks it against its id.
   func writePack(of objects: [GitOID], into objectsFolder: String, durable: Bool) throws(GitError) {
     guard !objects.isEmpty else { return }
-    let odb = try objectDatabase()
-    let ids = objects.map(\.raw)
-    let folder = objectsFolder + "/pack"
-    try check("kb_write_pack", ids.withUnsafeBufferPointer { kb_write_pack(odb.pointer, $0.baseAddress, $0.count, folder, durable ? 1 : 0) })
+    let source = PackSource(odb: try objectDatabase(), ids: objects)
+    var ids = [UInt8]()
+    ids.reserveCapacity(objects.count * 20)
+    for id in objects { withUnsafeBytes(of: id.raw.id) { ids.append(contentsOf: $0) } }
+    var error = kbpack_error()
+    let code = withExtendedLifetime(source) {
+      kbpack_write(
+        ids, objects.count,
+        { payload, index, out in PackSource.from(payload).read(index, into: out!) },
+        { payload, _ in PackSource.from(payload).release() },
+        Unmanaged.passUnretained(source).toOpaque(), objectsFolder + "/pack", durable ? 1 : 0, nil, &error)
+    }
+    guard code < 0 else { return }
+    if let failure = source.error { throw failure }
+    let message = withUnsafeBytes(of: error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    throw GitError(code: code, function: "kbpack_write", message: message)
+  }
+}
+
+/// Hands `kbpack_write` the objects of one object database, one at a time.
+private final class PackSource {
+  let odb: GitHandle
+  let ids: [GitOID]
+  /// The object the writer is compressing.
+  var current: OpaquePointer?
+  /// Why an object could not be read (libgit2's error, taken right after the call).
+  var error: GitError?
+
+  init(odb: GitHandle, ids: [GitOID]) {
+    self.odb = odb
+    self.ids = ids
+  }
+
+  static func from(_ payload: UnsafeMutableRawPointer?) -> PackSource {
+    Unmanaged<PackSource>.fromOpaque(payload!).takeUnretainedValue()
+  }
+
+  /// Wraps `git_odb_read`.
+  func read(_ index: Int, into out: UnsafeMutablePointer<kbpack_object>) -> Int32 {
+    var raw = ids[index].raw
+    let code = git_odb_read(&current, odb.pointer, &raw)
+    guard code >= 0, let current else {
+      error = lastError("git_odb_read", code < 0 ? code : -1)
+      return code < 0 ? code : -1
+    }
+    out.pointee.type = Int32(git_odb_object_type(current).rawValue)
+    out.pointee.data = git_odb_object_data(current)
+    out.pointee.size = git_odb_object_size(current)
+    return 0
+  }
+
+  func release() {
+    if let current { git_odb_object_free(current) }
+    current = nil
   }
 }
 
