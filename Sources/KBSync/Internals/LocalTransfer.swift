@@ -160,20 +160,21 @@ enum LocalFetch {
   /// Returns the remote branch's commit, `nil` when the remote has no such branch (yet).
   /// `changes`: when what came in is one commit on top of `base`, the files it changes.
   static func fetch(
-    into local: GitRepository, from remotePath: String, branch: String, tracking: String, base: GitOID? = nil
+    into local: GitRepository, from remotePath: String, branch: String, tracking: String, base: GitOID? = nil,
+    trace: SyncTrace = .off
   ) throws(GitError) -> (tip: GitOID?, changes: [GitRepository.TreeChange]?) {
     let remote = try GitRepository(openingExactly: remotePath)
     guard let theirs = try remote.resolve(branch) else { return (nil, nil) }
-    SyncEngine.trace("fetch: remote opened")
+    trace("fetch: remote opened")
     var changes: [GitRepository.TreeChange]?
     if !local.hasObject(theirs) {
       let known = [try local.resolve(tracking), try local.headBranch().flatMap { (b) throws(GitError) in try local.resolve(b) }]
       let found = try remote.newObjects(tips: [theirs], hiding: known.compactMap { $0 }, changesFrom: base)
       let objects = found.objects
       changes = found.changes
-      SyncEngine.trace("fetch: \(objects.count) objects to copy")
+      trace("fetch: \(objects.count) objects to copy")
       try remote.writePack(of: objects, into: local.gitDirectory + "/objects", durable: fsyncEnabled)
-      SyncEngine.trace("fetch: packed")
+      trace("fetch: packed")
       // The branch will be moved onto these objects: check they arrived.
       guard local.hasObject(theirs) else {
         throw GitError(code: -1, function: "local fetch", message: "the fetched pack does not hold \(theirs)")
