@@ -84,9 +84,7 @@ extension KBCommand {
 
     func validate() throws {
       if resume, text != nil { throw ValidationError("--resume reopens the kept draft in the editor; do not also pass --text.") }
-      if let at, Timestamp.parse(at) == nil {
-        throw ValidationError("'--at \(at)' is not a time; use ISO 8601 such as 2024-10-20T16:05:00Z.")
-      }
+      _ = try parseTime(at, option: "at")
     }
 
     func run() async throws {

@@ -35,6 +35,13 @@ import Testing
     #expect(list.type == .case && list.status == .open && list.tag == "sms")
   }
 
+  @Test func aTimeFlagIsCheckedOneWay() {
+    // `kb case open --at` and `kb new case --at` share one check and one message.
+    let message = "'--at yesterday' is not a time; use ISO 8601 such as 2024-10-20T16:05:00Z."
+    #expect(usageError(["case", "open", "--at", "yesterday", "it loops"]) == message)
+    #expect(usageError(["new", "case", "--at", "yesterday", "--text", "it loops"]) == message)
+  }
+
   @Test func suggestValidatesItsFlags() throws {
     #expect(usageError(["suggest", "--limit", "0", "x"]) == "'--limit' must be between 1 and 100.")
     #expect(usageError(["suggest", "--jsonl", "x"]) == "--jsonl reads stdin; do not also pass TEXT.")
