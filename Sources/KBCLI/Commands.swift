@@ -123,9 +123,7 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
-      let shown = workspace.warnings.count
       let report = try workspace.checkReport()
-      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       let diagnostics = report.problems
       if global.json {
         try global.output.print(json: report)
@@ -150,7 +148,6 @@ extension KBCommand {
 
     func run() async throws {
       let workspace = try global.open(refresh: false)
-      let shown = workspace.warnings.count
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
       let summary = try workspace.index(rebuild: rebuild, progress: progress.callback)
       progress.finish()
@@ -161,7 +158,6 @@ extension KBCommand {
         try workspace.rebuildSuggestionModel(progress: stage.callback)
         stage.finish()
       }
-      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       if global.json {
         try global.output.print(json: summary)
         return

@@ -38,6 +38,8 @@ public struct GlobalOptions: ParsableArguments {
       progress.finish()
     }
     for warning in workspace.warnings { Output.warn(warning) }
+    // Later ones (an index rebuilt in the middle of the command) are shown as they arise.
+    workspace.warningHandler = { Output.warn($0) }
     return workspace
   }
 
