@@ -61,15 +61,18 @@ extension IndexStore {
   }
 
   /// Every case's facts for `kb stats`: two queries (cases, then their journal entries in
-  /// order), however many cases there are.
-  public func caseFacts() throws(IndexError) -> [CaseFacts] {
-    try read { db in
+  /// order), however many cases there are. With `statuses`, only the cases in one of them
+  /// (the queue's active cases, without reading every resolved case's journal).
+  public func caseFacts(statuses: [CaseStatus] = []) throws(IndexError) -> [CaseFacts] {
+    let only = statuses.isEmpty ? "" : " AND d.status IN (" + statuses.map { _ in "?" }.joined(separator: ",") + ")"
+    let arguments = StatementArguments(statuses.map(\.rawValue))
+    return try read { db in
       var facts: [CaseFacts] = []
       var position: [Int64: Int] = [:]
       let rows = try Row.fetchCursor(db, sql: """
-        SELECT rowid, id, opened, assignee, answer, follow_up, status, channel, customer, tags FROM document
-        WHERE type = 'case' ORDER BY coalesce(opened, ''), id
-        """)
+        SELECT rowid, id, opened, assignee, answer, follow_up, status, channel, customer, tags FROM document d
+        WHERE type = 'case'\(only) ORDER BY coalesce(opened, ''), id
+        """, arguments: arguments)
       while let row = try rows.next() {
         position[row[0]] = facts.count
         let opened: String? = row[2]
@@ -81,8 +84,8 @@ extension IndexStore {
       }
       let entries = try Row.fetchCursor(db, sql: """
         SELECT e.doc, e.time, e.author, e.kind, e.text FROM entry e JOIN document d ON d.rowid = e.doc
-        WHERE d.type = 'case' ORDER BY e.doc, e.time, e.rowid
-        """)
+        WHERE d.type = 'case'\(only) ORDER BY e.doc, e.time, e.rowid
+        """, arguments: arguments)
       while let row = try entries.next() {
         guard let index = position[row[0]], let time = Timestamp.parse(row[1]) else { continue }
         facts[index].entries.append(JournalEntry(

@@ -16,10 +16,15 @@ struct WebFixture {
   var root: String { folder.path + "/kb" }
   let app: WebApp
 
-  init(identity: String? = "Tina Ng <tina@example.com>", token: String? = nil, loopback: Bool = true) async throws {
+  /// `settings`: lines appended to the copy's kb.yml.
+  init(identity: String? = "Tina Ng <tina@example.com>", token: String? = nil, loopback: Bool = true, settings: String = "") async throws {
     folder = try TempFolder("web")
     let root = folder.path + "/kb"
     try FileManager.default.copyItem(atPath: Self.repository.appendingPathComponent("kb").path, toPath: root)
+    if !settings.isEmpty {
+      let yml = try String(contentsOfFile: root + "/kb.yml", encoding: .utf8)
+      try (yml + "\n" + settings + "\n").write(toFile: root + "/kb.yml", atomically: true, encoding: .utf8)
+    }
     let workspace = try Workspace(root: root)
     let library = Library(workspace: workspace, identity: identity.flatMap(Identity.init(parsing:)))
     try await library.refresh()
@@ -83,6 +88,63 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     }
   }
 
+  /// The queue is `kb cases`' queue: ``Workspace/caseQueue(_:now:)`` with its waiting times and
+  /// response-time targets, in its order, under each filter.
+  @Test func queueIsTheCaseQueueWithTargets() async throws {
+    let fx = try await WebFixture(identity: "Marcus Reyes <marcus@example.com>", settings: "sla:\n  first_response: 2h\n  resolution: 10000d")
+    defer { fx.remove() }
+    let ws = try Workspace(root: fx.root)
+    /// The rows `kb cases --view "status:active sort:waiting …"` lists.
+    @Sendable func expected(_ words: String = "") throws -> [CaseRow] {
+      try ws.caseQueue(try CaseView(parsing: (words.contains("status:") ? "" : "status:active ") + "sort:waiting " + words))
+    }
+    @Sendable func items(_ response: TestResponse) throws -> [[String: Any]] {
+      let object = try #require(try response.json() as? [String: Any])
+      return try #require(object["items"] as? [[String: Any]])
+    }
+    try await fx.application().test(.router) { client in
+      let all = try expected()
+      #expect(Set(all.compactMap(\.slaState)).count >= 2, "the sample has cases in more than one target state")
+      try await client.execute(uri: "/api/queue", method: .get) { response in
+        let got = try items(response)
+        #expect(got.map { $0["id"] as? String } == all.map(\.id))
+        #expect(got.map { $0["sla_state"] as? String } == all.map(\.slaState))
+        let waiting = got.map { ($0["waiting_seconds"] as? Double).map { $0 > 0 } }
+        #expect(waiting == all.map { $0.waitingSeconds.map { $0 > 0 } })
+      }
+      try await client.execute(uri: "/", method: .get) { response in
+        for row in all {
+          let state = try #require(row.slaState)
+          #expect(response.text.contains("data-sla=\"\(state)\""))
+        }
+        #expect(response.text.contains("<th>Target</th>"))
+        #expect(response.text.contains("overdue ") || response.text.contains("due in "))
+      }
+      // A new mention opens an unassigned case.
+      try await client.execute(
+        uri: "/api/mentions", method: .post, headers: jsonHeaders,
+        body: ByteBuffer(string: #"{"text": "my router keeps dropping wifi every evening", "author": "@ana", "channel": "twitter"}"#)
+      ) { response in
+        #expect(response.status == .created)
+      }
+      for (query, words) in [
+        ("mine=1", "assignee:marcus"), ("unassigned=1", "unassigned"), ("channel=twitter", "channel:twitter"),
+        ("status=acknowledged", "status:acknowledged"),
+      ] {
+        let want = try expected(words).map(\.id)
+        try await client.execute(uri: "/api/queue?" + query, method: .get) { response in
+          #expect(response.status == .ok)
+          let got = try items(response).map { $0["id"] as? String }
+          #expect(got == want, "\(query)")
+        }
+      }
+      let mine = try expected("assignee:marcus")
+      let unassigned = try expected("unassigned")
+      #expect(!mine.isEmpty, "the sample has cases assigned to marcus")
+      #expect(!unassigned.isEmpty)
+    }
+  }
+
   @Test func pastedComplaintShowsTheRepeatingSMSFixAndAReplyDraft() async throws {
     let fx = try await WebFixture()
     defer { fx.remove() }
@@ -115,7 +177,8 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
       #expect(location.hasPrefix("/cases/"))
       let id = String(location.dropFirst("/cases/".count).prefix { $0 != "?" })
       let text = try fx.file(try fx.casePath(id))
-      #expect(text.contains("· Tina Ng · acknowledged · Power it off for a few minutes, that stops the loop. ^TN"))
+      // Logged as `kb case reply` logs it: the known fix's reply is `acted` and names the fix.
+      #expect(text.contains("· Tina Ng · acted · Replied: Power it off for a few minutes, that stops the loop. ^TN Fix: [[iphone-sms-repeats]]."))
       #expect(text.contains("status: acknowledged"))
       try await client.execute(uri: location, method: .get) { response in
         #expect(response.status == .ok)
@@ -266,6 +329,43 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
       }
     }
     #expect(try fx.file(try fx.casePath("2026-11-22-bill-went-up")) == before)
+  }
+
+  @Test func replyIsDraftedAndLoggedAsKBCaseReplyDoes() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    let id = "2026-11-22-bill-went-up"
+    let draft = try Workspace(root: fx.root).draftCaseReply(caseID: id, agent: Identity(parsing: "Tina Ng <tina@example.com>"))
+    #expect(!draft.text.contains("\n"))
+    try await fx.application().test(.router) { client in
+      // The case page's reply box holds the draft `kb case reply` shows.
+      try await client.execute(uri: "/cases/\(id)", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.text.contains(">\(HTML.escape(draft.text))</textarea>"))
+        #expect(response.text.contains("Logged as <b>\(draft.kind)</b>"))
+      }
+      // Sent as drafted (no text): the same entry `kb case reply --yes` logs.
+      try await client.execute(uri: "/api/cases/\(id)/reply", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{}")) { response in
+        #expect(response.status == .ok, "\(response.text)")
+      }
+      let fix = draft.kind == "acted" ? draft.answer.map { " Fix: [[\($0)]]." } ?? "" : ""
+      #expect(try fx.file(try fx.casePath(id)).contains("· Tina Ng · \(draft.kind) · Replied: \(draft.text)\(fix)\n"))
+      // Edited in the form: the agent's words are logged.
+      let body = formBody([("csrf", "test-csrf"), ("text", "@kwame_builds Sorry, checking your bill now. ^TN")])
+      try await client.execute(uri: "/cases/\(id)/reply", method: .post, headers: formHeaders, body: body) { response in
+        #expect(response.status == .seeOther)
+      }
+      #expect(try fx.file(try fx.casePath(id)).contains("· Replied: @kwame_builds Sorry, checking your bill now. ^TN"))
+      // An empty reply is refused with the CLI's message, writing nothing.
+      let before = try fx.file(try fx.casePath(id))
+      try await client.execute(
+        uri: "/api/cases/\(id)/reply", method: .post, headers: jsonHeaders, body: ByteBuffer(string: #"{"text": "   "}"#)
+      ) { response in
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("The reply is empty"))
+      }
+      #expect(try fx.file(try fx.casePath(id)) == before)
+    }
   }
 
   @Test func apiWritesGoThroughTheCaseOperations() async throws {

@@ -137,7 +137,8 @@ def test_agent_flow(root, server, driver):
     case_id = driver.current_url.split("/cases/")[1].split("?")[0]
     assert "reply logged as sent" in driver.page_source
     text = case_file(root, case_id)
-    assert re.search(r"^- \S+ · Tina Ng · acknowledged · " + re.escape(edited) + "$", text, re.M), text
+    # Logged as `kb case reply` logs it: the known fix's reply is `acted` and names the fix.
+    assert re.search(r"^- \S+ · Tina Ng · acted · Replied: " + re.escape(edited) + r" Fix: \[\[iphone-sms-repeats\]\]\.$", text, re.M), text
     shot(driver, "case")
 
     # Resolve with the suggested answer, checking back the same day: it is due.
