@@ -368,6 +368,92 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     }
   }
 
+  /// Ids may hold `?`, `%` and any letter (``Document/isValidID(_:)``): every link to such a
+  /// document is percent-encoded, and every such link opens its page.
+  @Test func idsWithQuestionMarksPercentAndUnicodeOpenFromEveryLink() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    let answerID = "wifi?-100%-réseau-ünï-日本"
+    let caseID = "2026-12-01-odd?-50%-ça"
+    #expect(Document.isValidID(answerID) && Document.isValidID(caseID))
+    try TempFolder.write("""
+      ---
+      id: "\(answerID)"
+      type: answer
+      title: Odd id answer about réseau
+      symptoms:
+        - wifi keeps dropping on the réseau
+      ---
+      ## Fix
+      1. Restart the router.
+      """, to: fx.root + "/answers/odd-id.md")
+    try TempFolder.write("""
+      ---
+      id: "\(caseID)"
+      type: case
+      title: Odd id case about réseau
+      status: open
+      channel: twitter
+      customer: "@odd"
+      opened: 2026-12-01T10:00:00Z
+      answer: "\(answerID)"
+      ---
+      > my wifi keeps dropping on the réseau
+
+      ## Journal
+      - 2026-12-01T10:05:00Z · Tina Ng · note · Looks like [[\(answerID)]].
+      """, to: fx.root + "/cases/2026/12/odd-case.md")
+    try await fx.app.library.refresh()
+    let answerPath = "/answers/wifi%3F-100%25-r%C3%A9seau-%C3%BCn%C3%AF-%E6%97%A5%E6%9C%AC"
+    let casePath = "/cases/2026-12-01-odd%3F-50%25-%C3%A7a"
+    #expect(answerPath == "/answers/" + answerID.urlComponent && casePath == "/cases/" + caseID.urlComponent)
+    try await fx.application().test(.router) { client in
+      try await client.execute(uri: answerPath, method: .get) { response in
+        #expect(response.status == .ok, "\(response.text.prefix(300))")
+        #expect(response.text.contains("Odd id answer about réseau"))
+        #expect(response.text.contains("href=\"\(casePath)\""), "the answer lists the case that links it")
+      }
+      try await client.execute(uri: "/api" + answerPath, method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        #expect((object["answer"] as? [String: Any])?["id"] as? String == answerID)
+      }
+      try await client.execute(uri: "/api" + casePath, method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        #expect(object["id"] as? String == caseID)
+      }
+      // Every link to a document on these pages opens it (a redirect for `[[id]]` links).
+      var links: Set<String> = []
+      for page in ["/", casePath, answerPath, "/search?q=r%C3%A9seau", "/search?q=odd"] {
+        let html = try await client.execute(uri: page, method: .get) { response in
+          #expect(response.status == .ok, "\(page)")
+          return response.text
+        }
+        for match in html.matches(of: /href="(\/(?:cases|answers|documents)\/[^"]*)"/) {
+          links.insert(String(match.1).replacingOccurrences(of: "&amp;", with: "&"))
+        }
+      }
+      #expect(links.contains(casePath) && links.contains(answerPath))
+      #expect(links.contains("/documents/" + answerID.urlComponent))
+      for link in links {
+        #expect(!link.dropFirst().contains("?") && !link.contains("#"), "\(link) is encoded")
+        let (status, location) = try await client.execute(uri: link, method: .get) { ($0.status, $0.headers[.location]) }
+        if status == .seeOther, let location {
+          let final = try await client.execute(uri: location, method: .get) { $0.status }
+          #expect(final == .ok, "\(link) → \(location)")
+        } else {
+          #expect(status == .ok, "\(link)")
+        }
+      }
+      // A reply form on the odd case posts to its encoded path and logs the entry.
+      let body = formBody([("csrf", "test-csrf"), ("text", "@odd Restart the router, please. ^TN")])
+      try await client.execute(uri: casePath + "/reply", method: .post, headers: formHeaders, body: body) { response in
+        #expect(response.status == .seeOther)
+        #expect(response.headers[.location] == casePath + "?done=reply")
+      }
+      #expect(try fx.file("cases/2026/12/odd-case.md").contains("Replied: @odd Restart the router, please. ^TN"))
+    }
+  }
+
   @Test func apiWritesGoThroughTheCaseOperations() async throws {
     let fx = try await WebFixture()
     defer { fx.remove() }
