@@ -79,6 +79,8 @@ public final class IndexStore: @unchecked Sendable {
   /// The database: a `DatabaseQueue`, in WAL mode on disk.
   public let writer: any DatabaseWriter
   public let path: String
+  /// Every case's facts as last read (``caseFacts(statuses:)``).
+  let factsMemo = CaseFactsMemo()
 
   /// bm25 weights of the FTS5 columns for `kb search` (``RankingParameters/searchFields``).
   public static let columnWeights = RankingParameters.shipped.searchFields
