@@ -32,6 +32,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KB_BIN = os.environ.get("KB_BIN", os.path.join(REPO, ".build", "debug", "kb"))
 SHOTS = os.environ.get("SCREENSHOTS")
 COMPLAINT = "my iphone keeps getting the same text over and over, how do I stop it??"
+# Response-time targets added to the copy of kb/ (the sample sets none), so that the queue shows
+# where each case stands.
+SLA = "\nsla:\n  first_response: 1h\n  resolution: 30d\n"
 AGENT = "Tina Ng <tina@example.com>"
 
 
@@ -110,6 +113,9 @@ def test_agent_flow(root, server, driver):
     assert "Queue" in driver.title, driver.title
     rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
     assert rows, "the queue shows the sample's open cases"
+    # Where each case stands against the copy's targets (SLA below), as `kb cases` judges it.
+    states = [e.get_attribute("data-sla") for e in driver.find_elements(By.CSS_SELECTOR, "table.queue [data-sla]")]
+    assert len(states) == len(rows) and {"breached", "ok"} <= set(states), states
     wait(driver).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-events") == "open")
     shot(driver, "queue")
 
@@ -273,6 +279,8 @@ def main():
     work = tempfile.mkdtemp(prefix="kbweb-e2e-")
     root = os.path.join(work, "kb")
     shutil.copytree(os.path.join(REPO, "kb"), root)
+    with open(os.path.join(root, "kb.yml"), "a", encoding="utf-8") as f:
+        f.write(SLA)
     server = Server(root)
     driver = browser()
     passed = failed = 0
