@@ -96,14 +96,16 @@ extension IndexStore {
     // snippet for the thousands of rows a common word matches), then the document row and
     // the snippet for those only; about twice as fast at 100k documents. One more row than
     // asked tells whether equal scores straddle the cut: then which of them are in the first
-    // `limit` must be decided by path, and the one-step query below does it.
+    // `limit` must be decided by path, and the one-step query below does it. CROSS JOIN keeps
+    // SQLite from scanning every match again in the outer query (with bound parameters it
+    // would: 1,450 page reads instead of 330 for two common words at 100k).
     if conditions.isEmpty {
       let sql = """
         WITH top AS (
           SELECT rowid AS r, \(bm25) AS score FROM document_fts
           WHERE document_fts MATCH ?1 ORDER BY score LIMIT ?2)
         SELECT \(columns), top.score, \(snippet)
-        FROM top JOIN document_fts ON document_fts.rowid = top.r JOIN document d ON d.rowid = top.r
+        FROM top CROSS JOIN document_fts ON document_fts.rowid = top.r CROSS JOIN document d ON d.rowid = top.r
         WHERE document_fts MATCH ?1
         ORDER BY top.score, d.path
         """
