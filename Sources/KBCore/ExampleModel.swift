@@ -222,6 +222,9 @@ public struct ExampleModel: Sendable {
     return (r.scores, r.best)
   }
 
+  /// 2²⁴: the fixed-point unit of a class's sum of cosines.
+  static let meanScale: Float = 16_777_216
+
   /// ``classScores(for:)`` plus each class's mean cosine over all its examples.
   public func classScoresWithMean(for text: String) -> (scores: [Float], best: [Float], mean: [Float]) {
     let query = queryVector(text)
@@ -256,20 +259,24 @@ public struct ExampleModel: Sendable {
     // Keep each class's best `top` cosines and how many examples it has.
     var kept = [Float](repeating: 0, count: classCount * top)
     var examplesPerClass = [Int32](repeating: 0, count: classCount)
+    // Each class's sum of cosines in fixed point (2⁻²⁴ units: the scaling is exact in Float and
+    // the truncation to an integer the same everywhere), so that the mean does not depend on
+    // the order of a class's examples: an example added to a class later gives the same bits.
+    var sumUnits = [Int64](repeating: 0, count: classCount)
     // Unchecked buffers: every example's class is below `classCount` (built so, or checked when
     // read from the cache file), and this loop runs over every example for every query.
     cosine.withUnsafeBufferPointer { cos in
       inverseNorm.withUnsafeBufferPointer { inverseNorm in
       exampleClass.withUnsafeBufferPointer { classes in
         kept.withUnsafeMutableBufferPointer { kept in
-          mean.withUnsafeMutableBufferPointer { mean in
+          sumUnits.withUnsafeMutableBufferPointer { sumUnits in
             examplesPerClass.withUnsafeMutableBufferPointer { perClass in
               for i in 0..<cos.count {
                 let c = cos[i] * inverseNorm[i]
                 let cls = Int(classes[i])
                 perClass[cls] &+= 1
                 guard c > 0 else { continue }
-                mean[cls] += c
+                sumUnits[cls] &+= Int64(min(c, 2) * Self.meanScale)  // (a cosine is at most 1)
                 let base = cls * top
                 // Insert c into the sorted (descending) slots.
                 var j = top - 1
@@ -293,7 +300,7 @@ public struct ExampleModel: Sendable {
       for j in 0..<n { sum += kept[cls * top + j] }
       scores[cls] = sum / Float(n)
       best[cls] = kept[cls * top]
-      mean[cls] /= Float(examplesPerClass[cls])
+      mean[cls] = Float(Double(sumUnits[cls]) / Double(Self.meanScale) / Double(examplesPerClass[cls]))
     }
     return (scores, best, mean)
   }

@@ -241,6 +241,28 @@ import Testing
     }
   }
 
+  /// Scores depend on the examples, not on their order (norms are exact integer sums, a
+  /// class's mean a fixed-point sum): what lets an example added later give a rebuilt model's bits.
+  @Test func exampleOrderDoesNotChangeAnyBit() {
+    var rng = SeededGenerator(seed: 0x0DE4)
+    let words = "text message repeat loop battery charge drain router light orange modem blink phone dies fast slow again twice never keeps".split(separator: " ")
+    // Many examples a class, so that a float sum of their cosines would depend on the order.
+    let examples = Self.texts + (0..<90).map { i in
+      (i % 3, (0..<Int.random(in: 3...7, using: &rng)).map { _ in String(words.randomElement(using: &rng)!) }.joined(separator: " "))
+    }
+    let model = ExampleModel(examples: examples, classCount: 3)
+    for _ in 0..<5 {
+      let shuffled = ExampleModel(examples: examples.shuffled(using: &rng), classCount: 3)
+      for query in ["my txt messages keep repeating", "orange light modem", "battery charge", "zzz"] {
+        let a = model.classScoresWithMean(for: query)
+        let b = shuffled.classScoresWithMean(for: query)
+        #expect(a.scores.map(\.bitPattern) == b.scores.map(\.bitPattern))
+        #expect(a.best.map(\.bitPattern) == b.best.map(\.bitPattern))
+        #expect(a.mean.map(\.bitPattern) == b.mean.map(\.bitPattern))
+      }
+    }
+  }
+
   @Test func columnsThatDoNotFitTogetherAreRefused() {
     let model = ExampleModel(examples: Self.texts, classCount: 3)
     #expect(fromColumns(model, normSums: Column(Array(model.normSums.dropLast()))) == nil)
