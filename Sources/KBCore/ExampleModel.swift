@@ -379,7 +379,7 @@ public struct ExampleModel: Sendable {
         pendingNonASCII.append(b)
         continue
       }
-      flushNonASCII()
+      if !pendingNonASCII.isEmpty { flushNonASCII() }
       switch b {
       case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
         current.append(b)
