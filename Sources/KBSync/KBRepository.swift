@@ -94,7 +94,11 @@ public enum KBRepository {
   public typealias Status = RepositoryStatus
 
   /// Local changes and ahead/behind against the last fetched remote branch. Offline.
-  public static func status(kbRoot: String, remoteName: String = "origin") throws(SyncError) -> Status {
+  ///
+  /// - Parameter paths: with paths (relative to `kbRoot`), `changes` holds only those files'
+  ///   changes, found without walking the work tree (``KBWorkspaceGit``'s status tracker applies
+  ///   them to an earlier full status); `[]` skips the work tree altogether.
+  public static func status(kbRoot: String, remoteName: String = "origin", paths: [String]? = nil) throws(SyncError) -> Status {
     do {
       let (repo, prefix) = try SyncEngine.open(kbRoot)
       let branch = try repo.headBranch()
@@ -108,7 +112,8 @@ public enum KBRepository {
       } else if let head {
         ahead = try repo.countCommits(from: head)
       }
-      let changes = try repo.status(prefix: prefix).compactMap { e in
+      let inRepository = paths.map { $0.map { prefix.isEmpty ? $0 : prefix + "/" + $0 } }
+      let changes = try repo.status(prefix: prefix, paths: inRepository).compactMap { e in
         SyncEngine.relative(e.path, prefix: prefix).map { Change(path: $0, kind: e.kind) }
       }
       return Status(branch: short, remoteBranch: remoteBranch, remote: remoteURL, head: head?.description, changes: changes, ahead: ahead, behind: behind)

@@ -17,6 +17,20 @@ import Testing
     }
   }
 
+  /// Start-up: a command without an explicit name makes argument-parser derive it with
+  /// `String(describing:)`, a runtime reflection that costs every `kb` process (even
+  /// `kb --version`) a scan of all protocol conformances. Every command names itself.
+  @Test func everyCommandNamesItself() {
+    var unnamed: [String] = []
+    func walk(_ command: ParsableCommand.Type) {
+      if command.configuration.commandName == nil { unnamed.append("\(command)") }
+      for sub in command.configuration.subcommands { walk(sub) }
+    }
+    walk(KBCommand.self)
+    walk(KBGitCommand.self)
+    #expect(unnamed.isEmpty, "commands without commandName: \(unnamed)")
+  }
+
   @Test func searchAndListValidateTheirFlags() throws {
     #expect(usageError(["search"]) == "Please provide at least one search term.")
     #expect(usageError(["search", "--limit", "0", "x"]) == "'--limit' must be at least 1.")
