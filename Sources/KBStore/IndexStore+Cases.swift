@@ -116,3 +116,37 @@ extension IndexStore {
     }
   }
 }
+
+extension IndexStore {
+  /// A case matched by the full-text index: enough to tell whether it is the same problem.
+  public struct CaseCandidate: Sendable {
+    public var id: String
+    public var path: String
+    public var title: String
+    public var status: String
+  }
+
+  /// Cases matching an FTS5 `pattern`, best first, up to `limit` for each status in `statuses`
+  /// (so that many cases of one status never crowd out another's). Ranked by bm25 without the
+  /// snippets a search shows.
+  public func caseCandidates(_ pattern: String, statuses: [String], limit: Int) throws(IndexError) -> [CaseCandidate] {
+    let w = Self.columnWeights
+    let sql = """
+      SELECT d.id, d.path, d.title, d.status,
+        bm25(document_fts, \(w.title), \(w.symptoms), \(w.tags), \(w.body)) AS score
+      FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
+      WHERE document_fts MATCH ? AND d.type = 'case' AND d.status = ?
+      ORDER BY score, d.path LIMIT ?
+      """
+    return try read { db in
+      var scored: [(CaseCandidate, Double)] = []
+      let statement = try db.cachedStatement(sql: sql)
+      for status in statuses {
+        for row in try Row.fetchAll(statement, arguments: [pattern, status, limit]) {
+          scored.append((CaseCandidate(id: row[0], path: row[1], title: row[2], status: row[3]), row[4]))
+        }
+      }
+      return scored.sorted { $0.1 < $1.1 }.map(\.0)
+    }
+  }
+}

@@ -43,3 +43,52 @@ extension Workspace {
     return try log(caseID: caseID, kind: status == .open ? .acknowledged : .acted, text: words, author: author, at: time)
   }
 }
+
+/// What the mentions of one batch share while their cases are opened (``Workspace/openCases(from:related:assignee:tags:id:title:now:)``),
+/// so that each mention costs the same however long the batch is.
+final class IntakeBatch {
+  /// Every case's `source`, when some mention has neither an author nor a time.
+  var sources: [String: String]?
+  /// The next free suffix of each id base the batch used (`…-dropping-7`).
+  var nextSuffix: [String: Int] = [:]
+  /// The index rows of the cases written, indexed together when the batch ends.
+  private var changes = IndexChanges()
+  /// The cases the batch opened, with their stems, and the cases of each stem (in order).
+  private var cases: [(similar: SimilarCase, stems: Set<String>)] = []
+  private var byStem: [String: [Int]] = [:]
+
+  /// How many of the latest cases sharing each stem are looked at.
+  static let recentPerStem = 64
+
+  func add(_ written: IndexChanges?, similar: SimilarCase, stems: Set<String>) {
+    if let written {
+      changes.upserts += written.upserts
+      changes.directories.merge(written.directories) { $1 }
+    }
+    for stem in stems { byStem[stem, default: []].append(cases.count) }
+    cases.append((similar, stems))
+  }
+
+  /// The batch's cases sharing at least `needed` of `stems`, latest first, among the latest
+  /// ``recentPerStem`` of each stem (a bounded look).
+  func similar(to stems: Set<String>, needed: Int) -> [SimilarCase] {
+    var candidates = Set<Int>()
+    for stem in stems {
+      guard let list = byStem[stem] else { continue }
+      candidates.formUnion(list.suffix(Self.recentPerStem))
+    }
+    return candidates.sorted(by: >).compactMap { i in
+      let shared = stems.intersection(cases[i].stems)
+      guard shared.count >= needed else { return nil }
+      var c = cases[i].similar
+      c.shared = shared.sorted()
+      return c
+    }
+  }
+
+  /// The changes to index, once (the batch then holds none).
+  func takeChanges() -> IndexChanges {
+    defer { changes = IndexChanges() }
+    return changes
+  }
+}

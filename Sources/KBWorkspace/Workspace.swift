@@ -407,6 +407,14 @@ public final class Workspace: @unchecked Sendable {
   /// Writes a document's text atomically (a temporary file, then a rename) and indexes it.
   /// Refuses paths outside the root.
   public func write(_ document: Document, creating: Bool = false) throws {
+    guard let changes = try writeFile(document, creating: creating) else { return }
+    try withIndexLock { try store.apply(changes) }
+  }
+
+  /// Writes a document's file as ``write(_:creating:)`` does, and returns the index changes
+  /// that record it (for a caller that indexes several files at once), `nil` when the file
+  /// vanished at once.
+  func writeFile(_ document: Document, creating: Bool) throws -> IndexChanges? {
     try Self.checkIndexable(document.text, path: document.path)
     let path = try resolve(document.path)
     guard path.hasSuffix(".md") else {
@@ -423,13 +431,13 @@ public final class Workspace: @unchecked Sendable {
       throw WorkspaceError.io(path: document.path, reason: "\(error.localizedDescription)")
     }
     var st = stat()
-    guard stat(path, &st) == 0 else { return }
+    guard stat(path, &st) == 0 else { return nil }
     var changes = IndexChanges()
     changes.upserts.append(
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
     changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
-    try withIndexLock { try store.apply(changes) }
+    return changes
   }
 
   /// Refuses text the index would later refuse (see ``readText(atPath:display:)``): a NUL byte
