@@ -186,15 +186,28 @@ extension Workspace {
   /// opened at the post's time, else the author's cases, else the channel's.
   /// `nil` for a mention with neither a link nor a platform id.
   public func existingCase(for mention: Mention) throws -> String? {
-    try existingCase(for: mention, sources: nil)
+    try existingCase(for: mention, batch: nil)
   }
 
-  /// `sources`: every case's `source` (built once for a batch), used for a mention with neither
-  /// an author nor a time instead of reading the channel's cases again for each mention.
-  func existingCase(for mention: Mention, sources: [String: String]?) throws -> String? {
+  /// In a batch: every case's `source` (``IntakeBatch/sources``) answers for a mention with
+  /// neither an author nor a time instead of reading the channel's cases again for each
+  /// mention, and the cases of an author or a time come from ``IntakeBatch/directory`` (read
+  /// once) instead of a look at every case per mention.
+  func existingCase(for mention: Mention, batch: IntakeBatch?) throws -> String? {
     let mention = mention.normalized()
     guard let key = mention.sourceKey else { return nil }
-    if mention.author == nil, mention.createdAt == nil, let sources { return sources[key] }
+    if mention.author == nil, mention.createdAt == nil, let sources = batch?.sources { return sources[key] }
+    if let directory = batch?.directory, mention.author != nil || mention.createdAt != nil {
+      var paths: [String] = []
+      if let created = mention.createdAt {
+        paths += directory.opened(since: Timestamp.format(created), before: Timestamp.format(created.addingTimeInterval(1)))
+      }
+      if let author = mention.author { paths += directory.cases(of: author) }
+      for path in paths {
+        if let document = try? readDocument(at: path), document.source == key { return document.id }
+      }
+      return nil
+    }
     var queries: [CaseListQuery] = []
     if let created = mention.createdAt {
       var q = CaseListQuery()
@@ -223,17 +236,17 @@ extension Workspace {
   /// Whether this mention should open no case, and why: posted by the team's own account, or
   /// already opened.
   public func skipReason(for mention: Mention) throws -> CaseIntake.Skipped? {
-    try skipReason(for: mention, sources: nil)
+    try skipReason(for: mention, batch: nil)
   }
 
-  func skipReason(for mention: Mention, sources: [String: String]?) throws -> CaseIntake.Skipped? {
+  func skipReason(for mention: Mention, batch: IntakeBatch?) throws -> CaseIntake.Skipped? {
     let mention = mention.normalized()
     if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
       return CaseIntake.Skipped(
         reason: "own-account", message: "Posted by our own account \(ours): no case opened.", id: nil,
         source: mention.sourceKey, author: mention.author)
     }
-    if let existing = try existingCase(for: mention, sources: sources) {
+    if let existing = try existingCase(for: mention, batch: batch) {
       return CaseIntake.Skipped(
         reason: "already-opened", message: "Already opened as case \(existing): \(mention.sourceKey ?? "")", id: existing,
         source: mention.sourceKey, author: mention.author)
@@ -266,10 +279,14 @@ extension Workspace {
       }
       batch.sources = map
     }
+    // Every case's customer and opening time, read once, for the look-ups by author and time.
+    if mentions.count >= IntakeBatch.directoryFrom {
+      batch.directory = CaseDirectory(try store.cases(CaseListQuery()))
+    }
     // Whatever happens to a later mention, the cases written are indexed.
     defer { try? flush(batch) }
     for mention in mentions.map({ $0.normalized() }) {
-      if let reason = try skipReason(for: mention, sources: batch.sources) {
+      if let reason = try skipReason(for: mention, batch: batch) {
         skipped.append(reason)
         continue
       }
@@ -335,7 +352,7 @@ extension Workspace {
       throw WorkspaceError.invalidInput("This post is by our own account \(ours) (handles in kb.yml): no case is opened for it.")
     }
     return try withWriteLock {
-      if let existing = try existingCase(for: mention, sources: batch?.sources) {
+      if let existing = try existingCase(for: mention, batch: batch) {
         throw WorkspaceError.invalidInput(
           "This mention (\(mention.sourceKey ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
       }

@@ -49,6 +49,11 @@ extension Workspace {
 final class IntakeBatch {
   /// Every case's `source`, when some mention has neither an author nor a time.
   var sources: [String: String]?
+  /// Every case's customer and opening time, for a batch of at least ``directoryFrom`` mentions.
+  var directory: CaseDirectory?
+  /// From this many mentions, reading every case's customer and time once costs less than
+  /// looking at every case for each mention.
+  static let directoryFrom = 8
   /// The next free suffix of each id base the batch used (`…-dropping-7`).
   var nextSuffix: [String: Int] = [:]
   /// The index rows of the cases written, indexed together when the batch ends.
@@ -90,5 +95,48 @@ final class IntakeBatch {
   func takeChanges() -> IndexChanges {
     defer { changes = IndexChanges() }
     return changes
+  }
+}
+
+/// Every case's path by customer and by opening time, read once for a batch: the answers of
+/// ``IndexStore`` 's case queries by customer (`customer = ? COLLATE NOCASE`, with or without
+/// the `@`) and by a time window (`opened >= ? AND opened < ?`, compared as bytes), in their
+/// order (opening time, then id).
+struct CaseDirectory {
+  private var byCustomer: [String: [String]] = [:]
+  private var byOpened: [(opened: [UInt8], path: String)] = []
+
+  init(_ cases: [CaseSummary]) {
+    for c in cases {
+      if let customer = c.customer { byCustomer[Self.fold(customer), default: []].append(c.path) }
+      if let opened = c.opened { byOpened.append((Array(opened.utf8), c.path)) }
+    }
+    byOpened.sort { $0.opened.lexicographicallyPrecedes($1.opened) }
+  }
+
+  /// SQLite's NOCASE: ASCII letters folded, nothing else.
+  static func fold(_ s: String) -> String {
+    String(decoding: s.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+  }
+
+  func cases(of customer: String) -> [String] {
+    let bare = customer.hasPrefix("@") ? String(customer.dropFirst()) : customer
+    return (byCustomer[Self.fold(bare)] ?? []) + (byCustomer[Self.fold("@" + bare)] ?? [])
+  }
+
+  func opened(since: String, before: String) -> [String] {
+    let low = Array(since.utf8), high = Array(before.utf8)
+    // The first at or after `low` (binary search), then on while before `high`.
+    var lo = 0, hi = byOpened.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if byOpened[mid].opened.lexicographicallyPrecedes(low) { lo = mid + 1 } else { hi = mid }
+    }
+    var out: [String] = []
+    while lo < byOpened.count, byOpened[lo].opened.lexicographicallyPrecedes(high) {
+      out.append(byOpened[lo].path)
+      lo += 1
+    }
+    return out
   }
 }
