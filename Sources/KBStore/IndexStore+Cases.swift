@@ -127,26 +127,23 @@ extension IndexStore {
   }
 
   /// Cases matching an FTS5 `pattern`, best first, up to `limit` for each status in `statuses`
-  /// (so that many cases of one status never crowd out another's). Ranked by bm25 without the
-  /// snippets a search shows.
+  /// (in one query: the full-text match is the costly part). Only cases of these statuses
+  /// are ranked, so many cases of another (closed ones) never crowd them out. Ranked by bm25
+  /// without the snippets a search shows.
   public func caseCandidates(_ pattern: String, statuses: [String], limit: Int) throws(IndexError) -> [CaseCandidate] {
+    guard !statuses.isEmpty else { return [] }
     let w = Self.columnWeights
     let sql = """
       SELECT d.id, d.path, d.title, d.status,
         bm25(document_fts, \(w.title), \(w.symptoms), \(w.tags), \(w.body)) AS score
       FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
-      WHERE document_fts MATCH ? AND d.type = 'case' AND d.status = ?
+      WHERE document_fts MATCH ? AND d.type = 'case' AND d.status IN (\(statuses.map { _ in "?" }.joined(separator: ",")))
       ORDER BY score, d.path LIMIT ?
       """
     return try read { db in
-      var scored: [(CaseCandidate, Double)] = []
-      let statement = try db.cachedStatement(sql: sql)
-      for status in statuses {
-        for row in try Row.fetchAll(statement, arguments: [pattern, status, limit]) {
-          scored.append((CaseCandidate(id: row[0], path: row[1], title: row[2], status: row[3]), row[4]))
-        }
+      try Row.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + statuses + [limit * statuses.count])).map {
+        CaseCandidate(id: $0[0], path: $0[1], title: $0[2], status: $0[3])
       }
-      return scored.sorted { $0.1 < $1.1 }.map(\.0)
     }
   }
 }

@@ -144,12 +144,21 @@ extension Workspace {
     for hit in try store.caseCandidates(pattern, statuses: active, limit: 20) {
       guard out.count < limit else { break }
       guard !excluding.contains(hit.id), let status = CaseStatus(rawValue: hit.status),
-        CaseLifecycle.active.contains(status), let document = try? readDocument(at: hit.path)
+        CaseLifecycle.active.contains(status)
       else { continue }
-      let shared = stems.intersection(caseStems(document, brand: brand))
+      // A batch reads each indexed case once, however many of its mentions it comes up for.
+      let known: (stems: Set<String>, customer: String?)
+      if let cached = batch?.indexedCases[hit.path] {
+        known = cached
+      } else {
+        guard let document = try? readDocument(at: hit.path) else { continue }
+        known = (caseStems(document, brand: brand), document.customer)
+        batch?.indexedCases[hit.path] = known
+      }
+      let shared = stems.intersection(known.stems)
       guard shared.count >= needed else { continue }
       out.append(SimilarCase(
-        id: hit.id, path: hit.path, title: hit.title, status: status.rawValue, customer: document.customer,
+        id: hit.id, path: hit.path, title: hit.title, status: status.rawValue, customer: known.customer,
         shared: shared.sorted()))
     }
     if let batch, out.count < limit {

@@ -54,6 +54,8 @@ final class IntakeBatch {
   /// From this many mentions, reading every case's customer and time once costs less than
   /// looking at every case for each mention.
   static let directoryFrom = 8
+  /// The stems and customer of each indexed case the similar-case look-up has read.
+  var indexedCases: [String: (stems: Set<String>, customer: String?)] = [:]
   /// The next free suffix of each id base the batch used (`…-dropping-7`).
   var nextSuffix: [String: Int] = [:]
   /// The index rows of the cases written, indexed together when the batch ends.
