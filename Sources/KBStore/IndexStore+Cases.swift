@@ -60,35 +60,101 @@ extension IndexStore {
     }
   }
 
-  /// Every case's facts for `kb stats`: two queries (cases, then their journal entries in
-  /// order), however many cases there are.
-  public func caseFacts() throws(IndexError) -> [CaseFacts] {
-    try read { db in
-      var facts: [CaseFacts] = []
-      var position: [Int64: Int] = [:]
-      let rows = try Row.fetchCursor(db, sql: """
-        SELECT rowid, id, opened, assignee, answer, follow_up, status, channel, customer, tags FROM document
-        WHERE type = 'case' ORDER BY coalesce(opened, ''), id
-        """)
-      while let row = try rows.next() {
-        position[row[0]] = facts.count
-        let opened: String? = row[2]
-        let status: String? = row[6]
-        facts.append(CaseFacts(
-          id: row[1], opened: opened.flatMap(Timestamp.parse), assignee: row[3], answer: row[4],
-          followUp: row[5], status: status.flatMap(CaseStatus.init(rawValue:)) ?? .open, entries: [],
-          channel: row[7], customer: row[8], tags: Self.splitTags(row[9])))
+  /// Every case's facts for `kb stats`, ordered by opening: two queries (cases, then their
+  /// journal entries in order), however many cases there are. With `statuses`, only the cases
+  /// in one of them (the queue's active cases, without reading every resolved case's journal).
+  ///
+  /// Every case's facts are kept in memory (``CaseFactsMemo``) from one call to the next: a later
+  /// call reads one row per case (`rowid`, `size`, `mtime`, `id`) and the facts of only the cases
+  /// whose row changed (a file rewritten is re-inserted with its new size and modification time),
+  /// so a long-lived process (`kb serve`) recomputes the figures after a one-file change without
+  /// reading every journal again.
+  public func caseFacts(statuses: [CaseStatus] = []) throws(IndexError) -> [CaseFacts] {
+    if !statuses.isEmpty {
+      return try read { db in
+        let marks = statuses.map { _ in "?" }.joined(separator: ",")
+        return try Self.loadFacts(db, where: "d.status IN (\(marks))", arguments: StatementArguments(statuses.map(\.rawValue)))
+          .map(\.facts)
       }
-      let entries = try Row.fetchCursor(db, sql: """
-        SELECT e.doc, e.time, e.author, e.kind, e.text FROM entry e JOIN document d ON d.rowid = e.doc
-        WHERE d.type = 'case' ORDER BY e.doc, e.time, e.rowid
-        """)
-      while let row = try entries.next() {
-        guard let index = position[row[0]], let time = Timestamp.parse(row[1]) else { continue }
-        facts[index].entries.append(JournalEntry(
-          time: time, author: row[2], kind: JournalEntry.Kind(rawValue: row[3]), text: row[4]))
+    }
+    return try read { db in try factsMemo.facts(db) }
+  }
+
+  /// Reads the facts of the cases matching `condition` (on `document d`), ordered by opening.
+  fileprivate static func loadFacts(_ db: Database, where condition: String, arguments: StatementArguments) throws
+    -> [(rowid: Int64, key: CaseFactsMemo.Key, order: String, facts: CaseFacts)]
+  {
+    var out: [(rowid: Int64, key: CaseFactsMemo.Key, order: String, facts: CaseFacts)] = []
+    var position: [Int64: Int] = [:]
+    let rows = try Row.fetchCursor(db, sql: """
+      SELECT rowid, id, opened, assignee, answer, follow_up, status, channel, customer, tags, size, mtime FROM document d
+      WHERE type = 'case' AND \(condition) ORDER BY coalesce(opened, ''), id
+      """, arguments: arguments)
+    while let row = try rows.next() {
+      let rowid: Int64 = row[0]
+      position[rowid] = out.count
+      let opened: String? = row[2]
+      let status: String? = row[6]
+      let id: String = row[1]
+      out.append((rowid, CaseFactsMemo.Key(id: id, size: row[10], mtime: row[11]), (opened ?? "") + "\u{0}" + id, CaseFacts(
+        id: id, opened: opened.flatMap(Timestamp.parse), assignee: row[3], answer: row[4],
+        followUp: row[5], status: status.flatMap(CaseStatus.init(rawValue:)) ?? .open, entries: [],
+        channel: row[7], customer: row[8], tags: Self.splitTags(row[9]))))
+    }
+    let entries = try Row.fetchCursor(db, sql: """
+      SELECT e.doc, e.time, e.author, e.kind, e.text FROM entry e JOIN document d ON d.rowid = e.doc
+      WHERE d.type = 'case' AND \(condition) ORDER BY e.doc, e.time, e.rowid
+      """, arguments: arguments)
+    while let row = try entries.next() {
+      guard let index = position[row[0]], let time = Timestamp.parse(row[1]) else { continue }
+      out[index].facts.entries.append(JournalEntry(
+        time: time, author: row[2], kind: JournalEntry.Kind(rawValue: row[3]), text: row[4]))
+    }
+    return out
+  }
+}
+
+/// Every case's facts as last read from one index (``IndexStore/caseFacts(statuses:)``), with
+/// what identifies each case's row, so that only the cases whose row changed are read again.
+final class CaseFactsMemo: @unchecked Sendable {
+  struct Key: Equatable {
+    var id: String
+    var size: Int64
+    var mtime: Int64
+  }
+  private let lock = NSLock()
+  private var cases: [Int64: (key: Key, order: String, facts: CaseFacts)] = [:]
+  /// The facts in order, while no case changed.
+  private var ordered: [CaseFacts]?
+
+  /// Above this many changed cases one full read is cheaper than reading them by rowid.
+  static let fullReadAbove = 500
+
+  func facts(_ db: Database) throws -> [CaseFacts] {
+    try lock.withLock {
+      var current: [Int64: Key] = [:]
+      let rows = try Row.fetchCursor(db, sql: "SELECT rowid, id, size, mtime FROM document WHERE type = 'case'")
+      while let row = try rows.next() { current[row[0]] = Key(id: row[1], size: row[2], mtime: row[3]) }
+      let changed = current.filter { cases[$0.key]?.key != $0.value }.map(\.key)
+      let removed = cases.keys.filter { current[$0] == nil }
+      if changed.isEmpty, removed.isEmpty, let ordered { return ordered }
+      if cases.isEmpty || changed.count > Self.fullReadAbove {
+        cases = [:]
+        for f in try IndexStore.loadFacts(db, where: "1", arguments: []) { cases[f.rowid] = (f.key, f.order, f.facts) }
+      } else {
+        for id in removed { cases[id] = nil }
+        for chunk in stride(from: 0, to: changed.count, by: 200).map({ Array(changed[$0..<min($0 + 200, changed.count)]) }) {
+          let marks = chunk.map { _ in "?" }.joined(separator: ",")
+          for f in try IndexStore.loadFacts(db, where: "d.rowid IN (\(marks))", arguments: StatementArguments(chunk)) {
+            cases[f.rowid] = (f.key, f.order, f.facts)
+          }
+        }
+        // A row that changed between the two reads is read again next time (its key differs).
+        for id in changed where cases[id]?.key != current[id] { cases[id] = nil }
       }
-      return facts
+      let sorted = cases.values.sorted { $0.order < $1.order }.map(\.facts)
+      ordered = sorted
+      return sorted
     }
   }
 }

@@ -100,6 +100,8 @@ public final class IndexStore: @unchecked Sendable {
     set { lock.withLock { healHandler = newValue } }
   }
   private var healHandler: (@Sendable (IndexError) -> Bool)?
+  /// Every case's facts as last read (``caseFacts(statuses:)``).
+  let factsMemo = CaseFactsMemo()
 
   /// bm25 weights of the FTS5 columns for `kb search` (``RankingParameters/searchFields``).
   public static let columnWeights = RankingParameters.shipped.searchFields

@@ -69,6 +69,8 @@ enum Assets {
     .status-resolved { background: #e3f4e7; color: var(--ok); } .status-closed { background: #eceff3; color: #555; }
     .conf-high { background: #e3f4e7; color: var(--ok); } .conf-medium { background: #fff1d6; color: var(--hold); } .conf-low { background: #eceff3; color: #555; }
     .waiting { color: var(--warn); font-weight: 600; }
+    .sla-breached { background: #fde8e6; color: var(--warn); font-weight: 600; } .sla-at-risk { background: #fff1d6; color: var(--hold); }
+    .sla-ok { background: #e6eeff; color: #2347a0; } .sla-met { background: #e3f4e7; color: var(--ok); }
     form.filters { display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; margin-bottom: .8rem; }
     label { font-size: .88rem; color: var(--muted); }
     input[type=text], input[type=search], select, textarea { font: inherit; padding: .4rem .5rem; border: 1px solid #c5ccd8; border-radius: 6px; background: #fff; color: var(--ink); }

@@ -51,18 +51,6 @@ enum Layout {
     "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf ?? "")\">"
   }
 
-  /// A duration for people (`45m`, `3h 20m`, `2d 4h`).
-  static func duration(_ seconds: Int?) -> String {
-    guard let seconds else { return "–" }
-    let total = max(0, seconds)
-    if total < 60 { return "\(total)s" }
-    let minutes = total / 60
-    if minutes < 60 { return "\(minutes)m" }
-    let hours = minutes / 60
-    if hours < 48 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h \(minutes % 60)m" }
-    return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d \(hours % 24)h"
-  }
-
   /// `2024-10-20T16:05:00Z` as `2024-10-20 16:05`.
   static func time(_ iso: String?) -> String {
     guard let iso else { return "–" }

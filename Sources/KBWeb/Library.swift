@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-  import Glibc
-#endif
 import KBCore
 import KBWorkspace
 import KBWorkspaceGit
@@ -20,7 +17,10 @@ public actor Library {
   private var lastRefresh = Date.distantPast
   private var statsCache: (generation: Int, day: String, value: StatsPage)?
   private var conflictsCache: (generation: Int, value: [ConflictItem])?
-  private var statusCache: (generation: Int, stamp: String, time: Date, value: StatusReport)?
+  /// The repository's status, kept up to date from the watcher's changes (``StatusTracker``).
+  private let statusTracker = StatusTracker()
+  /// When `/sync` last asked for the status (the background walk runs only while someone looks).
+  private var statusAsked = Date.distantPast
 
   public init(workspace: Workspace, identity: Identity?) {
     self.workspace = workspace
@@ -92,45 +92,19 @@ public actor Library {
     return value
   }
 
-  /// The repository status (a walk of the work tree by libgit2): recomputed when a file or git's
-  /// own state (index, HEAD, refs, last fetch) changes, and at least every 10 seconds.
+  /// The repository status: the work tree walked once, then only the files the watcher saw
+  /// change asked about (``StatusTracker``); walked again when git's own state moves.
   func status() throws -> StatusReport {
-    let stamp = Self.gitStamp(workspace.root)
-    if let cached = statusCache, cached.generation == generation, cached.stamp == stamp,
-      Date().timeIntervalSince(cached.time) < 10
-    {
-      return cached.value
-    }
-    let value = try workspace.status()
-    statusCache = (generation, stamp, Date(), value)
-    return value
+    statusAsked = Date()
+    return try workspace.status(tracking: statusTracker)
   }
 
-  /// Modification times of the files git changes on a commit, fetch, merge, push or checkout.
-  nonisolated static func gitStamp(_ root: String) -> String {
-    var folder = root
-    var gitDir: String?
-    while !folder.isEmpty {
-      var isDir: ObjCBool = false
-      if FileManager.default.fileExists(atPath: folder + "/.git", isDirectory: &isDir) {
-        gitDir = isDir.boolValue ? folder + "/.git" : nil
-        break
-      }
-      let parent = (folder as NSString).deletingLastPathComponent
-      if parent == folder { break }
-      folder = parent
-    }
-    guard let gitDir else { return "" }
-    var parts: [String] = []
-    for name in ["index", "HEAD", "FETCH_HEAD", "ORIG_HEAD", "packed-refs", "logs/HEAD", "logs/refs/remotes"] {
-      var st = stat()
-      if stat(gitDir + "/" + name, &st) == 0 {
-        parts.append("\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_size)")
-      } else {
-        parts.append("-")
-      }
-    }
-    return parts.joined(separator: ",")
+  /// The background pass's share of the status: the periodic walk of the whole work tree
+  /// (``StatusTracker/maxAge``) is done here, ahead of a page, while `/sync` was looked at in the
+  /// last ten minutes.
+  public func keepStatusFresh() {
+    guard Date().timeIntervalSince(statusAsked) < 600, statusTracker.walkIsDue() else { return }
+    _ = try? workspace.status(tracking: statusTracker)
   }
 
   /// The figures page, computed once per change of the knowledge base (and per day).

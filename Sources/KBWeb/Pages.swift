@@ -14,10 +14,12 @@ struct PageContext: Sendable {
 enum Pages {
   // MARK: Queue
 
-  static func queue(_ q: CaseQueue, context: PageContext) -> HTML {
+  /// The statuses the queue shows (active ones), in lifecycle order.
+  static let activeStatuses = CaseStatus.allCases.filter(CaseLifecycle.active.contains).map(\.rawValue)
+
+  static func queue(_ q: QueuePage, context: PageContext) -> HTML {
     let f = q.filter
-    let statuses = ["", "open", "acknowledged", "offline", "escalated"]
-    let statusOptions = statuses.map { s -> HTML in
+    let statusOptions = ([""] + activeStatuses).map { s -> HTML in
       let label = s.isEmpty ? "any active" : s
       return "<option value=\"\(s)\"\(f.status?.rawValue == s || (s.isEmpty && f.status == nil) ? " selected" : "")>\(label)</option>"
     }
@@ -25,16 +27,18 @@ enum Pages {
       "<option value=\"\(c)\"\(f.channel == c || (c.isEmpty && f.channel == nil) ? " selected" : "")>\(c.isEmpty ? "any channel" : c)</option>"
     }
     let rows = q.items.map { item -> HTML in
-      let wait: HTML = item.waitingSeconds.map { "<span class=\"waiting\">waiting \(Layout.duration($0))</span>" }
-        ?? "<span class=\"muted\">answered in \(Layout.duration(item.firstResponseSeconds))</span>"
+      let wait: HTML = item.waitingSeconds.map {
+        "<span class=\"waiting\" title=\"since \(Layout.time(item.waitingSince))\">waiting \(CaseFigures.human($0))</span>"
+      } ?? "<span class=\"muted\">answered</span>"
       return """
         <tr data-case="\(item.id)"><td><a href="/cases/\(item.id.urlComponent)">\(item.title)</a>
         <div class="small muted">\(item.customer ?? "") \(item.channel.map { "· \($0)" } ?? "")</div></td>
-        <td>\(Layout.statusBadge(item.status))</td><td>\(wait)</td>
-        <td>\(item.assignee ?? "—")</td><td class="small">\(Layout.time(item.opened))</td><td class="small">\(Layout.time(item.updated))</td></tr>
+        <td>\(Layout.statusBadge(item.status))</td><td>\(wait)</td><td>\(target(item))</td>
+        <td>\(item.assigneeName ?? "—")</td><td class="small">\(Layout.time(item.opened))</td><td class="small">\(Layout.time(item.updated))</td></tr>
         """
     }
     let mineLabel: HTML = q.agent.map { "mine (\($0))" } ?? "mine"
+    let targets = q.items.contains { $0.slaState != nil }
     return """
       <h1>Queue <span class="muted small">\(q.total) active case\(q.total == 1 ? "" : "s")</span></h1>
       <form class="filters" method="get" action="/">
@@ -47,17 +51,39 @@ enum Pages {
         <a class="small" href="/api/queue\(queryString(f))">JSON</a>
       </form>
       \(q.items.isEmpty ? "<p class=\"card muted\">No active case matches. <a href=\"/mentions/new\">Paste a mention</a> to open one.</p>" : """
-      <table class="queue"><thead><tr><th>Case</th><th>Status</th><th>Customer wait</th><th>Assignee</th><th>Opened</th><th>Last entry</th></tr></thead>
+      <table class="queue"><thead><tr><th>Case</th><th>Status</th><th>Customer wait</th><th>Target</th><th>Assignee</th><th>Opened</th><th>Last entry</th></tr></thead>
       <tbody>\(rows)</tbody></table>
+      \(targets ? HTML.empty : "<p class=\"small muted\">No response-time targets are set: add <code>sla:</code> to kb.yml (docs/CASES.md) to see which cases are due.</p>" as HTML)
       """ as HTML)
       \(pager(q))
       """
   }
 
+  /// Where a case stands against its response-time targets, as ``Workspace/caseQueue(_:now:)``
+  /// judged it: breached (overdue), at risk (due soon), ok (due later) or met.
+  static func target(_ item: CaseRow) -> HTML {
+    guard let state = item.slaState else { return "<span class=\"muted\">—</span>" }
+    let due = [item.sla?.firstResponse, item.sla?.resolution].compactMap { $0 }.filter { $0.secondsLeft != nil }
+      .min { ($0.secondsLeft ?? 0) < ($1.secondsLeft ?? 0) }?.due
+    let when: String
+    switch (state, item.secondsLeft) {
+    case ("breached", let left?): when = "overdue \(CaseFigures.human(-left))"
+    case ("breached", nil): when = "missed"
+    case (_, let left?): when = "due in \(CaseFigures.human(left))"
+    default: when = "met"
+    }
+    let label = state == "at-risk" ? "at risk" : state
+    return """
+      <span class="badge sla-\(state)" data-sla="\(state)"\(due.map { HTML(raw: " title=\"due \(Timestamp.format($0))\"") })>\(label)</span> \
+      <span class="small">\(when)</span>
+      """
+  }
+
   /// "Showing 1–100 of 485", with links to the previous and next pages.
-  static func pager(_ q: CaseQueue) -> HTML {
+  static func pager(_ q: QueuePage) -> HTML {
     let f = q.filter
-    guard let limit = f.limit, q.total > limit || f.offset > 0 else { return .empty }
+    let limit = f.limit
+    guard q.total > limit || f.offset > 0 else { return .empty }
     let base = queryString(f)
     func link(_ offset: Int, _ label: String) -> HTML {
       let query = (base.isEmpty ? "?" : base + "&") + "offset=\(offset)&limit=\(limit)"
@@ -182,7 +208,10 @@ enum Pages {
     var document: DocumentJSON
     /// Answers to offer in the resolve picker (suggested for the complaint first).
     var answers: [(id: String, title: String, confidence: String?)]
-    var reply: ReplyDraft?
+    /// The reply `kb case reply` would log (``Workspace/draftCaseReply(caseID:answer:text:agent:)``).
+    var reply: CaseReply?
+    /// Why there is no draft (the guards advise against a public reply, our own post…).
+    var replyProblem: String?
     var error: String?
     var notice: String?
   }
@@ -204,7 +233,11 @@ enum Pages {
       "<option value=\"\(a.id)\"\(chosen == a.id ? " selected" : "")>\(a.title)\(a.confidence.map { " (\($0))" } ?? "")</option>"
     }
     let active = ["open", "acknowledged", "offline", "escalated"].contains(status)
-    let limit = v.reply?.limit
+    let limit = v.reply?.draft?.limit
+    let replyNotes = (v.reply?.guards.map { "\($0.kind.rawValue): \($0.advice)" } ?? []) + (v.reply?.notes ?? []) + (v.replyProblem.map { [$0] } ?? [])
+    let replyAbout: HTML = v.reply.map { r in
+      "<p class=\"small muted\">Logged as <b>\(r.kind)</b> (\(r.status) → \(r.nextStatus))\(r.answer.map { ", giving the fix " + $0 } ?? "") — as <code>kb case reply</code>.</p>"
+    } ?? .empty
     return """
       <p class="small"><a href="/">← Queue</a></p>
       <h1>\(d.title) \(Layout.statusBadge(status))</h1>
@@ -229,8 +262,11 @@ enum Pages {
         \(active ? """
         <form class="card" method="post" action="/cases/\(d.id.urlComponent)/reply">\(Layout.csrfField(context.csrf))
           <h2>Reply</h2>
+          \(HTML.join(replyNotes.map { "<p class=\"guard small\">\($0)</p>" as HTML }))
           <textarea id="reply" name="text" rows="5"\(limit.map { HTML(raw: " data-limit=\"\($0)\"") })>\(v.reply?.text ?? "")</textarea>
-          <div id="reply-count" class="count">\(v.reply.map { "\($0.length)" + ($0.limit.map { " / \($0)" } ?? "") + " characters" } ?? "")</div>
+          \(v.reply?.answer.map { "<input type=\"hidden\" name=\"answer\" value=\"\($0)\">" as HTML })
+          <div id="reply-count" class="count">\(v.reply.map { "\($0.text.count)" + (limit.map { " / \($0)" } ?? "") + " characters" } ?? "")</div>
+          \(replyAbout)
           <button type="submit">Log reply as sent</button>
         </form>
         <form class="card" method="post" action="/cases/\(d.id.urlComponent)/resolve">\(Layout.csrfField(context.csrf))

@@ -45,20 +45,27 @@ extension WebApp {
     filter.offset = max(Int(q.text("offset") ?? "") ?? 0, 0)
     if let s = q.text("status"), !s.isEmpty {
       guard let status = CaseStatus(rawValue: s.lowercased()), CaseLifecycle.active.contains(status) else {
-        throw WebError(.badRequest, "status=\(s): the queue shows active cases; use open, acknowledged, offline or escalated.")
+        throw WebError(.badRequest, "status=\(s): the queue shows active cases; use " + Pages.activeStatuses.joined(separator: ", ") + ".")
       }
       filter.status = status
     }
     return filter
   }
 
+  /// The queue: ``Workspace/caseQueue(_:now:)`` (the policy `kb cases` uses), one page of it.
   func queue(_ request: Request, json: Bool) async throws -> Response {
     let filter = try queueFilter(request)
+    let agent = library.identity?.name
+    let view = try filter.view(agent: agent)
     try await fresh()
-    let identity = library.identity
-    let queue = try await library.run { try $0.queue(filter, agent: identity) }
-    if json { return JSONOut.response(queue) }
-    return Layout.response(frame("Queue", "/", Pages.queue(queue, context: context), live: "queue"))
+    let now = Date()
+    let (rows, channels) = try await library.run { ws in (try ws.caseQueue(view, now: now), try ws.caseChannels()) }
+    let start = min(filter.offset, rows.count)
+    let page = QueuePage(
+      filter: filter, agent: agent, total: rows.count, items: Array(rows[start..<min(start + filter.limit, rows.count)]),
+      channels: channels, now: Timestamp.format(now))
+    if json { return JSONOut.response(page) }
+    return Layout.response(frame("Queue", "/", Pages.queue(page, context: context), live: "queue"))
   }
 
   // MARK: Mentions
@@ -127,8 +134,7 @@ extension WebApp {
       }
       let id = first.document.id
       if action == "send", let reply {
-        let author = try await library.author()
-        _ = try await library.write { try $0.logReply(caseID: id, text: reply, author: author) }
+        _ = try await sendReply(caseID: id, text: reply, answer: nil)
         return Layout.redirect("/cases/\(id.urlComponent)?done=sent")
       }
       return Layout.redirect("/cases/\(id.urlComponent)?done=opened")
@@ -188,19 +194,24 @@ extension WebApp {
     return try await library.run { ws in
       let doc = try ws.caseDocument(id: id)
       var answers: [(id: String, title: String, confidence: String?)] = []
-      var reply: ReplyDraft?
       let complaint = doc.complaint ?? doc.title
       if let result = try? ws.suggest(
         Mention(text: complaint, author: doc.customer, channel: doc.channel), options: SuggestOptions(limit: 5, agent: identity))
       {
         answers = result.suggestions.map { ($0.id, $0.title, $0.confidence.rawValue) }
-        reply = result.reply
+      }
+      // The reply box holds what `kb case reply` would send, or says why there is no draft.
+      var reply: CaseReply?
+      var replyProblem: String?
+      if CaseLifecycle.active.contains(doc.status ?? .open) {
+        do { reply = try ws.draftCaseReply(caseID: doc.id, agent: identity) } catch { replyProblem = "\(error)" }
       }
       if let current = doc.answer, !answers.contains(where: { $0.id == current }) {
         let title = (try? ws.document(id: current).title) ?? current
         answers.insert((current, title, nil), at: 0)
       }
-      return Pages.CaseView(document: DocumentJSON(doc), answers: answers, reply: reply, error: error, notice: notice)
+      return Pages.CaseView(
+        document: DocumentJSON(doc), answers: answers, reply: reply, replyProblem: replyProblem, error: error, notice: notice)
     }
   }
 
@@ -258,8 +269,7 @@ extension WebApp {
     let zone = timeZone
     switch action {
     case .reply:
-      let text = input.text ?? ""
-      return try await library.write { try $0.logReply(caseID: id, text: text, author: author) }
+      return try await sendReply(caseID: id, text: input.text, answer: input.answer)
     case .log:
       let kind = JournalEntry.Kind(rawValue: (input.kind ?? "note").lowercased())
       let text = input.text ?? ""
@@ -286,6 +296,26 @@ extension WebApp {
       return try await library.write {
         try $0.log(caseID: id, kind: .checkedBack, text: text, author: author, held: held, timeZone: zone)
       }
+    }
+  }
+
+  /// A reply to a case's customer, as `kb case reply` logs it: ``Workspace/draftCaseReply(caseID:answer:text:agent:)``
+  /// drafts it for the complaint (which fix it gives, the entry's kind), then
+  /// ``Workspace/sendCaseReply(_:text:author:at:)`` logs `text` (the draft as the agent edited it,
+  /// or the draft itself) signed by the agent. When the guards allow no public draft, the agent's
+  /// own words are logged as they are (`kb case reply --text`).
+  func sendReply(caseID id: String, text: String?, answer: String?) async throws -> CaseChange {
+    let author = try await library.author()
+    let identity = library.identity
+    return try await library.write { ws in
+      let draft: CaseReply
+      do {
+        draft = try ws.draftCaseReply(caseID: id, answer: answer, agent: identity)
+      } catch let error as WorkspaceError {
+        guard let text, case .invalidInput = error else { throw error }
+        draft = try ws.draftCaseReply(caseID: id, answer: answer, text: text, agent: identity)
+      }
+      return try ws.sendCaseReply(draft, text: text, author: author)
     }
   }
 

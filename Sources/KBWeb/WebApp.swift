@@ -189,8 +189,11 @@ public struct WebApp: Sendable {
 
   func fresh() async throws { try await library.refreshIfOlder(than: maxIndexAge) }
 
+  /// The `{id}` path segment, percent-decoded (the router hands it over as sent): links write
+  /// ids with `?`, `%` and non-ASCII letters percent-encoded (``Swift/String/urlComponent``).
   static func id(_ context: BasicRequestContext) throws -> String {
-    let id = try context.parameters.require("id")
+    let raw = try context.parameters.require("id")
+    let id = raw.removingPercentEncoding ?? raw
     guard Document.isValidID(id) else { throw WorkspaceError.documentNotFound(id) }
     return id
   }

@@ -89,6 +89,7 @@ public struct WebServer: Sendable {
         do { try await library.refresh() } catch {
           FileHandle.standardError.write(Data("warning: refreshing the index failed: \(error)\n".utf8))
         }
+        await library.keepStatusFresh()
       }
     }
     defer { poller.cancel() }

@@ -124,7 +124,7 @@ extension Workspace {
       return CaseRow(c, roster: settings.agents)
     }
     if needsFacts {
-      let facts = Dictionary(try store.caseFacts().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+      let facts = Dictionary(try store.caseFacts(statuses: query.statuses).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
       for i in rows.indices {
         guard let f = facts[rows[i].id] else { continue }
         let status = CaseStatus(rawValue: rows[i].status) ?? .open

@@ -30,20 +30,6 @@ public struct CaseIntake: Sendable {
   public var skipped: [Skipped]
 }
 
-extension Workspace {
-  /// Logs a reply sent to the customer: its words as an `acknowledged` entry while the case is
-  /// open (the first response), else as an `acted` entry.
-  @discardableResult
-  public func logReply(caseID: String, text: String, author: String, at time: Date = Date()) throws -> CaseChange {
-    let words = text.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !words.isEmpty else {
-      throw WorkspaceError.invalidInput("The reply is empty: write what was sent to the customer.")
-    }
-    let status = try caseDocument(id: caseID).status ?? .open
-    return try log(caseID: caseID, kind: status == .open ? .acknowledged : .acted, text: words, author: author, at: time)
-  }
-}
-
 /// What the mentions of one batch share while their cases are opened (``Workspace/openCases(from:related:assignee:tags:id:title:now:)``),
 /// so that each mention costs the same however long the batch is.
 final class IntakeBatch {

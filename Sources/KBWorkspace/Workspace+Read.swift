@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+  import Glibc
+#endif
 import KBCore
 internal import KBStore
 
@@ -146,11 +149,49 @@ extension Workspace {
   /// Documents that hold conflicts to settle: flagged in the index (markers or a `conflicts:`
   /// field), plus files the index could not read that hold markers (a merge that broke a front
   /// matter).
+  ///
+  /// What each unreadable file held is remembered with its size and modification time
+  /// (``MarkerScan``): a long-lived process reads again only the files that changed.
   public func conflictedDocuments() throws -> [String] {
     var paths = try store.conflictedPaths()
-    for problem in try store.problems() where !paths.contains(problem.path) {
-      if let text = try? readText(problem.path), text.hasPrefix("<<<<<<< ") || text.contains("\n<<<<<<< ") { paths.append(problem.path) }
+    let problems = try store.problems().map(\.path).filter { !paths.contains($0) }
+    paths += markerScan.filesWithMarkers(problems) { path in
+      guard let text = try? readText(path) else { return false }
+      return text.hasPrefix("<<<<<<< ") || text.contains("\n<<<<<<< ")
     }
     return paths.sorted()
+  }
+}
+
+/// Whether files hold conflict markers, remembered by (size, modification time): only a file
+/// that changed is read again.
+final class MarkerScan: @unchecked Sendable {
+  private let lock = NSLock()
+  private var seen: [String: (size: Int64, mtime: Int64, markers: Bool)] = [:]
+  let root: String
+
+  init(root: String) { self.root = root }
+
+  /// The paths (relative to the root) among `paths` whose file holds markers; `read` looks.
+  func filesWithMarkers(_ paths: [String], read: (String) -> Bool) -> [String] {
+    lock.withLock {
+      var out: [String] = []
+      var next: [String: (size: Int64, mtime: Int64, markers: Bool)] = [:]
+      for path in paths {
+        var st = stat()
+        guard stat(root + "/" + path, &st) == 0 else { continue }
+        let size = Int64(st.st_size), mtime = FolderScanner.mtime(st)
+        let markers: Bool
+        if let known = seen[path], known.size == size, known.mtime == mtime {
+          markers = known.markers
+        } else {
+          markers = read(path)
+        }
+        next[path] = (size, mtime, markers)
+        if markers { out.append(path) }
+      }
+      seen = next
+      return out
+    }
   }
 }

@@ -136,6 +136,22 @@ extension Workspace {
     #endif
   }
 
+  /// What the watcher this process holds (``watchDirectly()``) saw change since `token`:
+  /// Markdown files and folders, relative to the root. For callers that keep their own state
+  /// derived from the files (`kb serve`'s git status) next to the index's; their token is their
+  /// own. `nil` when this process does not watch the folder itself.
+  public func watchedChanges(since token: String?) -> WatchAnswer? {
+    #if os(Linux)
+      watchState.lock.lock()
+      defer { watchState.lock.unlock() }
+      guard let direct = watchState.direct else { return nil }
+      guard direct.sync() else { return .walk(token: nil) }
+      return direct.changes(since: token)
+    #else
+      return nil
+    #endif
+  }
+
   /// What serves freshness now, for `kb status` and `kb watch status`.
   public func watchReport() -> WatchReport {
     let (setting, from) = watchSetting()
@@ -197,7 +213,8 @@ extension Workspace {
       watchState.lock.lock()
       watchState.directToken = token
       watchState.lock.unlock()
-    } else if let token {
+    } else if let token, (try? store.meta("watch_token")) != token {
+      // Written only when it moved: an unchanged knowledge base costs no write transaction.
       try store.setMeta("watch_token", token)
     }
   }

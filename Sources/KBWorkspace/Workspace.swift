@@ -39,6 +39,8 @@ public final class Workspace: @unchecked Sendable {
   var rebuilding = 0
   /// The file watcher this process holds or asks (Workspace+Watch.swift).
   let watchState = WatchState()
+  /// Which unreadable files hold conflict markers, as last read (``conflictedDocuments()``).
+  let markerScan: MarkerScan
   /// How many `withIndexLock` calls of this workspace are running (the lock is re-entrant).
   var indexLockDepth = 0
 
@@ -64,6 +66,7 @@ public final class Workspace: @unchecked Sendable {
       throw WorkspaceError.notAKnowledgeBase(path: root)
     }
     self.root = absolute
+    markerScan = MarkerScan(root: absolute)
     settings = Settings()
     let settingsPath = absolute + "/" + Settings.fileName
     // kb.yml and .kb follow the rule documents follow: a link leading outside is not followed.

@@ -16,10 +16,15 @@ struct WebFixture {
   var root: String { folder.path + "/kb" }
   let app: WebApp
 
-  init(identity: String? = "Tina Ng <tina@example.com>", token: String? = nil, loopback: Bool = true) async throws {
+  /// `settings`: lines appended to the copy's kb.yml.
+  init(identity: String? = "Tina Ng <tina@example.com>", token: String? = nil, loopback: Bool = true, settings: String = "") async throws {
     folder = try TempFolder("web")
     let root = folder.path + "/kb"
     try FileManager.default.copyItem(atPath: Self.repository.appendingPathComponent("kb").path, toPath: root)
+    if !settings.isEmpty {
+      let yml = try String(contentsOfFile: root + "/kb.yml", encoding: .utf8)
+      try (yml + "\n" + settings + "\n").write(toFile: root + "/kb.yml", atomically: true, encoding: .utf8)
+    }
     let workspace = try Workspace(root: root)
     let library = Library(workspace: workspace, identity: identity.flatMap(Identity.init(parsing:)))
     try await library.refresh()
@@ -83,6 +88,63 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     }
   }
 
+  /// The queue is `kb cases`' queue: ``Workspace/caseQueue(_:now:)`` with its waiting times and
+  /// response-time targets, in its order, under each filter.
+  @Test func queueIsTheCaseQueueWithTargets() async throws {
+    let fx = try await WebFixture(identity: "Marcus Reyes <marcus@example.com>", settings: "sla:\n  first_response: 2h\n  resolution: 10000d")
+    defer { fx.remove() }
+    let ws = try Workspace(root: fx.root)
+    /// The rows `kb cases --view "status:active sort:waiting …"` lists.
+    @Sendable func expected(_ words: String = "") throws -> [CaseRow] {
+      try ws.caseQueue(try CaseView(parsing: (words.contains("status:") ? "" : "status:active ") + "sort:waiting " + words))
+    }
+    @Sendable func items(_ response: TestResponse) throws -> [[String: Any]] {
+      let object = try #require(try response.json() as? [String: Any])
+      return try #require(object["items"] as? [[String: Any]])
+    }
+    try await fx.application().test(.router) { client in
+      let all = try expected()
+      #expect(Set(all.compactMap(\.slaState)).count >= 2, "the sample has cases in more than one target state")
+      try await client.execute(uri: "/api/queue", method: .get) { response in
+        let got = try items(response)
+        #expect(got.map { $0["id"] as? String } == all.map(\.id))
+        #expect(got.map { $0["sla_state"] as? String } == all.map(\.slaState))
+        let waiting = got.map { ($0["waiting_seconds"] as? Double).map { $0 > 0 } }
+        #expect(waiting == all.map { $0.waitingSeconds.map { $0 > 0 } })
+      }
+      try await client.execute(uri: "/", method: .get) { response in
+        for row in all {
+          let state = try #require(row.slaState)
+          #expect(response.text.contains("data-sla=\"\(state)\""))
+        }
+        #expect(response.text.contains("<th>Target</th>"))
+        #expect(response.text.contains("overdue ") || response.text.contains("due in "))
+      }
+      // A new mention opens an unassigned case.
+      try await client.execute(
+        uri: "/api/mentions", method: .post, headers: jsonHeaders,
+        body: ByteBuffer(string: #"{"text": "my router keeps dropping wifi every evening", "author": "@ana", "channel": "twitter"}"#)
+      ) { response in
+        #expect(response.status == .created)
+      }
+      for (query, words) in [
+        ("mine=1", "assignee:marcus"), ("unassigned=1", "unassigned"), ("channel=twitter", "channel:twitter"),
+        ("status=acknowledged", "status:acknowledged"),
+      ] {
+        let want = try expected(words).map(\.id)
+        try await client.execute(uri: "/api/queue?" + query, method: .get) { response in
+          #expect(response.status == .ok)
+          let got = try items(response).map { $0["id"] as? String }
+          #expect(got == want, "\(query)")
+        }
+      }
+      let mine = try expected("assignee:marcus")
+      let unassigned = try expected("unassigned")
+      #expect(!mine.isEmpty, "the sample has cases assigned to marcus")
+      #expect(!unassigned.isEmpty)
+    }
+  }
+
   @Test func pastedComplaintShowsTheRepeatingSMSFixAndAReplyDraft() async throws {
     let fx = try await WebFixture()
     defer { fx.remove() }
@@ -115,7 +177,8 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
       #expect(location.hasPrefix("/cases/"))
       let id = String(location.dropFirst("/cases/".count).prefix { $0 != "?" })
       let text = try fx.file(try fx.casePath(id))
-      #expect(text.contains("· Tina Ng · acknowledged · Power it off for a few minutes, that stops the loop. ^TN"))
+      // Logged as `kb case reply` logs it: the known fix's reply is `acted` and names the fix.
+      #expect(text.contains("· Tina Ng · acted · Replied: Power it off for a few minutes, that stops the loop. ^TN Fix: [[iphone-sms-repeats]]."))
       #expect(text.contains("status: acknowledged"))
       try await client.execute(uri: location, method: .get) { response in
         #expect(response.status == .ok)
@@ -266,6 +329,129 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
       }
     }
     #expect(try fx.file(try fx.casePath("2026-11-22-bill-went-up")) == before)
+  }
+
+  @Test func replyIsDraftedAndLoggedAsKBCaseReplyDoes() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    let id = "2026-11-22-bill-went-up"
+    let draft = try Workspace(root: fx.root).draftCaseReply(caseID: id, agent: Identity(parsing: "Tina Ng <tina@example.com>"))
+    #expect(!draft.text.contains("\n"))
+    try await fx.application().test(.router) { client in
+      // The case page's reply box holds the draft `kb case reply` shows.
+      try await client.execute(uri: "/cases/\(id)", method: .get) { response in
+        #expect(response.status == .ok)
+        #expect(response.text.contains(">\(HTML.escape(draft.text))</textarea>"))
+        #expect(response.text.contains("Logged as <b>\(draft.kind)</b>"))
+      }
+      // Sent as drafted (no text): the same entry `kb case reply --yes` logs.
+      try await client.execute(uri: "/api/cases/\(id)/reply", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{}")) { response in
+        #expect(response.status == .ok, "\(response.text)")
+      }
+      let fix = draft.kind == "acted" ? draft.answer.map { " Fix: [[\($0)]]." } ?? "" : ""
+      #expect(try fx.file(try fx.casePath(id)).contains("· Tina Ng · \(draft.kind) · Replied: \(draft.text)\(fix)\n"))
+      // Edited in the form: the agent's words are logged.
+      let body = formBody([("csrf", "test-csrf"), ("text", "@kwame_builds Sorry, checking your bill now. ^TN")])
+      try await client.execute(uri: "/cases/\(id)/reply", method: .post, headers: formHeaders, body: body) { response in
+        #expect(response.status == .seeOther)
+      }
+      #expect(try fx.file(try fx.casePath(id)).contains("· Replied: @kwame_builds Sorry, checking your bill now. ^TN"))
+      // An empty reply is refused with the CLI's message, writing nothing.
+      let before = try fx.file(try fx.casePath(id))
+      try await client.execute(
+        uri: "/api/cases/\(id)/reply", method: .post, headers: jsonHeaders, body: ByteBuffer(string: #"{"text": "   "}"#)
+      ) { response in
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("The reply is empty"))
+      }
+      #expect(try fx.file(try fx.casePath(id)) == before)
+    }
+  }
+
+  /// Ids may hold `?`, `%` and any letter (``Document/isValidID(_:)``): every link to such a
+  /// document is percent-encoded, and every such link opens its page.
+  @Test func idsWithQuestionMarksPercentAndUnicodeOpenFromEveryLink() async throws {
+    let fx = try await WebFixture()
+    defer { fx.remove() }
+    let answerID = "wifi?-100%-réseau-ünï-日本"
+    let caseID = "2026-12-01-odd?-50%-ça"
+    #expect(Document.isValidID(answerID) && Document.isValidID(caseID))
+    try TempFolder.write("""
+      ---
+      id: "\(answerID)"
+      type: answer
+      title: Odd id answer about réseau
+      symptoms:
+        - wifi keeps dropping on the réseau
+      ---
+      ## Fix
+      1. Restart the router.
+      """, to: fx.root + "/answers/odd-id.md")
+    try TempFolder.write("""
+      ---
+      id: "\(caseID)"
+      type: case
+      title: Odd id case about réseau
+      status: open
+      channel: twitter
+      customer: "@odd"
+      opened: 2026-12-01T10:00:00Z
+      answer: "\(answerID)"
+      ---
+      > my wifi keeps dropping on the réseau
+
+      ## Journal
+      - 2026-12-01T10:05:00Z · Tina Ng · note · Looks like [[\(answerID)]].
+      """, to: fx.root + "/cases/2026/12/odd-case.md")
+    try await fx.app.library.refresh()
+    let answerPath = "/answers/wifi%3F-100%25-r%C3%A9seau-%C3%BCn%C3%AF-%E6%97%A5%E6%9C%AC"
+    let casePath = "/cases/2026-12-01-odd%3F-50%25-%C3%A7a"
+    #expect(answerPath == "/answers/" + answerID.urlComponent && casePath == "/cases/" + caseID.urlComponent)
+    try await fx.application().test(.router) { client in
+      try await client.execute(uri: answerPath, method: .get) { response in
+        #expect(response.status == .ok, "\(response.text.prefix(300))")
+        #expect(response.text.contains("Odd id answer about réseau"))
+        #expect(response.text.contains("href=\"\(casePath)\""), "the answer lists the case that links it")
+      }
+      try await client.execute(uri: "/api" + answerPath, method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        #expect((object["answer"] as? [String: Any])?["id"] as? String == answerID)
+      }
+      try await client.execute(uri: "/api" + casePath, method: .get) { response in
+        let object = try #require(try response.json() as? [String: Any])
+        #expect(object["id"] as? String == caseID)
+      }
+      // Every link to a document on these pages opens it (a redirect for `[[id]]` links).
+      var links: Set<String> = []
+      for page in ["/", casePath, answerPath, "/search?q=r%C3%A9seau", "/search?q=odd"] {
+        let html = try await client.execute(uri: page, method: .get) { response in
+          #expect(response.status == .ok, "\(page)")
+          return response.text
+        }
+        for match in html.matches(of: /href="(\/(?:cases|answers|documents)\/[^"]*)"/) {
+          links.insert(String(match.1).replacingOccurrences(of: "&amp;", with: "&"))
+        }
+      }
+      #expect(links.contains(casePath) && links.contains(answerPath))
+      #expect(links.contains("/documents/" + answerID.urlComponent))
+      for link in links {
+        #expect(!link.dropFirst().contains("?") && !link.contains("#"), "\(link) is encoded")
+        let (status, location) = try await client.execute(uri: link, method: .get) { ($0.status, $0.headers[.location]) }
+        if status == .seeOther, let location {
+          let final = try await client.execute(uri: location, method: .get) { $0.status }
+          #expect(final == .ok, "\(link) → \(location)")
+        } else {
+          #expect(status == .ok, "\(link)")
+        }
+      }
+      // A reply form on the odd case posts to its encoded path and logs the entry.
+      let body = formBody([("csrf", "test-csrf"), ("text", "@odd Restart the router, please. ^TN")])
+      try await client.execute(uri: casePath + "/reply", method: .post, headers: formHeaders, body: body) { response in
+        #expect(response.status == .seeOther)
+        #expect(response.headers[.location] == casePath + "?done=reply")
+      }
+      #expect(try fx.file("cases/2026/12/odd-case.md").contains("Replied: @odd Restart the router, please. ^TN"))
+    }
   }
 
   @Test func apiWritesGoThroughTheCaseOperations() async throws {

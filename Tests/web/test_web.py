@@ -32,6 +32,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KB_BIN = os.environ.get("KB_BIN", os.path.join(REPO, ".build", "debug", "kb"))
 SHOTS = os.environ.get("SCREENSHOTS")
 COMPLAINT = "my iphone keeps getting the same text over and over, how do I stop it??"
+# Response-time targets added to the copy of kb/ (the sample sets none), so that the queue shows
+# where each case stands.
+SLA = "\nsla:\n  first_response: 1h\n  resolution: 30d\n"
 AGENT = "Tina Ng <tina@example.com>"
 
 
@@ -110,6 +113,9 @@ def test_agent_flow(root, server, driver):
     assert "Queue" in driver.title, driver.title
     rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
     assert rows, "the queue shows the sample's open cases"
+    # Where each case stands against the copy's targets (SLA below), as `kb cases` judges it.
+    states = [e.get_attribute("data-sla") for e in driver.find_elements(By.CSS_SELECTOR, "table.queue [data-sla]")]
+    assert len(states) == len(rows) and {"breached", "ok"} <= set(states), states
     wait(driver).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-events") == "open")
     shot(driver, "queue")
 
@@ -137,12 +143,13 @@ def test_agent_flow(root, server, driver):
     case_id = driver.current_url.split("/cases/")[1].split("?")[0]
     assert "reply logged as sent" in driver.page_source
     text = case_file(root, case_id)
-    assert re.search(r"^- \S+ · Tina Ng · acknowledged · " + re.escape(edited) + "$", text, re.M), text
+    # Logged as `kb case reply` logs it: the known fix's reply is `acted` and names the fix.
+    assert re.search(r"^- \S+ · Tina Ng · acted · Replied: " + re.escape(edited) + r" Fix: \[\[iphone-sms-repeats\]\]\.$", text, re.M), text
     shot(driver, "case")
 
     # Resolve with the suggested answer, checking back the same day: it is due.
-    Select(driver.find_element(By.NAME, "answer")).select_by_value("iphone-sms-repeats")
     form = driver.find_element(By.CSS_SELECTOR, "form[action$='/resolve']")
+    Select(form.find_element(By.NAME, "answer")).select_by_value("iphone-sms-repeats")
     form.find_element(By.NAME, "text").send_keys("Loop stopped after the power-off.")
     form.find_element(By.NAME, "follow_up").send_keys("0d")
     form.find_element(By.TAG_NAME, "button").click()
@@ -194,6 +201,30 @@ def test_file_edit_reaches_open_pages(root, server, driver):
         f.write("---\nid: 2026-12-01-edited-elsewhere\ntype: case\nstatus: open\nchannel: email\n"
                 "customer: \"@ed\"\nopened: 2026-12-01T09:00:00Z\n---\n> Written by another tool.\n\n## Journal\n")
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "tr[data-case='2026-12-01-edited-elsewhere']")))
+
+
+def test_odd_ids_open_from_links(root, server, driver):
+    """Ids may hold `?`, `%` and any letter: the links are percent-encoded and open the pages."""
+    answer_id, case_id = "wifi?-100%-réseau-ünï-日本", "2026-12-01-odd?-50%-ça"
+    with open(os.path.join(root, "answers", "odd-id.md"), "w", encoding="utf-8") as f:
+        f.write('---\nid: "%s"\ntype: answer\ntitle: Odd id answer about réseau\n---\n## Fix\n1. Restart the router.\n' % answer_id)
+    folder = os.path.join(root, "cases", "2026", "12")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "odd-case.md"), "w", encoding="utf-8") as f:
+        f.write('---\nid: "%s"\ntype: case\ntitle: Odd id case\nstatus: open\nchannel: twitter\ncustomer: "@odd"\n'
+                'opened: 2026-12-01T10:00:00Z\nanswer: "%s"\n---\n> my wifi keeps dropping\n\n## Journal\n'
+                '- 2026-12-01T10:05:00Z · Tina Ng · note · Looks like [[%s]].\n' % (case_id, answer_id, answer_id))
+    driver.get(server.base + "/")
+    row = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "tr[data-case='%s'] a" % case_id)))
+    assert "%3F-50%25-%C3%A7a" in row.get_attribute("href"), row.get_attribute("href")
+    row.click()
+    wait(driver).until(EC.title_contains("Odd id case"))
+    driver.find_element(By.CSS_SELECTOR, ".facts a[href^='/answers/']").click()
+    wait(driver).until(EC.title_contains("Odd id answer about réseau"))
+    driver.back()
+    wait(driver).until(EC.title_contains("Odd id case"))
+    driver.find_element(By.CSS_SELECTOR, ".timeline a[href^='/documents/']").click()
+    wait(driver).until(EC.title_contains("Odd id answer about réseau"))
 
 
 def test_pages_and_screenshots(server, driver):
@@ -248,6 +279,8 @@ def main():
     work = tempfile.mkdtemp(prefix="kbweb-e2e-")
     root = os.path.join(work, "kb")
     shutil.copytree(os.path.join(REPO, "kb"), root)
+    with open(os.path.join(root, "kb.yml"), "a", encoding="utf-8") as f:
+        f.write(SLA)
     server = Server(root)
     driver = browser()
     passed = failed = 0
@@ -256,6 +289,7 @@ def main():
         ("a mention with <script> shows as text", lambda: test_script_is_text(server, driver)),
         ("the queue updates live when a mention arrives", lambda: test_live_queue(server, driver)),
         ("a file written by another tool reaches the open queue", lambda: test_file_edit_reaches_open_pages(root, server, driver)),
+        ("ids with ?, % and accents open from their links", lambda: test_odd_ids_open_from_links(root, server, driver)),
         ("pages render", lambda: test_pages_and_screenshots(server, driver)),
         ("DNS rebinding, Origin and content type are refused", lambda: test_rebinding_and_origin(server)),
         ("off loopback, every request needs the token", lambda: test_token_off_loopback(root, driver)),

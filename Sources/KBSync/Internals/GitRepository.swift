@@ -344,14 +344,24 @@ final class GitRepository {
 
   /// Work-tree and index changes under `prefix`, refreshing the index's stat cache on the way
   /// (`GIT_STATUS_OPT_UPDATE_INDEX`), so that a fresh clone is hashed once, not on every call.
-  func status(prefix: String) throws(GitError) -> [StatusEntry] {
+  ///
+  /// With `paths` (relative to the work tree), only those files, matched literally: libgit2 then
+  /// reads only the folders leading to them, not the whole work tree. The index is not
+  /// rewritten then, and renames are not looked for.
+  func status(prefix: String, paths: [String]? = nil) throws(GitError) -> [StatusEntry] {
     var options = git_status_options()
     git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION))
     options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
     options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
-      | GIT_STATUS_OPT_UPDATE_INDEX.rawValue | GIT_STATUS_OPT_RENAMES_HEAD_TO_INDEX.rawValue
-    let list = try withStrArray(prefix.isEmpty ? [] : [prefix]) { (array) throws(GitError) -> GitHandle in
-      if !prefix.isEmpty { options.pathspec = array.pointee }
+    if paths == nil {
+      options.flags |= GIT_STATUS_OPT_UPDATE_INDEX.rawValue | GIT_STATUS_OPT_RENAMES_HEAD_TO_INDEX.rawValue
+    } else {
+      options.flags |= GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH.rawValue
+    }
+    let spec = paths ?? (prefix.isEmpty ? [] : [prefix])
+    if let paths, paths.isEmpty { return [] }
+    let list = try withStrArray(spec) { (array) throws(GitError) -> GitHandle in
+      if !spec.isEmpty { options.pathspec = array.pointee }
       return GitHandle(try make("git_status_list_new") { git_status_list_new(&$0, pointer, &options) }, free: git_status_list_free)
     }
     var out: [StatusEntry] = []
