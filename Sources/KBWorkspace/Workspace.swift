@@ -268,6 +268,10 @@ public final class Workspace: @unchecked Sendable {
     handler?(warning)
   }
 
+  /// Pages of the index this workspace's connection has looked up: a count of the work done
+  /// (printed on exit with `KB_INDEX_STATS=1`).
+  public var indexPagesTouched: Int64 { store.pagesTouched() }
+
   /// Deletes the index's files and starts an empty index in the same store.
   func reopenStore() throws { try store.recreate() }
 
