@@ -182,3 +182,34 @@ extension IndexStore {
     }
   }
 }
+
+extension IndexStore {
+  /// A case matched by the full-text index: enough to tell whether it is the same problem.
+  public struct CaseCandidate: Sendable {
+    public var id: String
+    public var path: String
+    public var title: String
+    public var status: String
+  }
+
+  /// Cases matching an FTS5 `pattern`, best first, up to `limit` for each status in `statuses`
+  /// (in one query: the full-text match is the costly part). Only cases of these statuses
+  /// are ranked, so many cases of another (closed ones) never crowd them out. Ranked by bm25
+  /// without the snippets a search shows.
+  public func caseCandidates(_ pattern: String, statuses: [String], limit: Int) throws(IndexError) -> [CaseCandidate] {
+    guard !statuses.isEmpty else { return [] }
+    let w = Self.columnWeights
+    let sql = """
+      SELECT d.id, d.path, d.title, d.status,
+        bm25(document_fts, \(w.title), \(w.symptoms), \(w.tags), \(w.body)) AS score
+      FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
+      WHERE document_fts MATCH ? AND d.type = 'case' AND d.status IN (\(statuses.map { _ in "?" }.joined(separator: ",")))
+      ORDER BY score, d.path LIMIT ?
+      """
+    return try read { db in
+      try Row.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + statuses + [limit * statuses.count])).map {
+        CaseCandidate(id: $0[0], path: $0[1], title: $0[2], status: $0[3])
+      }
+    }
+  }
+}
