@@ -40,7 +40,9 @@ let package = Package(
     .target(name: "KBRank", dependencies: ["KBCore"]),
     .target(name: "KBStore", dependencies: ["KBCore", "KBRank", "CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
     .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
-    .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2"]),
+    // The pack writer of kb's local transfers, in C, on zlib and mbedTLS's SHA-1 (no libgit2).
+    .target(name: "CGitPack", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("mbedcrypto")]),
+    .target(name: "KBSync", dependencies: ["KBCore", "CLibgit2", "CGitPack"]),
     // The application layer: the only importer of KBStore and KBSync (`internal import`), in two
     // parts: KBWorkspace, and KBWorkspaceGit for what touches git (so `kb` links no libgit2).
     .target(name: "KBWorkspace", dependencies: ["KBCore", "KBRank", "KBStore", .product(name: "Yams", package: "Yams")]),
@@ -88,6 +90,7 @@ let package = Package(
     .testTarget(name: "KBCLITests", dependencies: ["KBCLI", "KBCLIGit", "KBTestSupport"]),
     .testTarget(name: "KBMCPTests", dependencies: ["KBMCP", "KBWorkspace", "KBTestSupport", .product(name: "MCP", package: "swift-sdk")]),
     .testTarget(name: "KBSyncTests", dependencies: ["KBSync", "KBCore", "KBTestSupport"]),
+    .testTarget(name: "CGitPackTests", dependencies: ["CGitPack", "KBTestSupport"]),
     .testTarget(
       name: "KBWebTests",
       dependencies: [

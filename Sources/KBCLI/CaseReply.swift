@@ -13,7 +13,7 @@ extension KBCommand {
   /// `kb case reply`: a help desk's macro. The drafting and the logging are
   /// `Workspace.draftCaseReply` and `Workspace.sendCaseReply` (the MCP tool `case_reply` calls
   /// the same); this command only parses, asks and prints.
-  struct CaseReplyCommand: AsyncParsableCommand {
+  struct CaseReplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "reply",
       abstract: "Draft the reply to a case's customer, show it, and on confirmation log it in the journal.",
@@ -39,7 +39,7 @@ extension KBCommand {
       if let text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("'--text' is empty.") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let name = try workspace.agentName(override: author)
       let identity = author.flatMap(Identity.init(parsing:)) ?? Identity.current(in: workspace.root)

@@ -43,7 +43,7 @@ func parseTime(_ text: String?, option: String) throws -> Date? {
 }
 
 extension KBCommand {
-  struct CaseGroup: AsyncParsableCommand {
+  struct CaseGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "case",
       abstract: "Work a customer case: open it, log the journal, hand it over, resolve, check back, promote.",
@@ -53,7 +53,7 @@ extension KBCommand {
 
   // MARK: open
 
-  struct CaseOpen: AsyncParsableCommand {
+  struct CaseOpen: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "open",
       abstract: "Open a case from a mention: the customer's words, or JSON on standard input.",
@@ -86,7 +86,7 @@ extension KBCommand {
       words == ["-"] || (words.isEmpty && isatty(STDIN_FILENO) == 0)
     }
 
-    func run() async throws {
+    func run() throws {
       let mentions: [Mention]
       if readsStandardInput {
         let input = readAllStandardInput()
@@ -153,7 +153,7 @@ extension KBCommand {
 
   // MARK: log
 
-  struct CaseLog: AsyncParsableCommand {
+  struct CaseLog: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "log",
       abstract: "Append a signed entry to a case's journal; the status follows.",
@@ -183,7 +183,7 @@ extension KBCommand {
       if (held || notHeld) && k != .checkedBack { throw ValidationError("--held and --not-held go with --kind checked-back.") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let (zone, _) = try timeZone.zone()
       let change = try workspace.log(
@@ -213,7 +213,7 @@ extension KBCommand {
 
   // MARK: assign
 
-  struct CaseAssign: AsyncParsableCommand {
+  struct CaseAssign: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "assign",
       abstract: "Hand a case to another agent (a handoff entry in the journal).")
@@ -227,7 +227,7 @@ extension KBCommand {
 
     func validate() throws { _ = try parseTime(at, option: "at") }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let change = try workspace.assign(
         caseID: id, to: agent, note: words.isEmpty ? nil : words.joined(separator: " "),
@@ -238,7 +238,7 @@ extension KBCommand {
 
   // MARK: resolve
 
-  struct CaseResolve: AsyncParsableCommand {
+  struct CaseResolve: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "resolve",
       abstract: "Resolve a case: link the answer that fixed it and set the follow-up day.",
@@ -260,7 +260,7 @@ extension KBCommand {
       }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let (zone, _) = try timeZone.zone()
       let change = try workspace.resolve(
@@ -272,7 +272,7 @@ extension KBCommand {
 
   // MARK: due
 
-  struct CaseDue: AsyncParsableCommand {
+  struct CaseDue: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "due",
       abstract: "List resolved cases to check back on: due today and overdue, oldest first.")
@@ -287,7 +287,7 @@ extension KBCommand {
       if let today, Timestamp.parse(today) == nil { throw ValidationError(CaseError.invalidDate(today).description) }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let list = try workspace.due(today: today, timeZone: try timeZone.choice(), assignee: assignee)
       let (day, name, due) = (list.today, list.timeZone, list.due)
@@ -313,7 +313,7 @@ extension KBCommand {
 
   // MARK: promote
 
-  struct CasePromote: AsyncParsableCommand {
+  struct CasePromote: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "promote",
       abstract: "Turn a resolved case's fix into a new answer draft, linked from the case.",
@@ -325,7 +325,7 @@ extension KBCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Author of the answer (default: the agent identity).", valueName: "author"))
     var author: String?
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let who = try? workspace.agentName(override: author)
       if author != nil, who == nil { _ = try workspace.agentName(override: author) }
@@ -342,7 +342,7 @@ extension KBCommand {
 
   // MARK: cases
 
-  struct CasesList: AsyncParsableCommand {
+  struct CasesList: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "cases",
       abstract: "List cases: your queue, saved views, response-time targets.",
@@ -406,7 +406,7 @@ extension KBCommand {
       if unassigned, assignee != nil { throw ValidationError("Pass --assignee or --unassigned, not both.") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let base = try view.map(workspace.view(named:)) ?? CaseView()
       let rows = try workspace.caseQueue(base.overlaid(with: flags()))
@@ -442,8 +442,9 @@ extension KBCommand {
 
   // MARK: stats
 
-  struct Stats: AsyncParsableCommand {
+  struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "stats",
       abstract: "Team figures: cases opened and resolved, response and resolution times, follow-ups, answers.",
       discussion: """
         Over the cases opened since --since (all by default). First response: the first \
@@ -467,7 +468,7 @@ extension KBCommand {
       if let by, by.lowercased() != "agent" { throw ValidationError("'--by \(by)': only '--by agent' is supported.") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let (zone, name) = try timeZone.zone()
       let day = try today.map(FollowUp.parseDay) ?? FollowUp.day(of: Date(), in: zone)

@@ -4,12 +4,12 @@ import KBCore
 import KBWorkspace
 
 extension KBCommand {
-  struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show an answer or a case.")
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an answer or a case.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The document's id.") var id: String
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let document = try workspace.document(id: id)
       let output = global.output
@@ -22,8 +22,8 @@ extension KBCommand {
     }
   }
 
-  struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List answers and cases, with filters.")
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List answers and cases, with filters.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "answer or case.") var type: DocumentType?
     @Option(help: "Case status: open, acknowledged, offline, escalated, resolved, closed.") var status: CaseStatus?
@@ -36,7 +36,7 @@ extension KBCommand {
       if let limit, limit < 1 { throw ValidationError("'--limit' must be at least 1.") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let filter = DocumentFilter(type: type, status: status, tag: tag, assignee: assignee, channel: channel)
       let documents = try workspace.list(filter, limit: limit)
@@ -55,8 +55,9 @@ extension KBCommand {
     }
   }
 
-  struct Search: AsyncParsableCommand {
+  struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "search",
       abstract: "Search answers and cases.",
       discussion: """
         Words match their stems (porter). "Quoted phrases" match in order, prefix* matches the \
@@ -82,7 +83,7 @@ extension KBCommand {
       }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let result: SearchResult
       do {
@@ -115,17 +116,16 @@ extension KBCommand {
     }
   }
 
-  struct Check: AsyncParsableCommand {
+  struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "check",
       abstract: "Check the knowledge base: front matter, duplicate ids, broken links, journal lines.",
       discussion: "Prints problems as path:line: severity: message and exits 1 when there are any.")
     @OptionGroup var global: GlobalOptions
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open(refresh: false)
-      let shown = workspace.warnings.count
       let report = try workspace.checkReport()
-      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       let diagnostics = report.problems
       if global.json {
         try global.output.print(json: report)
@@ -141,16 +141,16 @@ extension KBCommand {
     }
   }
 
-  struct Index: AsyncParsableCommand {
+  struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "index",
       abstract: "Bring the index up to date and show its counts.",
       discussion: "The index (.kb/index.sqlite) is derived from the files; --rebuild starts it over.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Delete the index and build it again from the files.") var rebuild = false
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open(refresh: false)
-      let shown = workspace.warnings.count
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
       let summary = try workspace.index(rebuild: rebuild, progress: progress.callback)
       progress.finish()
@@ -161,7 +161,6 @@ extension KBCommand {
         try workspace.rebuildSuggestionModel(progress: stage.callback)
         stage.finish()
       }
-      for warning in workspace.warnings.dropFirst(shown) { Output.warn(warning) }
       if global.json {
         try global.output.print(json: summary)
         return

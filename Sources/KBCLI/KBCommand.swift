@@ -3,7 +3,7 @@ import Foundation
 import KBWorkspace
 
 /// The `kb` command: a local-first knowledge base and case journal for support teams.
-public struct KBCommand: AsyncParsableCommand {
+public struct KBCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "kb",
     abstract: "A local-first knowledge base and case journal for support teams.",
@@ -38,6 +38,8 @@ public struct GlobalOptions: ParsableArguments {
       progress.finish()
     }
     for warning in workspace.warnings { Output.warn(warning) }
+    // Later ones (an index rebuilt in the middle of the command) are shown as they arise.
+    workspace.warningHandler = { Output.warn($0) }
     return workspace
   }
 
@@ -55,7 +57,7 @@ extension KBCommand {
   /// a word) is a query term, not a flag (``normalize(_:)``); `kb help NAME` for a command that
   /// does not exist is a usage error; and a usage error found while running a command (a bad
   /// query, no text to suggest for) shows that command's usage line, not the root's.
-  public static func main() async {
+  public static func main() {
     let arguments = normalize(Array(CommandLine.arguments.dropFirst()))
     if let problem = helpTopicProblem(arguments) {
       FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
@@ -68,11 +70,7 @@ extension KBCommand {
       exit(withError: error)
     }
     do {
-      if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
-      } else {
-        try command.run()
-      }
+      try command.run()
     } catch let error as ValidationError {
       FileHandle.standardError.write(Data(runUsageMessage(error, command: type(of: command)).utf8))
       Foundation.exit(ExitCode.validationFailure.rawValue)

@@ -8,13 +8,14 @@ import KBWorkspace
 #endif
 
 extension KBCommand {
-  struct New: AsyncParsableCommand {
+  struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "new",
       abstract: "Create an answer or a case, from flags or in $EDITOR.",
       subcommands: [NewAnswer.self, NewCase.self])
   }
 
-  struct NewAnswer: AsyncParsableCommand {
+  struct NewAnswer: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "answer",
       abstract: "Create a troubleshooting answer.",
@@ -37,7 +38,7 @@ extension KBCommand {
       if resume, title != nil { throw ValidationError("--resume reopens the kept draft in the editor; do not also pass --title.") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let who = author ?? Identity.current(in: workspace.root)?.name
       var document: Document
@@ -62,7 +63,7 @@ extension KBCommand {
     }
   }
 
-  struct NewCase: AsyncParsableCommand {
+  struct NewCase: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "case",
       abstract: "Create a customer case from a complaint.",
@@ -84,12 +85,10 @@ extension KBCommand {
 
     func validate() throws {
       if resume, text != nil { throw ValidationError("--resume reopens the kept draft in the editor; do not also pass --text.") }
-      if let at, Timestamp.parse(at) == nil {
-        throw ValidationError("'--at \(at)' is not a time; use ISO 8601 such as 2024-10-20T16:05:00Z.")
-      }
+      _ = try parseTime(at, option: "at")
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let opened = at.flatMap(Timestamp.parse) ?? Date()
       var document = try workspace.newCase(
@@ -175,8 +174,9 @@ enum Editor {
 }
 
 extension KBCommand {
-  struct Edit: AsyncParsableCommand {
+  struct Edit: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "edit",
       abstract: "Edit an answer or a case in $EDITOR; it is saved only if it still parses.",
       usage: "kb edit ID\n  kb edit --resume",
       discussion: """
@@ -193,7 +193,7 @@ extension KBCommand {
       if id == nil, !resume { throw ValidationError("Which document? kb edit ID (or kb edit --resume).") }
     }
 
-    func run() async throws {
+    func run() throws {
       let workspace = try global.open()
       let draft: EditDraft
       let path: String

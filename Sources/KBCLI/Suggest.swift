@@ -9,8 +9,9 @@ import KBWorkspace
 #endif
 
 extension KBCommand {
-  struct Suggest: AsyncParsableCommand {
+  struct Suggest: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "suggest",
       abstract: "Suggest known fixes for a customer's mention, with a reply draft.",
       discussion: """
         The mention is the TEXT argument, or JSON on stdin (a plain object with "text", an X API v2 \
@@ -38,7 +39,7 @@ extension KBCommand {
       if jsonl, !text.isEmpty { throw ValidationError("--jsonl reads stdin; do not also pass TEXT.") }
     }
 
-    func run() async throws {
+    func run() throws {
       if parameters {
         print(try Output.encode(RankingParameters.shipped))
         return

@@ -25,6 +25,7 @@ extension ConflictSide: ExpressibleByArgument {}
 extension KBGitCommand {
   struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "init",
       abstract: "Make a folder a knowledge base (kb.yml, answers/, cases/, .gitignore, a git repository).")
 
     @Argument(help: ArgumentHelp("The folder (default: the current one).", valueName: "folder"))
@@ -45,6 +46,7 @@ extension KBGitCommand {
 
   struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "sync",
       abstract: "Commit local changes, merge the team's changes and push (see docs/SYNC.md).",
       discussion: """
         Commits every change under the knowledge base as you (git config user.name/email or \
@@ -103,6 +105,7 @@ extension KBGitCommand {
 
   struct Clone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "clone",
       abstract: "Clone a team's knowledge base from a git remote and index it.")
     @Argument(help: "The remote: a path, file://, git://, ssh:// or https:// URL.") var url: String
     @Argument(help: "The folder to create (default: from the URL).") var folder: String?
@@ -130,6 +133,7 @@ extension KBGitCommand {
 
   struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "Show local changes, commits ahead and behind the remote, and the last sync.")
     @OptionGroup var global: GlobalOptions
 
@@ -160,6 +164,7 @@ extension KBGitCommand {
 
   struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "conflicts",
       abstract: "List documents with merge conflicts to settle, and what conflicts in each.",
       discussion: """
         A conflict keeps both versions in the file between <<<<<<< and >>>>>>> markers, and \
@@ -208,6 +213,7 @@ extension KBGitCommand {
 
   struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "log",
       abstract: "Show the history of the knowledge base or of one document.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "A document's id or path (default: the whole knowledge base).") var id: String?

@@ -17,9 +17,6 @@ public struct ExampleModel: Sendable {
   public struct Config: Sendable, Equatable {
     /// The class score is the mean of its best `top` example cosines (fewer when it has fewer).
     public var top: Int = 2
-    /// Weight of the word features against the character features.
-    public var wordWeight: Float = 1
-    public var charWeight: Float = 1
     /// Longest examples are cut to this many words (long answer bodies add noise and cost).
     public var maxWords: Int = 80
     /// Whether a feature's idf counts the classes that have it (true) or the examples (false).
@@ -37,14 +34,30 @@ public struct ExampleModel: Sendable {
   /// from key to id.
   package let index: KeyTable
   var keys: Column<UInt32> { index.keys }
-  package let idf: Column<Float>
+  /// Everything stored is a count or a sum that one example's arrival or departure changes by
+  /// its own share: for each feature, how many classes (or examples) have it; each posting's
+  /// count in its example (its term weight, sublinear tf, follows: no idf, no norm); each example's class and
+  /// three fixed-point sums that give its norm for any idf. The idf, the norms and so the
+  /// weights are derived from them (`idf(_:)`, `inverseNorm`), never stored.
+  package let frequency: Column<Int32>
   package let postingStart: Column<Int32>
   package let postingExample: Column<Int32>
-  package let postingWeight: Column<Float>
+  /// Each posting's count of the feature in its example (``storedCount(_:)``); its term
+  /// weight is ``termWeights``[count].
+  package let postingCount: Column<UInt8>
   package let exampleClass: Column<Int32>
-  /// 1 / the L2 norm of each example's tf-idf vector (a posting's weight is
-  /// tf × idf × this), kept so that the cache file can store counts instead of weights.
+  /// Per example, three sums in 2⁻³² units (exact integer addition, so the same in any order
+  /// and under any sequence of deltas): Σ tf², Σ tf²·L and Σ tf²·L² over its features, where
+  /// L = ln(frequency + 1). With idf = A − L, A = 1 + ln(N + 1) (``idf(frequency:over:)``), the
+  /// example's squared tf-idf norm is A²·S₀ − 2A·S₁ + S₂: a new class (N + 1) changes only A,
+  /// and a feature's frequency changes only the sums of the examples on its postings.
+  package let normSums: Column<UInt64>
+  /// 1 / the L2 norm of each example's tf-idf vector, derived from `normSums` and the counts.
   package let inverseNorm: Column<Float>
+  /// The count the idf is over: classes, or examples (``Config/idfOverClasses``).
+  var idfCount: Int { config.idfOverClasses ? classCount : exampleClass.count }
+  /// A = 1 + ln(N + 1).
+  let idfBase: Double
 
   public var exampleCount: Int { exampleClass.count }
 
@@ -54,27 +67,28 @@ public struct ExampleModel: Sendable {
     self.classCount = classCount
     var features: [UInt32: Int32] = [:]
     var df: [Int32] = []
-    var vectors: [[(Int32, Float)]] = []
+    // Each example's features as (key, count) pairs, then (id, count): 8 bytes a feature, not a
+    // dictionary's 3–4 times that (at 100,000 documents, 240,000 examples of ~300 features).
+    var vectors: [[(UInt32, UInt8)]] = []
     vectors.reserveCapacity(examples.count)
     var exampleClass: [Int32] = []
     exampleClass.reserveCapacity(examples.count)
     // Feature counting is the costly part and independent per example: spread it over the cores.
-    let allCounts = ParallelSlots<[UInt32: Float]>(count: examples.count)
+    let allCounts = ParallelSlots<[(UInt32, UInt8)]>(count: examples.count)
     let texts = examples.map(\.text)
     let chunks = max(1, min(8, texts.count / 256))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
       var i = chunk
       while i < texts.count {
-        allCounts.set(i, Self.featureCounts(texts[i], config: config))
+        allCounts.set(i, Self.featureCounts(texts[i], config: config).map { ($0.key, Self.storedCount($0.value)) })
         i += chunks
       }
     }
     for (index, (cls, _)) in examples.enumerated() {
-      let counts = allCounts.take(index)
-      guard !counts.isEmpty else { continue }
-      var vector: [(Int32, Float)] = []
-      vector.reserveCapacity(counts.count)
-      for (hash, count) in counts {
+      var vector = allCounts.take(index)
+      guard !vector.isEmpty else { continue }
+      for j in vector.indices {
+        let hash = vector[j].0
         let id: Int32
         if let known = features[hash] {
           id = known
@@ -83,118 +97,117 @@ public struct ExampleModel: Sendable {
           features[hash] = id
           df.append(0)
         }
-        vector.append((id, count))
+        vector[j].0 = UInt32(id)
       }
       vectors.append(vector)
       exampleClass.append(Int32(cls))
     }
     // Document frequency: examples, or distinct classes (examples grouped by class, so that a
-    // feature's last counted class says whether this one was counted already).
+    // feature's last counted class says whether this one was counted already); and each
+    // feature's number of postings.
     var order = Array(exampleClass.indices)
     if config.idfOverClasses { order.sort { (exampleClass[$0], $0) < (exampleClass[$1], $1) } }
     var lastClass = [Int32](repeating: -1, count: df.count)
+    var postingStart = [Int32](repeating: 0, count: df.count + 1)
     for e in order {
       let cls = exampleClass[e]
-      for (id, _) in vectors[e] where !config.idfOverClasses || lastClass[Int(id)] != cls {
+      for (id, _) in vectors[e] {
+        postingStart[Int(id) + 1] += 1
+        guard !config.idfOverClasses || lastClass[Int(id)] != cls else { continue }
         lastClass[Int(id)] = cls
         df[Int(id)] += 1
       }
     }
     var keysByID = [UInt32](repeating: 0, count: df.count)
     for (key, id) in features { keysByID[Int(id)] = key }
-    let idf = Self.idf(df: df, count: config.idfOverClasses ? classCount : vectors.count)
-    // Weights: sublinear tf × idf, L2-normalized; then an inverted index (CSR).
-    var postingCount = [Int32](repeating: 0, count: df.count + 1)
-    var inverseNorm = [Float](repeating: 0, count: vectors.count)
-    for i in vectors.indices {
-      var norm = Self.NormSum()
-      for j in vectors[i].indices {
-        let (id, count) = vectors[i][j]
-        let w = count * idf[Int(id)]
-        vectors[i][j].1 = w
-        norm.add(w * w)
-        postingCount[Int(id) + 1] += 1
-      }
-      let inv = norm.inverseRoot
-      inverseNorm[i] = inv
-      for j in vectors[i].indices { vectors[i][j].1 *= inv }
-    }
-    for i in 1..<postingCount.count { postingCount[i] += postingCount[i - 1] }
-    let total = Int(postingCount.last ?? 0)
-    // Filled in place (no second copy of the postings, the largest part of the model).
+    features = [:]
+    let logFrequency = df.map { Self.logFrequency($0) }
+    for i in 1..<postingStart.count { postingStart[i] += postingStart[i - 1] }
+    let total = Int(postingStart.last ?? 0)
+    // Each example's norm sums and its postings (an inverted index, CSR, filled in place: no
+    // second copy of the postings, the largest part of the model); each example's features
+    // are let go once placed.
+    var sums = [UInt64](repeating: 0, count: 3 * vectors.count)
     let postingExample = OwnedBuffer<Int32>(count: total)
-    let postingWeight = OwnedBuffer<Float>(count: total)
-    var fill = postingCount
-    for (i, vector) in vectors.enumerated() {
-      for (id, w) in vector {
+    let postingCount = OwnedBuffer<UInt8>(count: total)
+    var fill = postingStart
+    for i in vectors.indices {
+      var s = NormSums()
+      for (id, count) in vectors[i] {
+        s.add(tf: Self.termWeights[Int(count)], log: logFrequency[Int(id)])
         let at = Int(fill[Int(id)])
         postingExample.buffer[at] = Int32(i)
-        postingWeight.buffer[at] = w
+        postingCount.buffer[at] = count
         fill[Int(id)] += 1
       }
+      sums[3 * i] = s.s0
+      sums[3 * i + 1] = s.s1
+      sums[3 * i + 2] = s.s2
+      vectors[i] = []
     }
     index = KeyTable(keysByID)!  // Distinct: they are a dictionary's keys.
-    self.inverseNorm = Column(inverseNorm)
-    self.idf = Column(idf)
-    self.postingStart = Column(postingCount)
+    frequency = Column(df)
+    self.postingStart = Column(postingStart)
     self.postingExample = Column(postingExample, count: total)
-    self.postingWeight = Column(postingWeight, count: total)
+    self.postingCount = Column(postingCount, count: total)
     self.exampleClass = Column(exampleClass)
+    normSums = Column(sums)
+    idfBase = Self.idfBase(count: config.idfOverClasses ? classCount : exampleClass.count)
+    inverseNorm = Self.inverseNorms(normSums, base: idfBase)
   }
 
   /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit
   /// together. Every value a query's loops use as an index is checked here or where used.
   public init?(
-    config: Config, classCount: Int, keys: Column<UInt32>, slots: Column<UInt64>, idf: Column<Float>,
-    postingStart: Column<Int32>, postingExample: Column<Int32>, postingWeight: Column<Float>,
-    exampleClass: Column<Int32>, inverseNorm: Column<Float>
+    config: Config, classCount: Int, keys: Column<UInt32>, slots: Column<UInt64>, frequency: Column<Int32>,
+    postingStart: Column<Int32>, postingExample: Column<Int32>, postingCount: Column<UInt8>,
+    exampleClass: Column<Int32>, normSums: Column<UInt64>
   ) {
-    guard let index = KeyTable(keys: keys, slots: slots), idf.count == keys.count,
+    guard let index = KeyTable(keys: keys, slots: slots), frequency.count == keys.count,
       postingStart.count == keys.count + 1, postingStart.first == 0,
       postingStart.last.map({ Int($0) == postingExample.count }) ?? false,
-      postingWeight.count == postingExample.count, inverseNorm.count == exampleClass.count, classCount >= 0,
+      postingCount.count == postingExample.count, normSums.count == 3 * exampleClass.count, classCount >= 0,
       exampleClass.allSatisfy({ $0 >= 0 && Int($0) < classCount })
     else { return nil }
     self.config = config
     self.classCount = classCount
     self.index = index
-    self.idf = idf
+    self.frequency = frequency
     self.postingStart = postingStart
     self.postingExample = postingExample
-    self.postingWeight = postingWeight
+    self.postingCount = postingCount
     self.exampleClass = exampleClass
-    self.inverseNorm = inverseNorm
+    self.normSums = normSums
+    idfBase = Self.idfBase(count: config.idfOverClasses ? classCount : exampleClass.count)
+    inverseNorm = Self.inverseNorms(normSums, base: idfBase)
   }
 
-  /// A feature's idf from its document frequency among `count` examples or classes (the same
-  /// expression wherever it is computed: the cache file stores postings, not idf).
-  static func idf(df: [Int32], count: Int) -> [Float] {
-    df.map { idf(df: $0, count: count) }
-  }
+  /// A = 1 + ln(N + 1) for an idf over N classes or examples.
+  static func idfBase(count: Int) -> Double { 1 + log(Double(count) + 1) }
 
+  /// L = ln(frequency + 1).
   @inline(__always)
-  static func idf(df: Int32, count: Int) -> Float {
-    let n = Float(count)
-    return log((n + 1) / (Float(df) + 1)) + 1
-  }
+  static func logFrequency(_ frequency: Int32) -> Double { log(Double(frequency) + 1) }
 
-  /// A feature's frequency among classes: the distinct classes of the examples that have it,
-  /// given as a run of example ids (a feature's postings). `mark` is scratch space, one slot
-  /// per class, holding the last feature (+ 1) that counted the class; `feature` is this one.
+  /// A feature's idf, log((N + 1) / (frequency + 1)) + 1, computed as A − L so that the norm
+  /// sums (``normSums``) need no idf: the same expression at build and query time.
   @inline(__always)
-  static func classFrequency(
-    examples: UnsafeBufferPointer<Int32>, exampleClass: UnsafeBufferPointer<Int32>,
-    mark: UnsafeMutableBufferPointer<Int32>, feature: Int32
-  ) -> Int32 {
-    var n: Int32 = 0
-    for e in examples {
-      let cls = Int(exampleClass[Int(e)])
-      if mark[cls] != feature &+ 1 {
-        mark[cls] = feature &+ 1
-        n += 1
+  package func idf(_ id: Int32) -> Float { Float(idfBase - Self.logFrequency(frequency[Int(id)])) }
+
+  /// 1 / √(A²·S₀ − 2A·S₁ + S₂) per example (0 for an empty one).
+  static func inverseNorms(_ sums: Column<UInt64>, base a: Double) -> Column<Float> {
+    let n = sums.count / 3
+    return Column(count: n) { out in
+      sums.withUnsafeBufferPointer { s in
+        for e in 0..<n {
+          let s0 = Double(s[3 * e]) / NormSums.scale
+          let s1 = Double(s[3 * e + 1]) / NormSums.scale
+          let s2 = Double(s[3 * e + 2]) / NormSums.scale
+          let square = a * a * s0 - 2 * a * s1 + s2
+          out[e] = square > 0 ? Float(1 / square.squareRoot()) : 0
+        }
       }
     }
-    return n
   }
 
   /// The id of a key (its position among the sorted keys).
@@ -218,8 +231,11 @@ public struct ExampleModel: Sendable {
     guard !query.isEmpty else { return (scores, best, mean) }
     var cosine = [Float](repeating: 0, count: exampleClass.count)
     let examples = UInt32(exampleClass.count)
+    // Each example's dot product with the query over its term weights; the example's norm is
+    // applied once per example below (the query's factors carry the idf twice: query and example).
     postingExample.withUnsafeBufferPointer { ex in
-      postingWeight.withUnsafeBufferPointer { wt in
+      postingCount.withUnsafeBufferPointer { counts in
+      Self.termWeights.withUnsafeBufferPointer { weight in
         cosine.withUnsafeMutableBufferPointer { cos in
           for (id, qw) in query {
             let start = Int(postingStart[Int(id)])
@@ -229,10 +245,11 @@ public struct ExampleModel: Sendable {
             guard start >= 0, start <= end, end <= ex.count else { continue }
             for k in start..<end {
               let e = UInt32(bitPattern: ex[k])
-              if e < examples { cos[Int(e)] += qw * wt[k] }
+              if e < examples { cos[Int(e)] += qw * weight[Int(counts[k])] }
             }
           }
         }
+      }
       }
     }
     let top = max(1, config.top)
@@ -242,12 +259,13 @@ public struct ExampleModel: Sendable {
     // Unchecked buffers: every example's class is below `classCount` (built so, or checked when
     // read from the cache file), and this loop runs over every example for every query.
     cosine.withUnsafeBufferPointer { cos in
+      inverseNorm.withUnsafeBufferPointer { inverseNorm in
       exampleClass.withUnsafeBufferPointer { classes in
         kept.withUnsafeMutableBufferPointer { kept in
           mean.withUnsafeMutableBufferPointer { mean in
             examplesPerClass.withUnsafeMutableBufferPointer { perClass in
               for i in 0..<cos.count {
-                let c = cos[i]
+                let c = cos[i] * inverseNorm[i]
                 let cls = Int(classes[i])
                 perClass[cls] &+= 1
                 guard c > 0 else { continue }
@@ -266,6 +284,7 @@ public struct ExampleModel: Sendable {
           }
         }
       }
+      }
     }
     for cls in 0..<classCount {
       let n = min(top, Int(examplesPerClass[cls]))
@@ -279,40 +298,49 @@ public struct ExampleModel: Sendable {
     return (scores, best, mean)
   }
 
-  /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized); features
-  /// no example has are left out, as a fitted tf-idf vocabulary would. In key order, so that
-  /// the sums over it come out the same in every process and for every model built from the
-  /// same examples (a dictionary's order changes from one instance to the next).
+  /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized), each
+  /// weight times the feature's idf once more (the example side's idf: postings hold term
+  /// weights only); features no example has are left out, as a fitted tf-idf vocabulary would.
+  /// In key order, so that the sums over it come out the same in every process and for every
+  /// model built from the same examples (a dictionary's order changes from one instance to the next).
   func queryVector(_ text: String) -> [(Int32, Float)] {
     let counts = Self.featureCounts(text, config: config).sorted { $0.key < $1.key }
     var query: [(Int32, Float)] = []
+    var idfs: [Float] = []
     var norm: Float = 0
     for (key, count) in counts {
       guard let id = featureID(key) else { continue }
-      let w = count * idf[Int(id)]
+      let featureIDF = self.idf(id)
+      let w = Self.sublinear(Float(count)) * featureIDF
       query.append((id, w))
+      idfs.append(featureIDF)
       norm += w * w
     }
     guard norm > 0 else { return [] }
     let inv = 1 / norm.squareRoot()
-    for i in query.indices { query[i].1 *= inv }
+    for i in query.indices { query[i].1 = (query[i].1 * inv) * idfs[i] }
     return query
   }
 
-  /// A sum of squared weights that does not depend on the order of its terms (fixed point,
-  /// 2⁻³² units, exact integer addition): an example's norm is the same whatever order its
-  /// features come in, so that two builds from the same examples agree to the bit.
-  struct NormSum {
-    private var units: UInt64 = 0
-    private static let scale: Double = 4_294_967_296
+  /// An example's norm sums (``normSums``) in fixed point, 2⁻³² units: exact integer
+  /// addition, so the same whatever order its features come in, and a delta (one feature's
+  /// frequency moving) added later gives the same bits as a sum made from scratch.
+  struct NormSums {
+    static let scale: Double = 4_294_967_296
+    var s0: UInt64 = 0
+    var s1: UInt64 = 0
+    var s2: UInt64 = 0
 
     @inline(__always)
-    mutating func add(_ square: Float) { units &+= UInt64((Double(square) * Self.scale).rounded()) }
+    static func units(_ x: Double) -> UInt64 { UInt64((x * scale).rounded()) }
 
-    /// 1 / √sum (0 for an empty vector).
-    var inverseRoot: Float {
-      guard units > 0 else { return 0 }
-      return 1 / Float((Double(units) / Self.scale).squareRoot())
+    /// Adds one feature: term weight `tf`, L = `log` (ln(frequency + 1)).
+    @inline(__always)
+    mutating func add(tf: Float, log: Double) {
+      let square = Double(tf) * Double(tf)
+      s0 &+= Self.units(square)
+      s1 &+= Self.units(square * log)
+      s2 &+= Self.units(square * log * log)
     }
   }
 
@@ -368,10 +396,11 @@ public struct ExampleModel: Sendable {
   @inline(__always)
   static func key(_ h: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: h ^ (h >> 32)) }
 
-  static func featureCounts(_ text: String, config: Config) -> [UInt32: Float] {
+  /// Each feature's count in the text (its first `config.maxWords` words).
+  static func featureCounts(_ text: String, config: Config) -> [UInt32: Int] {
     var words = Self.words(text)
     if words.count > config.maxWords { words.removeLast(words.count - config.maxWords) }
-    var raw: [UInt32: Float] = [:]
+    var raw: [UInt32: Int] = [:]
     raw.reserveCapacity(words.count * 12)
     var previous: UInt64?
     for word in words {
@@ -389,27 +418,17 @@ public struct ExampleModel: Sendable {
         }
       }
     }
-    var out: [UInt32: Float] = [:]
-    out.reserveCapacity(raw.count)
-    for (k, v) in raw { out[k] = Self.sublinear(v) }
-    if config.wordWeight != 1 || config.charWeight != 1 {
-      // Recompute with kind weights (kept simple: word features are tagged by their seed).
-      var weighted: [UInt32: Float] = [:]
-      var previousWord: UInt64?
-      for word in words {
-        let h = fnv(word, seed: 0x77)
-        weighted[key(h)] = (out[key(h)] ?? 0) * config.wordWeight
-        if let previousWord {
-          let b = key(previousWord &* 31 &+ h ^ 0xB16A)
-          weighted[b] = (out[b] ?? 0) * config.wordWeight
-        }
-        previousWord = h
-      }
-      for (k, v) in out where weighted[k] == nil { weighted[k] = v * config.charWeight }
-      return weighted
-    }
-    return out
+    return raw
   }
+
+  /// An example's stored count of a feature: at most 255 (one byte a posting; only an n-gram
+  /// repeated that often inside one example of at most 80 words, in words thousands of
+  /// characters long, reaches it).
+  @inline(__always)
+  static func storedCount(_ count: Int) -> UInt8 { UInt8(clamping: count) }
+
+  /// The term weight of each stored count, 1 + ln(count) (index 0 unused).
+  static let termWeights: [Float] = (0...255).map { $0 == 0 ? 0 : sublinear(Float($0)) }
 
   /// Sublinear term frequency, 1 + ln(count).
   @inline(__always)

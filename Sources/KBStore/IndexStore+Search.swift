@@ -88,23 +88,48 @@ extension IndexStore {
   /// index updated file by file and one rebuilt give the same list).
   public func fullText(_ pattern: String, filters: [SearchQuery.Filter], limit: Int) throws(IndexError) -> [SearchHit] {
     let w = Self.columnWeights
+    let bm25 = "bm25(document_fts, \(w.title), \(w.symptoms), \(w.tags), \(w.body))"
+    let columns = "d.id, d.type, d.path, d.title, d.status, d.assignee, d.tags"
+    let snippet = "snippet(document_fts, -1, char(2), char(3), '…', 14)"
     let (conditions, arguments) = Self.sql(filters)
+    // Without filters, in two steps: the best `limit + 1` rows by score alone (no join, no
+    // snippet for the thousands of rows a common word matches), then the document row and
+    // the snippet for those only; about twice as fast at 100k documents. One more row than
+    // asked tells whether equal scores straddle the cut: then which of them are in the first
+    // `limit` must be decided by path, and the one-step query below does it. CROSS JOIN keeps
+    // SQLite from scanning every match again in the outer query (with bound parameters it
+    // would: 1,450 page reads instead of 330 for two common words at 100k).
+    if conditions.isEmpty {
+      let sql = """
+        WITH top AS (
+          SELECT rowid AS r, \(bm25) AS score FROM document_fts
+          WHERE document_fts MATCH ?1 ORDER BY score LIMIT ?2)
+        SELECT \(columns), top.score, \(snippet)
+        FROM top CROSS JOIN document_fts ON document_fts.rowid = top.r CROSS JOIN document d ON d.rowid = top.r
+        WHERE document_fts MATCH ?1
+        ORDER BY top.score, d.path
+        """
+      let rows = try read { db in try Row.fetchAll(db, sql: sql, arguments: [pattern, limit + 1]) }
+      let scores = rows.map { $0[7] as Double }
+      if limit > 0, rows.count <= limit || scores[limit - 1] != scores[limit] {
+        return rows.prefix(limit).map(Self.hit(fullTextRow:))
+      }
+    }
     let sql = """
-      SELECT d.id, d.type, d.path, d.title, d.status, d.assignee, d.tags,
-        bm25(document_fts, \(w.title), \(w.symptoms), \(w.tags), \(w.body)) AS score,
-        snippet(document_fts, -1, char(2), char(3), '…', 14) AS snippet
+      SELECT \(columns), \(bm25) AS score, \(snippet) AS snippet
       FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
       WHERE document_fts MATCH ?\(conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND "))
       ORDER BY score, d.path LIMIT ?
       """
     return try read { db in
-      try Row.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + arguments + [limit])).map { row in
-        SearchHit(
-          id: row[0], type: DocumentType(rawValue: row[1]) ?? .answer, path: row[2], title: row[3],
-          status: row[4], assignee: row[5], tags: Self.splitTags(row[6]), score: row[7],
-          snippet: Self.clean(row[8]))
-      }
+      try Row.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + arguments + [limit])).map(Self.hit(fullTextRow:))
     }
+  }
+
+  static func hit(fullTextRow row: Row) -> SearchHit {
+    SearchHit(
+      id: row[0], type: DocumentType(rawValue: row[1]) ?? .answer, path: row[2], title: row[3],
+      status: row[4], assignee: row[5], tags: splitTags(row[6]), score: row[7], snippet: clean(row[8]))
   }
 
   /// Documents matching filters, answers first, then by id.

@@ -4,6 +4,10 @@ import GRDB
 import KBCore
 import KBRank
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A failure of the index. The index is derived data: the workspace answers most of these by
 /// rebuilding it from the files.
 public enum IndexError: Error, CustomStringConvertible {
@@ -76,9 +80,26 @@ public enum IndexError: Error, CustomStringConvertible {
 /// figures, skipped files in `problem`, and a fingerprint per folder in `folder` so that
 /// checking an unchanged knowledge base is one stat per file and no row reads.
 public final class IndexStore: @unchecked Sendable {
-  /// The database: a `DatabaseQueue`, in WAL mode on disk.
-  public let writer: any DatabaseWriter
+  /// The database: a `DatabaseQueue`, in WAL mode on disk. Replaced in place by ``recreate()``
+  /// (a damaged file rebuilt), so every holder of this store sees the new file.
+  public var writer: any DatabaseWriter { lock.withLock { queue } }
+  private var queue: any DatabaseWriter
+  private let lock = NSLock()
   public let path: String
+  /// The inode of the file this store opened (see ``inode(_:)``).
+  public var openedInode: UInt64 { lock.withLock { inodeOpened } }
+  private var inodeOpened: UInt64 = 0
+
+  /// Called when a query meets a damaged file (``IndexError/needsRebuild``): it should rebuild
+  /// the index from the files (``recreate()``, then a refresh) and return true, or return false
+  /// to leave the error to the caller (as a refresh in progress does: it rebuilds by itself).
+  /// After a rebuild, a read is run again once, and a change is not (the files it came from
+  /// are what the rebuild read).
+  public var healer: (@Sendable (IndexError) -> Bool)? {
+    get { lock.withLock { healHandler } }
+    set { lock.withLock { healHandler = newValue } }
+  }
+  private var healHandler: (@Sendable (IndexError) -> Bool)?
   /// Every case's facts as last read (``caseFacts(statuses:)``).
   let factsMemo = CaseFactsMemo()
 
@@ -92,32 +113,69 @@ public final class IndexStore: @unchecked Sendable {
   public init(path: String) throws(IndexError) {
     self.path = path
     do {
-      var config = Configuration()
-      config.prepareDatabase { db in
-        // WAL is persistent in the file: on an existing index this only reads the mode.
-        try db.execute(sql: "PRAGMA journal_mode = WAL")
-        try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        if let connection = db.sqliteConnection { _ = kb_sqlite_no_checkpoint_on_close(UnsafeMutableRawPointer(connection)) }
-      }
-      config.busyMode = .timeout(10)
-      // One connection: a command is short and does its reads and writes in turn. (GRDB's
-      // DatabasePool writes a transaction on every open to make sure a WAL file exists, which
-      // costs each read-only command four fsyncs; SQLite's WAL already lets other processes
-      // read while one writes.)
-      let queue = try DatabaseQueue(path: path, configuration: config)
-      writer = queue
+      queue = try Self.open(path)
       try Self.migrate(queue, path: path)
+      inodeOpened = Self.inode(path)
     } catch {
       throw IndexError.wrap(error, path: path)
     }
+  }
+
+  private static func open(_ path: String) throws -> DatabaseQueue {
+    var config = Configuration()
+    config.prepareDatabase { db in
+      // WAL is persistent in the file: on an existing index this only reads the mode.
+      try db.execute(sql: "PRAGMA journal_mode = WAL")
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+      if let connection = db.sqliteConnection { _ = kb_sqlite_no_checkpoint_on_close(UnsafeMutableRawPointer(connection)) }
+    }
+    config.busyMode = .timeout(10)
+    // One connection: a command is short and does its reads and writes in turn. (GRDB's
+    // DatabasePool writes a transaction on every open to make sure a WAL file exists, which
+    // costs each read-only command four fsyncs; SQLite's WAL already lets other processes
+    // read while one writes.)
+    return try DatabaseQueue(path: path, configuration: config)
+  }
+
+  /// Deletes the index's files and starts an empty index at the same path, in this store (a
+  /// damaged file's cure; the caller then fills it from the files). With `keepFile`, only opens
+  /// the file again (another process has already rebuilt it).
+  public func recreate(keepFile: Bool = false) throws(IndexError) {
+    guard path != ":memory:" else { return }
+    do {
+      try lock.withLock {
+        try? queue.close()
+        if !keepFile { Self.removeFiles(path) }
+        let fresh = try Self.open(path)
+        try Self.migrate(fresh, path: path)
+        queue = fresh
+        inodeOpened = Self.inode(path)
+      }
+      if !keepFile { markSound() }
+    } catch {
+      throw IndexError.wrap(error, path: path)
+    }
+  }
+
+  /// The index file and every file kb keeps beside it.
+  public static func removeFiles(_ path: String) {
+    for suffix in ["", "-wal", "-shm", "-journal", damagedSuffix, soundSuffix] {
+      try? FileManager.default.removeItem(atPath: path + suffix)
+    }
+  }
+
+  /// The inode of the index file as it is on disk now (0 when missing): another than the one
+  /// this store opened means another process rebuilt it.
+  public static func inode(_ path: String) -> UInt64 {
+    var st = stat()
+    return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
   }
 
   /// An index in memory, for tests.
   public init() throws(IndexError) {
     path = ":memory:"
     do {
-      let queue = try DatabaseQueue()
-      writer = queue
+      queue = try DatabaseQueue()
       try Self.migrate(queue, path: path)
     } catch {
       throw IndexError.wrap(error, path: path)
@@ -246,8 +304,12 @@ public final class IndexStore: @unchecked Sendable {
         }
       }
     } catch {
-      throw IndexError.wrap(error, path: path)
+      let wrapped = IndexError.wrap(error, path: path)
+      // Rebuilt from the files, which already hold these changes: nothing left to apply.
+      if wrapped.needsRebuild, let healer, healer(wrapped) { return }
+      throw wrapped
     }
+    markSound()
   }
 
   private static func remove(_ path: String, _ db: Database) throws {
@@ -301,6 +363,7 @@ public final class IndexStore: @unchecked Sendable {
     } catch {
       throw IndexError.wrap(error, path: path)
     }
+    markSound()
   }
 
   /// For a rebuild from scratch: no syncs (`synchronous = OFF`) and a 16 MiB page cache; off
@@ -331,10 +394,47 @@ public final class IndexStore: @unchecked Sendable {
     } catch {
       throw IndexError.wrap(error, path: path)
     }
+    markSound()
   }
 
   /// Beside the index: written when a command met damage, so that the next one rebuilds it.
   public static let damagedSuffix = "-damaged"
+
+  /// Beside the index: the size, time and inode of the index file and its write-ahead log as
+  /// kb last left them (after each change, and after a whole-file check found it sound). A
+  /// file that no longer matches was changed by something else (a copy, a restore, a tool, a
+  /// disk error that truncated it), and is checked page by page before it is used.
+  public static let soundSuffix = "-ok"
+
+  /// What ``soundSuffix`` records of the files as they are now.
+  public func fileStamp() -> String {
+    func describe(_ file: String, emptyIsMissing: Bool) -> String {
+      var st = stat()
+      guard stat(file, &st) == 0 else { return "-" }
+      // An empty log holds nothing (SQLite creates one on open): the same as none.
+      if emptyIsMissing, st.st_size == 0 { return "-" }
+      return "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }
+    return describe(path, emptyIsMissing: false) + " " + describe(path + "-wal", emptyIsMissing: true)
+  }
+
+  /// Whether the files are as kb last left them (``soundSuffix``).
+  public func isAsLastLeft() -> Bool {
+    guard path != ":memory:", let data = FileManager.default.contents(atPath: path + Self.soundSuffix) else { return false }
+    return String(decoding: data, as: UTF8.self) == fileStamp()
+  }
+
+  /// Records the files as they are now as sound (``soundSuffix``); `stamp` is one taken
+  /// earlier (before a check), so a change made since then is checked again.
+  public func markSound(_ stamp: String? = nil) {
+    guard path != ":memory:" else { return }
+    let file = path + Self.soundSuffix
+    let text = stamp ?? fileStamp()
+    // Not a link (the private files never are); a torn write only costs one more check.
+    if let data = FileManager.default.contents(atPath: file), String(decoding: data, as: UTF8.self) == text { return }
+    unlink(file)
+    _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+  }
 
   /// SQLite's `PRAGMA quick_check` (every page and b-tree of the file, not the index's rows
   /// against the files): `nil` when the file is sound, else what is wrong.
@@ -355,7 +455,7 @@ public final class IndexStore: @unchecked Sendable {
   }
 
   public func setMeta(_ key: String, _ value: String?) throws(IndexError) {
-    do {
+    func write() throws {
       try writer.write { db in
         if let value {
           try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
@@ -363,19 +463,32 @@ public final class IndexStore: @unchecked Sendable {
           try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
         }
       }
-    } catch {
-      throw IndexError.wrap(error, path: path)
     }
+    do {
+      try write()
+    } catch {
+      let wrapped = IndexError.wrap(error, path: path)
+      guard wrapped.needsRebuild, let healer, healer(wrapped) else { throw wrapped }
+      do { try write() } catch { throw IndexError.wrap(error, path: path) }
+    }
+    markSound()
   }
 
   // MARK: Reading
 
-  /// Runs `body` on a read-only connection, mapping errors to ``IndexError``.
+  /// Runs `body` on a read-only connection, mapping errors to ``IndexError``. A read that
+  /// meets a damaged file has the ``healer`` rebuild the index, and runs once more.
   public func read<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
     do {
       return try writer.read(body)
     } catch {
-      throw IndexError.wrap(error, path: path)
+      let wrapped = IndexError.wrap(error, path: path)
+      guard wrapped.needsRebuild, let healer, healer(wrapped) else { throw wrapped }
+      do {
+        return try writer.read(body)
+      } catch {
+        throw IndexError.wrap(error, path: path)
+      }
     }
   }
 

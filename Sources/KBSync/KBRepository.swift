@@ -1,4 +1,3 @@
-import CLibgit2
 import Foundation
 import KBCore
 
@@ -70,13 +69,13 @@ public enum KBRepository {
           let paths = try repo.diff(fromCommit: nil, toCommit: tip).map(\.path)
           try repo.checkoutSafely(tree: try repo.treeID(ofCommit: tip), paths: paths)
           try repo.setReference("refs/heads/" + pick, to: tip, message: "clone: the only branch of \(shown)")
-          try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/" + pick))
+          try repo.setHead("refs/heads/" + pick)
           TeamBranch.record(repo, local: pick, remote: "origin", branch: pick)
         } else if !branches.isEmpty {
           throw SyncError.secondBranch(local: "main", url: shown, existing: branches, head: nil)
         } else if branch != "refs/heads/main" {
           // An empty remote advertises no default branch: start on `main`, as `kb init` does.
-          try check("git_repository_set_head", git_repository_set_head(repo.pointer, "refs/heads/main"))
+          try repo.setHead("refs/heads/main")
         }
       }
       _ = try repo.status(prefix: "")
@@ -111,7 +110,7 @@ public enum KBRepository {
       if let head, let tracked = remoteBranch ?? short, let upstream = try repo.resolve("refs/remotes/\(remoteName)/\(tracked)") {
         (ahead, behind) = try repo.aheadBehind(head, upstream)
       } else if let head {
-        ahead = try countCommits(repo, from: head)
+        ahead = try repo.countCommits(from: head)
       }
       let inRepository = paths.map { $0.map { prefix.isEmpty ? $0 : prefix + "/" + $0 } }
       let changes = try repo.status(prefix: prefix, paths: inRepository).compactMap { e in
@@ -127,16 +126,6 @@ public enum KBRepository {
     }
   }
 
-  static func countCommits(_ repo: GitRepository, from head: GitOID) throws(GitError) -> Int {
-    let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, repo.pointer) }, free: git_revwalk_free)
-    var raw = head.raw
-    try check("git_revwalk_push", git_revwalk_push(walk.pointer, &raw))
-    var n = 0
-    var oid = git_oid()
-    while git_revwalk_next(&oid, walk.pointer) == 0 { n += 1 }
-    return n
-  }
-
   /// One commit of the history (``CommitSummary``, in KBCore).
   public typealias Commit = CommitSummary
 
@@ -146,23 +135,14 @@ public enum KBRepository {
     do {
       let (repo, prefix) = try SyncEngine.open(kbRoot)
       guard let branch = try repo.headBranch(), let head = try repo.resolve(branch) else { return [] }
-      let walk = GitHandle(try make("git_revwalk_new") { git_revwalk_new(&$0, repo.pointer) }, free: git_revwalk_free)
-      git_revwalk_sorting(walk.pointer, GIT_SORT_TIME.rawValue | GIT_SORT_TOPOLOGICAL.rawValue)
-      var raw = head.raw
-      try check("git_revwalk_push", git_revwalk_push(walk.pointer, &raw))
       let repoPath = path.map { prefix.isEmpty ? $0 : prefix + "/" + $0 } ?? prefix
       var out: [Commit] = []
-      var oid = git_oid()
-      while out.count < limit, git_revwalk_next(&oid, walk.pointer) == 0 {
-        let commit = try repo.commit(GitOID(oid))
-        if !repoPath.isEmpty, !(try touches(repo, commit, repoPath)) { continue }
-        let sig = git_commit_author(commit.pointer)!.pointee
-        out.append(Commit(
-          commit: GitOID(oid).description,
-          author: String(cString: sig.name), email: String(cString: sig.email),
-          date: Date(timeIntervalSince1970: TimeInterval(sig.when.time)),
-          message: git_commit_message(commit.pointer).map { String(cString: $0) }?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+      try repo.forEachCommit(from: head) { (id) throws(GitError) -> Bool in
+        guard out.count < limit else { return false }
+        if !repoPath.isEmpty, !(try repo.commitChanges(id, path: repoPath)) { return true }
+        let info = try repo.commitInfo(id)
+        out.append(Commit(commit: id.description, author: info.author, email: info.email, date: info.date, message: info.message))
+        return out.count < limit
       }
       return out
     } catch let e as SyncError {
@@ -172,25 +152,6 @@ public enum KBRepository {
     } catch {
       throw .git(GitError(code: -1, function: "log", message: "\(error)"))
     }
-  }
-
-  /// Whether `commit` changed `path` compared with every parent (git log's TREESAME rule).
-  static func touches(_ repo: GitRepository, _ commit: GitHandle, _ path: String) throws(GitError) -> Bool {
-    func entryID(_ c: OpaquePointer) throws(GitError) -> GitOID? {
-      let tree = GitHandle(try make("git_commit_tree") { git_commit_tree(&$0, c) }, free: git_tree_free)
-      var entry: OpaquePointer?
-      guard git_tree_entry_bypath(&entry, tree.pointer, path) == 0, let entry else { return nil }
-      defer { git_tree_entry_free(entry) }
-      return GitOID(git_tree_entry_id(entry).pointee)
-    }
-    let mine = try entryID(commit.pointer)
-    let count = git_commit_parentcount(commit.pointer)
-    if count == 0 { return mine != nil }
-    for i in 0..<count {
-      let parent = GitHandle(try make("git_commit_parent") { git_commit_parent(&$0, commit.pointer, i) }, free: git_commit_free)
-      if try entryID(parent.pointer) == mine { return false }
-    }
-    return true
   }
 }
 
@@ -202,36 +163,6 @@ extension KBRepository {
   public static func configValue(
     _ key: String, at path: String, environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> String? {
-    _ = libgit2Initialized
-    guard let config = try? GitHandle(make("git_config_new") { git_config_new(&$0) }, free: git_config_free) else {
-      return nil
-    }
-    let repo = try? GitRepository(discovering: path)
-    func add(_ file: String, _ level: git_config_level_t) {
-      guard FileManager.default.fileExists(atPath: file) else { return }
-      _ = git_config_add_file_ondisk(config.pointer, file, level, repo?.pointer, 0)
-    }
-    func found(_ find: (UnsafeMutablePointer<git_buf>) -> Int32) -> String? {
-      var buf = git_buf()
-      defer { git_buf_dispose(&buf) }
-      guard find(&buf) == 0, let p = buf.ptr else { return nil }
-      return String(cString: p)
-    }
-    let truthy = { (v: String?) in v.map { ["1", "true", "yes", "on"].contains($0.lowercased()) } ?? false }
-    if !truthy(environment["GIT_CONFIG_NOSYSTEM"]), let f = found({ git_config_find_system($0) }) {
-      add(f, GIT_CONFIG_LEVEL_SYSTEM)
-    }
-    if let global = environment["GIT_CONFIG_GLOBAL"], !global.isEmpty {
-      add(global, GIT_CONFIG_LEVEL_GLOBAL)
-    } else {
-      if let f = found({ git_config_find_xdg($0) }) { add(f, GIT_CONFIG_LEVEL_XDG) }
-      if let f = found({ git_config_find_global($0) }) { add(f, GIT_CONFIG_LEVEL_GLOBAL) }
-    }
-    if let repo { add(String(cString: git_repository_path(repo.pointer)) + "config", GIT_CONFIG_LEVEL_LOCAL) }
-    var buf = git_buf()
-    defer { git_buf_dispose(&buf) }
-    guard git_config_get_string_buf(&buf, config.pointer, key) == 0, let p = buf.ptr else { return nil }
-    let value = String(cString: p).trimmingCharacters(in: .whitespacesAndNewlines)
-    return value.isEmpty ? nil : value
+    GitConfig.value(key, at: path, environment: environment)
   }
 }

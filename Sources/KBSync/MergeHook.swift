@@ -1,4 +1,3 @@
-import CLibgit2
 import KBCore
 import Foundation
 
@@ -18,7 +17,7 @@ public protocol DocumentMerger: Sendable {
     -> (text: String, clean: Bool, conflicts: [String], notes: [String])
 }
 
-/// A 3-way line merge with libgit2's `git_merge_file` (diff3-style markers on conflict), for
+/// A 3-way line merge with libgit2's (`LineMerge`: diff3-style markers on conflict), for
 /// `DomainMerge`'s `textMerge` parameter.
 ///
 /// ```swift
@@ -32,47 +31,13 @@ public let gitTextMerge: @Sendable (_ base: String, _ ours: String, _ theirs: St
 /// The same merge with labels naming the file. Falls back to keeping both sides when libgit2
 /// fails (it does not for text), so nothing is ever dropped.
 public func textMerge(base: String, ours: String, theirs: String, path: String) -> (text: String, clean: Bool) {
-  _ = libgit2Initialized
-  var options = git_merge_file_options()
-  git_merge_file_options_init(&options, UInt32(GIT_MERGE_FILE_OPTIONS_VERSION))
-  options.flags = GIT_MERGE_FILE_STYLE_DIFF3.rawValue
-  var result = git_merge_file_result()
-  let code: Int32 = base.withCString { b in
-    ours.withCString { o in
-      theirs.withCString { t in
-        "base".withCString { bl in
-          "ours".withCString { ol in
-            "theirs".withCString { tl in
-              path.withCString { p in
-                var bi = git_merge_file_input(), oi = git_merge_file_input(), ti = git_merge_file_input()
-                git_merge_file_input_init(&bi, UInt32(GIT_MERGE_FILE_INPUT_VERSION))
-                git_merge_file_input_init(&oi, UInt32(GIT_MERGE_FILE_INPUT_VERSION))
-                git_merge_file_input_init(&ti, UInt32(GIT_MERGE_FILE_INPUT_VERSION))
-                bi.ptr = b; bi.size = strlen(b); bi.path = p; bi.mode = 0o100644
-                oi.ptr = o; oi.size = strlen(o); oi.path = p; oi.mode = 0o100644
-                ti.ptr = t; ti.size = strlen(t); ti.path = p; ti.mode = 0o100644
-                options.ancestor_label = bl
-                options.our_label = ol
-                options.their_label = tl
-                return git_merge_file(&result, &bi, &oi, &ti, &options)
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  defer { git_merge_file_result_free(&result) }
-  guard code == 0, let ptr = result.ptr else {
-    return ("<<<<<<< ours\n" + ours + "=======\n" + theirs + ">>>>>>> theirs\n", false)
-  }
-  let bytes = UnsafeRawBufferPointer(start: ptr, count: result.len)
-  return (String(decoding: bytes, as: UTF8.self), result.automergeable != 0)
+  LineMerge.merge(base: base, ours: ours, theirs: theirs, path: path)
+    ?? ("<<<<<<< ours\n" + ours + "=======\n" + theirs + ">>>>>>> theirs\n", false)
 }
 
 /// The domain merge of a document (`KBCore.DomainMerge`): front matter field by field, the
 /// journal as a union ordered by time, the rest of the body line by line with libgit2's
-/// `git_merge_file`. What still conflicts is kept from both sides in the file and reported.
+/// merge (`LineMerge`). What still conflicts is kept from both sides in the file and reported.
 public struct DomainDocumentMerger: DocumentMerger {
   public init() {}
 

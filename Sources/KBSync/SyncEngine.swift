@@ -1,4 +1,3 @@
-import CLibgit2
 import Foundation
 import KBCore
 
@@ -81,12 +80,6 @@ public struct SyncOptions: Sendable {
   public var remoteName = "origin"
   /// Where an https token may be kept (`token = …`), e.g. `.kb/credentials`.
   public var credentialFile: String?
-  /// Where to pause for crash tests (`KB_SYNC_PAUSE_AT`): commit, fetch, merge or push.
-  public var pauseAt: String?
-  public var pauseSeconds: Double = 60
-  /// For race tests (`KB_SYNC_PUSH_AT`, seconds since 1970): the first push waits for this
-  /// instant, so that several processes push at once.
-  public var pushAt: Double?
   /// Progress lines (the CLI shows them on a terminal only).
   public var progress: (@Sendable (String) -> Void)?
   /// When a `kb sync` that was killed (it left its record in kb's lock) had started: git lock
@@ -95,13 +88,10 @@ public struct SyncOptions: Sendable {
 
   public init() {}
 
-  /// Options from the environment: `KB_SYNC_ATTEMPTS`, `KB_SYNC_PAUSE_AT`, `KB_SYNC_PAUSE_SECONDS`.
-  public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> SyncOptions {
+  /// The options `environment` sets: `KB_SYNC_ATTEMPTS`. (Test hooks are ``SyncHooks``.)
+  public static func fromEnvironment(_ environment: [String: String]) -> SyncOptions {
     var o = SyncOptions()
-    if let n = env["KB_SYNC_ATTEMPTS"].flatMap(Int.init), n > 0 { o.maxAttempts = n }
-    o.pauseAt = env["KB_SYNC_PAUSE_AT"].flatMap { $0.isEmpty ? nil : $0 }
-    if let s = env["KB_SYNC_PAUSE_SECONDS"].flatMap(Double.init) { o.pauseSeconds = s }
-    o.pushAt = env["KB_SYNC_PUSH_AT"].flatMap(Double.init)
+    if let n = environment["KB_SYNC_ATTEMPTS"].flatMap(Int.init), n > 0 { o.maxAttempts = n }
     return o
   }
 }
@@ -141,16 +131,23 @@ public struct SyncResult: Codable, Equatable, Sendable {
 /// `kb sync`: commit local changes, fetch, merge in memory, check out safely, move the branch with
 /// a compare-and-swap, push without force, retry with backoff and jitter.
 ///
-/// The caller holds the knowledge base's lock. Not thread-safe: one engine per sync.
+/// The steps (commit, fetch, integrate, push, finish) are ``SyncRun``'s; `run` calls them in
+/// order. The caller holds the knowledge base's lock and hands in the test hooks (the engine
+/// reads no environment). Not thread-safe: one engine per sync.
 public struct SyncEngine {
   public let kbRoot: String
   public var merger: any DocumentMerger
   public var options: SyncOptions
+  public var hooks: SyncHooks
 
-  public init(kbRoot: String, merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = SyncOptions()) {
+  public init(
+    kbRoot: String, merger: any DocumentMerger = SyncMerger.default, options: SyncOptions = SyncOptions(),
+    hooks: SyncHooks = SyncHooks()
+  ) {
     self.kbRoot = kbRoot
     self.merger = merger
     self.options = options
+    self.hooks = hooks
   }
 
   public func sync(name: String, email: String) throws(SyncError) -> SyncResult {
@@ -165,290 +162,39 @@ public struct SyncEngine {
     }
   }
 
-  /// `KB_SYNC_TRACE=1`: each step's time (wall since the first step; CPU of the process and of
-  /// the thread that took the step, since they started) on stderr.
-  private static let traceStart: Date? = ProcessInfo.processInfo.environment["KB_SYNC_TRACE"] == nil ? nil : Date()
-  public static func trace(_ step: @autoclosure () -> String) {
-    guard let start = traceStart else { return }
-    func ms(_ clock: clockid_t) -> Int {
-      var t = timespec()
-      clock_gettime(clock, &t)
-      return t.tv_sec * 1000 + t.tv_nsec / 1_000_000
-    }
-    FileHandle.standardError.write(
-      Data(
-        "kb sync: \(Int(Date().timeIntervalSince(start) * 1000)) ms (cpu \(ms(CLOCK_PROCESS_CPUTIME_ID)) ms, this thread \(ms(CLOCK_THREAD_CPUTIME_ID)) ms) \(step())\n"
-          .utf8))
-  }
-
-  private func pause(_ point: String) {
-    guard options.pauseAt == point else { return }
-    FileHandle.standardError.write(Data("kb sync: paused at \(point)\n".utf8))
-    Thread.sleep(forTimeInterval: options.pauseSeconds)
-  }
-
+  /// The steps in order: commit (beside the first fetch), then fetch, integrate and push until a
+  /// push lands, the two sides agree, or the attempts run out; then finish.
   private func run(_ author: Signature) throws -> SyncResult {
-    Self.trace("start")
-    let (repo, prefix) = try Self.open(kbRoot)
-    Self.trace("opened")
-    guard let branch = try repo.headBranch() else { throw SyncError.detachedHead }
-    let remote: GitRemote
-    do { remote = try GitRemote(repo, name: options.remoteName) } catch { throw SyncError.noRemote(name: options.remoteName) }
-    let shortBranch = branch.hasPrefix("refs/heads/") ? String(branch.dropFirst("refs/heads/".count)) : branch
-    // Never the password of a URL in a message, JSON or log.
-    let displayURL = KBRepository.redacted(remote.url)
-    var result = SyncResult(remote: displayURL, branch: shortBranch)
-    let state = CallbackState(credentialFile: options.credentialFile, progress: options.progress)
-    func networkError(_ e: GitError) -> SyncError {
-      if let host = state.unknownHost { return .unknownHost(host: host, url: displayURL, committed: result.committed) }
-      if let host = state.untrustedCertificate {
-        return .untrustedCertificate(host: host, url: displayURL, committed: result.committed)
-      }
-      if let problem = state.credentialProblem {
-        return .authenticationFailed(url: displayURL, reason: problem, committed: result.committed)
-      }
-      // libgit2 says "unexpected http status code: 401"; a bare "401" would also match a path
-      // (a temporary folder named …5CE27401 once made an unreachable path an auth failure).
-      let message = e.message.lowercased()
-      if e.code == GitError.auth || message.contains("authentication") || message.contains("status code: 401") {
-        return .authenticationFailed(url: displayURL, reason: e.message, committed: result.committed)
-      }
-      if e.code == GitError.certificate {
-        if displayURL.hasPrefix("https://") {
-          return .untrustedCertificate(host: URL(string: displayURL)?.host ?? displayURL, url: displayURL, committed: result.committed)
-        }
-        return .unknownHost(host: displayURL, url: displayURL, committed: result.committed)
-      }
-      return .unreachable(url: displayURL, reason: e.message, committed: result.committed)
-    }
-
-    let localRemotePath = GitRemote.localPath(of: remote.url, relativeTo: repo.workdir ?? kbRoot)
-    // Git lock files a killed kb sync left behind (kb's own lock tells which ones).
-    result.warnings += try GitLocks.clearStale(gitDirectory: repo.gitDirectory, since: options.deadSyncStarted)
-
-    // 1. Make local edits durable first.
-    let commitLocal = { () throws -> GitOID? in
-      // The last sync left the index equal to HEAD and nothing but stat data changed since:
-      // nothing to commit, and no tree of every document to write to find that out.
-      let head = try repo.resolve(branch)
-      let wasClean = head.map { repo.isIndexRecordedClean(head: $0, prefix: prefix) } ?? false
-      let staged = try repo.stageAll(prefix: prefix)
-      Self.trace("staged (\(staged.rehashed.count) re-hashed, \(staged.modified.count) modified, \(staged.added.count) new, \(staged.removed.count) gone)")
-      if wasClean, !staged.changesContent, let head {
-        if !staged.isEmpty { repo.recordCleanIndex(head: head, prefix: prefix) }
-        return nil
-      }
-      return try repo.commitIndex(prefix: prefix, message: { Self.commitMessage($0, prefix: prefix, author: author) }, author: author)
-    }
-    // The same pair of commits is often diffed twice or three times (a fast-forward's incoming
-    // paths, its checkout, the re-index list): once is enough.
-    var diffs: [[GitOID?]: [GitRepository.TreeChange]] = [:]
-    func changes(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [GitRepository.TreeChange] {
-      if let known = diffs[[old, new]] { return known }
-      let changes = try repo.diff(fromCommit: old, toCommit: new)
-      diffs[[old, new]] = changes
-      return changes
-    }
-    func changedPaths(_ old: GitOID?, _ new: GitOID?) throws(GitError) -> [String] { try changes(old, new).map(\.path) }
-
-    pause("commit")
-    // HEAD before the local commit: the re-index covers local edits made outside kb too.
-    let startHead = try repo.resolve(branch)
-    // The remote branch this one syncs with (see TeamBranch): recorded after the first sync;
-    // before it, asked of the remote once the local edits are committed.
-    var teamBranch = TeamBranch.upstream(repo, local: shortBranch, remote: remote.name)
-    let recordedTeamBranch = teamBranch != nil
-    if teamBranch == nil {
-      if let c = try commitLocal() { result.committed = c.description }
-      state.reset()
-      do {
-        teamBranch = try TeamBranch.resolve(
-          repo: repo, remote: remote, local: shortBranch, localRemotePath: localRemotePath, state: state).branch
-      } catch let e as GitError {
-        throw networkError(e)
-      }
-    }
-    let remoteBranch = teamBranch ?? shortBranch
-    let remoteRef = "refs/heads/" + remoteBranch
-    let tracking = "refs/remotes/\(remote.name)/\(remoteBranch)"
-    result.remoteBranch = remoteBranch
-    /// One fetch into `handle`: in process from a path or `file://` remote, else libgit2's
-    /// (with its per-file fsyncs batched, which changes a global libgit2 option, so only when
-    /// nothing runs beside it).
-    /// Returns, when a local fetch brought one commit on top of `base`, the files it changes.
-    @discardableResult
-    func fetch(into handle: GitRepository, batchFsync: Bool, base: GitOID? = nil) throws(GitError) -> [GitRepository.TreeChange]? {
-      if let localRemotePath {
-        return try LocalFetch.fetch(into: handle, from: localRemotePath, branch: remoteRef, tracking: tracking, base: base).changes
-      }
-      let remote = try GitRemote(handle, name: options.remoteName)
-      guard batchFsync else { try remote.fetch(state); return nil }
-      try withBatchedFsync(packFolder: handle.gitDirectory + "/objects/pack") { () throws(GitError) in try remote.fetch(state) }
-      return nil
-    }
-
-    // The first fetch runs beside the local commit: it only adds objects and moves
-    // refs/remotes/<remote>/<branch>, which the commit does not touch, and both end before the
-    // merge. It has its own handle on the repository (a libgit2 handle must not be shared between
-    // threads), opened here, before the thread starts, like this handle's object database, so that
-    // no global libgit2 option changes while the two run.
-    let fetchHandle = try Self.open(kbRoot).0
-    repo.loadObjectDatabase()
-    options.progress?("Fetching from \(remote.name)…")
-    state.reset()
-    // Beside the commit too: what came in relative to HEAD, which is also what a fast-forward
-    // checks out and re-indexes when there was nothing to commit (20 ms at 100k documents).
-    final class Incoming: @unchecked Sendable { var diff: (GitOID, GitOID, [GitRepository.TreeChange])? }
-    let incoming = Incoming()
-    let firstFetch = BackgroundTask { () throws(GitError) in
-      pause("fetch")
-      let walked = try fetch(into: fetchHandle, batchFsync: false, base: startHead)
-      Self.trace("fetched (beside the commit)")
-      // Best effort: the merge step computes it again if this did not work out.
-      if let startHead, let theirs = try? fetchHandle.resolve(tracking), theirs != startHead,
-        let changes = walked ?? (try? fetchHandle.diff(fromCommit: startHead, toCommit: theirs))
-      {
-        incoming.diff = (startHead, theirs, changes)
-        Self.trace("incoming diff (beside the commit)")
-      }
-    }
-    let committed = Result { try commitLocal() }
-    let firstFetchError = firstFetch.wait()
-    if let (old, new, changes) = incoming.diff { diffs[[old, new]] = changes }
-    if let c = try committed.get() { result.committed = c.description }
-    if !recordedTeamBranch, firstFetchError == nil {
-      TeamBranch.record(repo, local: shortBranch, remote: remote.name, branch: remoteBranch)
-    }
-    Self.trace("committed")
-
-    var blocked = 0
-    for attempt in 1...options.maxAttempts {
-      result.attempts = attempt
-      // 2. Fetch (the first one ran beside the commit).
+    hooks.trace("start")
+    let sync = try SyncRun(kbRoot: kbRoot, author: author, merger: merger, options: options, hooks: hooks)
+    try sync.prepare()
+    let firstFetchError = try sync.commitBesideFirstFetch()
+    attempts: for attempt in 1...options.maxAttempts {
+      sync.result.attempts = attempt
       if attempt == 1 {
-        if let e = firstFetchError { throw networkError(e) }
+        if let e = firstFetchError { throw sync.networkError(e) }
       } else {
-        pause("fetch")
-        options.progress?("Fetching from \(remote.name)…")
-        state.reset()
-        if let e = Self.attempt({ () throws(GitError) in try fetch(into: repo, batchFsync: true) }) { throw networkError(e) }
-        Self.trace("fetched")
+        try sync.fetch()
       }
-      let theirs = try repo.resolve(tracking)
-      var ours = try repo.resolve(branch)
-
-      // 3. Up to date, fast-forward or merge; the branch moves last, with a CAS.
-      if let theirs {
-        let base = ours.flatMap { repo.mergeBase($0, theirs) }
-        if let current = ours, current != theirs, !repo.isDescendant(current, of: theirs) {
-          Self.trace("graph")
-          result.incoming = Self.union(result.incoming, try changedPaths(base, theirs))
-          Self.trace("incoming diff")
-          var newHead: GitOID
-          var message: String
-          if repo.isDescendant(theirs, of: current) {
-            newHead = theirs
-            message = "kb sync: fast-forward"
-          } else {
-            options.progress?("Merging…")
-            let merge = try repo.mergeInMemory(ours: current, theirs: theirs, merger: merger)
-            for f in merge.files where !result.merged.contains(where: { $0.path == f.path }) { result.merged.append(f) }
-            newHead = try repo.createCommit(
-              updating: nil, message: "kb sync: merge \(remote.name)/\(remoteBranch)\n\n" + Self.mergeSummary(merge.files),
-              tree: merge.tree, parents: [current, theirs], author: author)
-            message = "kb sync: merge"
-          }
-          let update = try changes(current, newHead)
-          Self.trace("diffed")
-          let checkoutError = Self.attempt { () throws(GitError) in
-            // File by file when it can be done safely that way, else libgit2's safe checkout.
-            if try !repo.checkoutChanges(update) {
-              try repo.checkoutSafely(tree: try repo.treeID(ofCommit: newHead), paths: update.map(\.path))
-            }
-          }
-          if let checkoutError {
-            guard checkoutError.code == GitError.conflict else { throw checkoutError }
-            // Someone edited an affected file meanwhile: commit that too and start over.
-            blocked += 1
-            if blocked > 3 { throw SyncError.blockedByLocalChange(reason: checkoutError.message) }
-            if let c = try commitLocal() { result.committed = c.description }
-            continue
-          }
-          Self.trace("checked out")
-          pause("merge")
-          guard try repo.compareAndSwap(branch, to: newHead, from: current, message: message) else { continue }
-          ours = newHead
-        }
-      } else if ours == nil {
-        break  // nothing here, nothing there
-      }
-      guard let head = ours else {
-        // Unborn here, a branch there: take theirs.
-        guard let theirs else { break }
-        let paths = try changedPaths(nil, theirs)
-        result.incoming = Self.union(result.incoming, paths)
-        try repo.checkoutSafely(tree: try repo.treeID(ofCommit: theirs), paths: paths)
-        _ = try repo.compareAndSwap(branch, to: theirs, from: nil, message: "kb sync: first fetch")
+      switch try sync.integrate() {
+      case .again:
         continue
-      }
-      let base = theirs.flatMap { repo.mergeBase(head, $0) }
-      Self.trace("merged")
-      result.outgoing = Self.union(result.outgoing, try changedPaths(base, head))
-      if head == theirs { result.pushed = true; break }  // nothing to push
-
-      // 4. Push, never forced.
-      if attempt == 1, let at = options.pushAt {
-        let wait = at - Date().timeIntervalSince1970
-        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-      }
-      options.progress?("Pushing to \(remote.name)…")
-      let rejection: String?
-      if let localRemotePath {
-        var outcome = LocalPush.Outcome.pushed
-        if let e = Self.attempt({ () throws(GitError) in
-          outcome = try LocalPush.push(from: repo, commit: head, to: localRemotePath, branch: remoteRef) { pause("push") }
-        }) { throw networkError(e) }
-        if case .rejected(let r) = outcome { rejection = r } else {
-          rejection = nil
-          try repo.setReference(tracking, to: head, message: "kb sync: push")
+      case .nothingAnywhere:
+        break attempts
+      case .inSync:
+        sync.result.pushed = true  // nothing to push
+        break attempts
+      case .push(let head):
+        switch try sync.push(head, attempt: attempt) {
+        case .pushed:
+          sync.result.pushed = true
+          break attempts
+        case .rejected(let reason):
+          sync.backOff(after: reason, attempt: attempt)
         }
-      } else {
-        pause("push")
-        state.reset()
-        var reason: String?
-        if let e = Self.attempt({ () throws(GitError) in reason = try remote.push("\(branch):\(remoteRef)", state) }) {
-          throw networkError(e)
-        }
-        rejection = reason
       }
-      if let rejection {
-        result.rejections.append(rejection)
-        // Capped at 640 ms. A cap of 2.56 s did not help 20 agents pushing at once on a loaded
-        // machine (more pending pushes, longer waits; docs/SYNC.md, "A team under load").
-        let backoff = min(0.005 * pow(2.0, Double(attempt - 1)), 0.64) * Double.random(in: 0.5...1.5)
-        Thread.sleep(forTimeInterval: backoff)
-        continue
-      }
-      result.pushed = true
-      break
     }
-    Self.trace("pushed")
-    // git's `gc --auto`, in the background, once packs pile up (here, and in a remote on a path
-    // this sync wrote a pack into).
-    Housekeeping.collectIfNeeded(repo)
-    if let localRemotePath, result.pushed, !result.outgoing.isEmpty, let remote = try? GitRepository(openingExactly: localRemotePath) {
-      Housekeeping.collectIfNeeded(remote)
-    }
-    let finalHead = try repo.resolve(branch)
-    if let finalHead { repo.recordCleanIndex(head: finalHead, prefix: prefix) }
-    result.head = finalHead?.description
-    result.pendingPush = !result.pushed && finalHead != nil
-    result.changedPaths = try changedPaths(startHead, finalHead).compactMap { Self.relative($0, prefix: prefix) }
-    result.incoming = result.incoming.compactMap { Self.relative($0, prefix: prefix) }
-    result.outgoing = result.outgoing.compactMap { Self.relative($0, prefix: prefix) }
-    result.merged = result.merged.compactMap { f in Self.relative(f.path, prefix: prefix).map { var g = f; g.path = $0; return g } }
-    result.conflicts = result.merged.filter { $0.outcome == "conflict" }
-    return result
+    return try sync.finish()
   }
 
   /// Runs `body` and returns its error instead of throwing it.

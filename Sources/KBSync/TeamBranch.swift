@@ -1,4 +1,3 @@
-import CLibgit2
 import Foundation
 
 /// The one branch a team shares, whatever the local branch is called.
@@ -59,51 +58,6 @@ enum TeamBranch {
     var head: String?
     if let target = try? remote.headBranch(), target.hasPrefix("refs/heads/") { head = String(target.dropFirst(11)) }
     return Advertised(head: head, branches: try remote.branchNames(under: "refs/heads/"))
-  }
-}
-
-extension GitRepository {
-  /// The names (without `prefix`) of the references under `prefix`, sorted.
-  func branchNames(under prefix: String) throws(GitError) -> [String] {
-    let iterator = GitHandle(
-      try make("git_reference_iterator_glob_new") { git_reference_iterator_glob_new(&$0, pointer, prefix + "*") },
-      free: git_reference_iterator_free)
-    var names: [String] = []
-    var name: UnsafePointer<CChar>?
-    while git_reference_next_name(&name, iterator.pointer) == 0, let name {
-      let full = String(cString: name)
-      let short = String(full.dropFirst(prefix.count))
-      if short != "HEAD" { names.append(short) }
-    }
-    return names.sorted()
-  }
-}
-
-extension GitRemote {
-  /// Connects and lists what the remote advertises (no objects are transferred).
-  func advertised(_ state: CallbackState) throws(GitError) -> TeamBranch.Advertised {
-    var callbacks = git_remote_callbacks()
-    git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
-    state.install(&callbacks)
-    return try withExtendedLifetime(state) { () throws(GitError) -> TeamBranch.Advertised in
-      try check("git_remote_connect", git_remote_connect(handle.pointer, GIT_DIRECTION_FETCH, &callbacks, nil, nil))
-      defer { git_remote_disconnect(handle.pointer) }
-      var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
-      var count = 0
-      try check("git_remote_ls", git_remote_ls(&heads, &count, handle.pointer))
-      var result = TeamBranch.Advertised(head: nil, branches: [])
-      for i in 0..<count {
-        guard let head = heads?[i]?.pointee, let cName = head.name else { continue }
-        let name = String(cString: cName)
-        if name == "HEAD", let target = head.symref_target.map({ String(cString: $0) }), target.hasPrefix("refs/heads/") {
-          result.head = String(target.dropFirst(11))
-        } else if name.hasPrefix("refs/heads/") {
-          result.branches.append(String(name.dropFirst(11)))
-        }
-      }
-      result.branches.sort()
-      return result
-    }
   }
 }
 

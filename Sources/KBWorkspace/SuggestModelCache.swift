@@ -20,13 +20,15 @@ internal import KBStore
 /// shown), the problem of each answer, the vocabulary, each problem's product names, then the example model, the bm25 tables
 /// and the semantic model as columns: raw arrays aligned to 64 bytes (``Column``), which the
 /// reader maps in place instead of decoding, so that a suggestion reads only the pages it needs
-/// (its words' posting lists), not the whole model. Version 8 (versions 1–7 were decoded whole:
+/// (its words' posting lists), not the whole model. Version 9: the example model stores counts
+/// (feature frequencies, one-byte term counts, fixed-point norm sums), its idf and norms are derived at
+/// load and query time (version 8 stored idf-baked weights; versions 1–7 were decoded whole:
 /// 0.9 GB and 1.3 s at 100,000 documents).
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 8
+  static let version: UInt32 = 9
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
@@ -123,36 +125,32 @@ struct SuggestModelCache {
   static func readExampleModel(_ r: inout ByteReader, file: MappedFile?) throws -> ExampleModel {
     var config = ExampleModel.Config()
     config.top = Int(try r.read(Int64.self))
-    config.wordWeight = try r.readFloat()
-    config.charWeight = try r.readFloat()
     config.maxWords = Int(try r.read(Int64.self))
     config.idfOverClasses = try r.read(UInt8.self) == 1
     let classCount = Int(try r.read(Int64.self))
     guard config.top >= 0, config.top < 1 << 20, classCount >= 0, classCount < 1 << 31 else { throw ModelDecodingError() }
     guard let model = ExampleModel(
       config: config, classCount: classCount, keys: try r.readColumn(file: file), slots: try r.readColumn(file: file),
-      idf: try r.readColumn(file: file), postingStart: try r.readColumn(file: file),
-      postingExample: try r.readColumn(file: file), postingWeight: try r.readColumn(file: file),
-      exampleClass: try r.readColumn(file: file), inverseNorm: try r.readColumn(file: file))
+      frequency: try r.readColumn(file: file), postingStart: try r.readColumn(file: file),
+      postingExample: try r.readColumn(file: file), postingCount: try r.readColumn(file: file),
+      exampleClass: try r.readColumn(file: file), normSums: try r.readColumn(file: file))
     else { throw ModelDecodingError() }
     return model
   }
 
   static func writeExampleModel(_ m: ExampleModel, _ w: inout ModelFileWriter) throws {
     w.buffer.append(Int64(m.config.top))
-    w.buffer.append(m.config.wordWeight)
-    w.buffer.append(m.config.charWeight)
     w.buffer.append(Int64(m.config.maxWords))
     w.buffer.append(UInt8(m.config.idfOverClasses ? 1 : 0))
     w.buffer.append(Int64(m.classCount))
     try w.append(column: m.index.keys)
     try w.append(column: m.index.slots)
-    try w.append(column: m.idf)
+    try w.append(column: m.frequency)
     try w.append(column: m.postingStart)
     try w.append(column: m.postingExample)
-    try w.append(column: m.postingWeight)
+    try w.append(column: m.postingCount)
     try w.append(column: m.exampleClass)
-    try w.append(column: m.inverseNorm)
+    try w.append(column: m.normSums)
   }
 
   static func readBM25(_ r: inout ByteReader, file: MappedFile?) throws -> WordBM25 {

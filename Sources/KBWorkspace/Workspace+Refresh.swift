@@ -42,6 +42,11 @@ extension Workspace {
   }
 
   private func refreshLocked(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
+    try whileRebuilding { try refreshOrRebuild(progress: progress) }
+  }
+
+  /// A refresh that meets a damaged index starts it over from the files, with a warning.
+  private func refreshOrRebuild(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     do {
       return try refreshOnce(progress: progress)
     } catch let error as IndexError where error.needsRebuild {
@@ -183,7 +188,19 @@ extension Workspace {
   /// remove the ones that do not. Folder fingerprints of touched folders are refreshed.
   @discardableResult
   public func reindex(paths: [String]) throws -> RefreshReport {
-    try withIndexLock { try reindexLocked(paths: paths) }
+    try withIndexLock {
+      do {
+        return try whileRebuilding { try reindexLocked(paths: paths) }
+      } catch let error as IndexError where error.needsRebuild {
+        // A damaged index: start it over from the files (which hold these paths too).
+        warningsAppend("warning: \(error.description); rebuilding it from the files.")
+        Self.removeIndexFiles(indexPath)
+        try reopenStore()
+        var report = try refresh()
+        report.rebuilt = true
+        return report
+      }
+    }
   }
 
   private func reindexLocked(paths: [String]) throws -> RefreshReport {

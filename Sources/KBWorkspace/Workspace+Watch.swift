@@ -213,7 +213,8 @@ extension Workspace {
       watchState.lock.lock()
       watchState.directToken = token
       watchState.lock.unlock()
-    } else if let token {
+    } else if let token, (try? store.meta("watch_token")) != token {
+      // Written only when it moved: an unchanged knowledge base costs no write transaction.
       try store.setMeta("watch_token", token)
     }
   }

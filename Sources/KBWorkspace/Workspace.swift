@@ -34,6 +34,9 @@ public final class Workspace: @unchecked Sendable {
   /// Warnings gathered while opening (an index rebuilt, a settings problem). Shown once.
   public var warnings: [String] { storeLock.withLock { gathered } }
   private var gathered: [String] = []
+  private var handler: ((String) -> Void)?
+  /// How many refreshes or rebuilds of the index are running: they answer damage themselves.
+  var rebuilding = 0
   /// The file watcher this process holds or asks (Workspace+Watch.swift).
   let watchState = WatchState()
   /// Which unreadable files hold conflict markers, as last read (``conflictedDocuments()``).
@@ -50,7 +53,13 @@ public final class Workspace: @unchecked Sendable {
 
   /// Opens the knowledge base at `root` and its index, creating the index when missing and
   /// rebuilding it (with a warning) when it is damaged or from another schema.
-  public init(root: String) throws {
+  public convenience init(root: String) throws {
+    try self.init(root: root, verifyOnOpen: Self.verifyOnOpenBytes)
+  }
+
+  /// ``init(root:)``, where indexes up to `verifyOnOpen` bytes are checked page by page on
+  /// every open (tests lower it to try what a large index goes through).
+  public init(root: String, verifyOnOpen: Int64) throws {
     let absolute = Self.absolute(root)
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDir), isDir.boolValue else {
@@ -90,17 +99,62 @@ public final class Workspace: @unchecked Sendable {
     }
     var (store, warning) = try Self.openStore(dbPath)
     // A small index (most knowledge bases) is checked page by page on every open, which costs a
-    // few milliseconds; a large one by 'kb check' and 'kb index', and by any command that meets
-    // damage (see IndexStore.damagedSuffix).
-    if warning == nil, Self.fileSize(dbPath) + Self.fileSize(dbPath + "-wal") <= Self.verifyOnOpenBytes,
-      let problem = store.integrityProblem()
-    {
-      Self.removeIndexFiles(dbPath)
-      (store, _) = try Self.openStore(dbPath)
-      warning = "warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files."
+    // few milliseconds. A large one is checked when its files are not as kb last left them
+    // (changed by something else: IndexStore.soundSuffix), and by 'kb check'. Damage that
+    // leaves no such trace is met by a query, which rebuilds the index and runs again (the
+    // store's healer, installed below), so every command still succeeds, with a warning.
+    if warning == nil {
+      let stamp = store.fileStamp()
+      if Self.fileSize(dbPath) + Self.fileSize(dbPath + "-wal") <= verifyOnOpen || !store.isAsLastLeft() {
+        if let problem = store.integrityProblem() {
+          Self.removeIndexFiles(dbPath)
+          (store, _) = try Self.openStore(dbPath)
+          store.markSound()
+          warning = "warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files."
+        } else {
+          store.markSound(stamp)
+        }
+      }
     }
     storage = store
     if let warning { gathered.append(warning) }
+    installHealer()
+  }
+
+  /// Lets the index rebuild itself when a query meets damage (see ``IndexStore/healer``).
+  private func installHealer() {
+    storage.healer = { [weak self] error in self?.heal(error) ?? false }
+  }
+
+  /// Rebuilds a damaged index from the files, with a warning, unless the index is being
+  /// refreshed or rebuilt already (that work rebuilds it by itself). Another process that
+  /// rebuilt it first is not repeated: the new file is opened.
+  func heal(_ error: IndexError) -> Bool {
+    guard storeLock.withLock({ rebuilding == 0 }) else { return false }
+    let opened = store.openedInode
+    do {
+      try whileRebuilding {
+        try withIndexLock {
+          // Rebuilt by another process while this one waited for the lock: open its file.
+          let now = IndexStore.inode(indexPath)
+          if now != opened, now != 0 { return try store.recreate(keepFile: true) }
+          warningsAppend("warning: \(error.description); rebuilding it from the files.")
+          try store.recreate()
+          try refresh()
+        }
+      }
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /// Runs `body` as a refresh or rebuild of the index, during which damage is not healed by
+  /// the store (the work in progress answers it: see ``heal(_:)``).
+  func whileRebuilding<T>(_ body: () throws -> T) rethrows -> T {
+    storeLock.withLock { rebuilding += 1 }
+    defer { storeLock.withLock { rebuilding -= 1 } }
+    return try body()
   }
 
   /// Indexes up to this size (with their write-ahead log) are verified whenever they are opened.
@@ -115,7 +169,11 @@ public final class Workspace: @unchecked Sendable {
   /// builds it again from the files, with a warning. Returns whether it was rebuilt.
   @discardableResult
   public func verifyIndex() throws -> Bool {
-    guard let problem = store.integrityProblem() else { return false }
+    let stamp = store.fileStamp()
+    guard let problem = store.integrityProblem() else {
+      store.markSound(stamp)
+      return false
+    }
     warningsAppend("warning: the index .kb/index.sqlite is damaged (\(problem)); rebuilding it from the files.")
     Self.removeIndexFiles(indexPath)
     try reopenStore()
@@ -193,15 +251,25 @@ public final class Workspace: @unchecked Sendable {
     if isLink(path) { throw WorkspaceError.linkNotFollowed(path: display) }
   }
 
-  static func removeIndexFiles(_ dbPath: String) {
-    for suffix in ["", "-wal", "-shm", "-journal", IndexStore.damagedSuffix] {
-      try? FileManager.default.removeItem(atPath: dbPath + suffix)
-    }
+  static func removeIndexFiles(_ dbPath: String) { IndexStore.removeFiles(dbPath) }
+
+  /// Shown at once, as well as kept in ``warnings``, once a front end has set it (warnings that
+  /// arise after opening: an index rebuilt in the middle of a command).
+  public var warningHandler: ((String) -> Void)? {
+    get { storeLock.withLock { handler } }
+    set { storeLock.withLock { handler = newValue } }
   }
 
-  func warningsAppend(_ warning: String) { storeLock.withLock { gathered.append(warning) } }
+  func warningsAppend(_ warning: String) {
+    let handler = storeLock.withLock {
+      gathered.append(warning)
+      return self.handler
+    }
+    handler?(warning)
+  }
 
-  func reopenStore() throws { store = try IndexStore(path: indexPath) }
+  /// Deletes the index's files and starts an empty index in the same store.
+  func reopenStore() throws { try store.recreate() }
 
   /// Deletes the index and starts over from the files.
   @discardableResult
@@ -210,11 +278,14 @@ public final class Workspace: @unchecked Sendable {
   }
 
   private func rebuildLocked(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
+    try whileRebuilding { try rebuildErased(progress: progress) }
+  }
+
+  private func rebuildErased(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     do {
       try store.eraseAll()
     } catch {
-      Self.removeIndexFiles(indexPath)
-      store = try IndexStore(path: indexPath)
+      try store.recreate()
     }
     // The index is derived data: while it is rebuilt from scratch, skip syncs and keep more
     // pages in memory (a crash midway is answered by the next rebuild).

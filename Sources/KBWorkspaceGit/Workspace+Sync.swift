@@ -343,28 +343,31 @@ extension Workspace {
   public func sync(
     lockTimeout: Double = 10, identity: Identity? = nil, progress: (@Sendable (String) -> Void)? = nil
   ) throws -> SyncReport {
-    var options = SyncOptions.fromEnvironment()
+    // The one place the sync's settings and test hooks are read from the environment.
+    let environment = ProcessInfo.processInfo.environment
+    var options = SyncOptions.fromEnvironment(environment)
     options.progress = progress
-    return try sync(options: options, lockTimeout: lockTimeout, identity: identity)
+    return try sync(options: options, hooks: SyncHooks.fromEnvironment(environment), lockTimeout: lockTimeout, identity: identity)
   }
 
   func sync(
-    merger: any DocumentMerger = SyncMerger.default, options: SyncOptions, lockTimeout: Double = 10,
-    identity: Identity? = nil
+    merger: any DocumentMerger = SyncMerger.default, options: SyncOptions, hooks: SyncHooks = SyncHooks(),
+    lockTimeout: Double = 10, identity: Identity? = nil
   ) throws -> SyncReport {
-    SyncEngine.trace("workspace open")
+    let trace = hooks.trace
+    trace("workspace open")
     guard let identity = identity ?? Identity.current(in: root) else { throw SyncFailure(.noIdentity) }
     let started = Date()
     return try withSyncLock(timeout: lockTimeout) { dead in
-      SyncEngine.trace("identity, lock")
+      trace("identity, lock")
       var options = options
       options.deadSyncStarted = dead
       if options.credentialFile == nil { options.credentialFile = root + "/.kb/credentials" }
-      let engine = SyncEngine(kbRoot: root, merger: merger, options: options)
+      let engine = SyncEngine(kbRoot: root, merger: merger, options: options, hooks: hooks)
       let result = try SyncFailure.mapping { try engine.sync(name: identity.name, email: identity.email ?? "") }
-      SyncEngine.trace("engine done")
+      trace("engine done")
       let report = try reindex(paths: result.changedPaths)
-      SyncEngine.trace("re-indexed")
+      trace("re-indexed")
       try setIndexMeta("last_indexed_commit", result.head)
       let state = SyncState(
         time: Date(), head: result.head, pushed: result.pushed, pendingPush: result.pendingPush,

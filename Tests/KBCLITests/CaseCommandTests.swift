@@ -101,18 +101,18 @@ func fixtureText(_ name: String) throws -> String {
   }
 
 
-  @Test func runsInProcess() async throws {
+  @Test func runsInProcess() throws {
     let kb = try KBProcess()
     defer { kb.remove() }
-    func run(_ arguments: [String]) async throws {
-      var command = try #require(try KBCommand.parseAsRoot(arguments) as? AsyncParsableCommand)
-      try await command.run()
+    func run(_ arguments: [String]) throws {
+      var command = try KBCommand.parseAsRoot(arguments)
+      try command.run()
     }
-    try await run([
+    try run([
       "case", "open", "--kb", kb.root, "--customer", "stevebuttry", "--channel", "Twitter", "--at", "2009-10-20T16:05:00Z",
       "--id", "sms-loop", "My", "texts", "repeat",
     ])
-    try await run([
+    try run([
       "case", "log", "--kb", kb.root, "sms-loop", "--kind", "acknowledged", "--as", "Jason Reyes", "--at", "2009-10-20T16:09:00Z",
       "Saw", "your", "tweet",
     ])

@@ -17,6 +17,20 @@ import Testing
     }
   }
 
+  /// Start-up: a command without an explicit name makes argument-parser derive it with
+  /// `String(describing:)`, a runtime reflection that costs every `kb` process (even
+  /// `kb --version`) a scan of all protocol conformances. Every command names itself.
+  @Test func everyCommandNamesItself() {
+    var unnamed: [String] = []
+    func walk(_ command: ParsableCommand.Type) {
+      if command.configuration.commandName == nil { unnamed.append("\(command)") }
+      for sub in command.configuration.subcommands { walk(sub) }
+    }
+    walk(KBCommand.self)
+    walk(KBGitCommand.self)
+    #expect(unnamed.isEmpty, "commands without commandName: \(unnamed)")
+  }
+
   @Test func searchAndListValidateTheirFlags() throws {
     #expect(usageError(["search"]) == "Please provide at least one search term.")
     #expect(usageError(["search", "--limit", "0", "x"]) == "'--limit' must be at least 1.")
@@ -33,6 +47,13 @@ import Testing
     #expect(search.terms == ["text", "repeats"] && search.limit == 3 && search.global.kb == "k")
     let list = try #require(try KBCommand.parseAsRoot(["list", "--type", "case", "--status", "open", "--tag", "sms"]) as? KBCommand.List)
     #expect(list.type == .case && list.status == .open && list.tag == "sms")
+  }
+
+  @Test func aTimeFlagIsCheckedOneWay() {
+    // `kb case open --at` and `kb new case --at` share one check and one message.
+    let message = "'--at yesterday' is not a time; use ISO 8601 such as 2024-10-20T16:05:00Z."
+    #expect(usageError(["case", "open", "--at", "yesterday", "it loops"]) == message)
+    #expect(usageError(["new", "case", "--at", "yesterday", "--text", "it loops"]) == message)
   }
 
   @Test func suggestValidatesItsFlags() throws {

@@ -221,39 +221,49 @@ import Testing
     (2, "router light blinking orange"), (2, "no internet light, orange blinking after the move"),
   ]
 
-  func roundTrip(_ model: ExampleModel) throws -> ExampleModel {
-    var w = ByteWriter()
-    model.write(to: &w)
-    return try w.bytes.withUnsafeBytes { raw in
-      var r = ByteReader(raw)
-      let back = try ExampleModel(reading: &r)
-      #expect(r.remaining == 0)
-      return back
+  /// The model rebuilt from its stored columns, as the model file's reader does.
+  func fromColumns(_ m: ExampleModel, normSums: Column<UInt64>? = nil, frequency: Column<Int32>? = nil) -> ExampleModel? {
+    ExampleModel(
+      config: m.config, classCount: m.classCount, keys: m.index.keys, slots: m.index.slots,
+      frequency: frequency ?? m.frequency, postingStart: m.postingStart, postingExample: m.postingExample,
+      postingCount: m.postingCount, exampleClass: m.exampleClass, normSums: normSums ?? m.normSums)
+  }
+
+  @Test func exampleModelFromItsColumnsRanksBitIdentically() throws {
+    let model = ExampleModel(examples: Self.texts, classCount: 3)
+    let back = try #require(fromColumns(model))
+    #expect(back.inverseNorm.map(\.bitPattern) == model.inverseNorm.map(\.bitPattern))
+    for query in ["my txt messages keep repeating", "orange light", "battery"] {
+      let a = model.classScoresWithMean(for: query)
+      let b = back.classScoresWithMean(for: query)
+      #expect(a.scores.map(\.bitPattern) == b.scores.map(\.bitPattern))
+      #expect(a.mean.map(\.bitPattern) == b.mean.map(\.bitPattern))
     }
   }
 
-  @Test func exampleModelRoundTripIsBitIdentical() throws {
+  @Test func columnsThatDoNotFitTogetherAreRefused() {
     let model = ExampleModel(examples: Self.texts, classCount: 3)
-    let back = try roundTrip(model)
-    #expect(back.keys == model.keys)
-    #expect(back.postingStart == model.postingStart)
-    #expect(back.postingExample == model.postingExample)
-    #expect(back.exampleClass == model.exampleClass)
-    #expect(back.idf.map(\.bitPattern) == model.idf.map(\.bitPattern))
-    #expect(back.postingWeight.map(\.bitPattern) == model.postingWeight.map(\.bitPattern))
-    let query = "my txt messages keep repeating"
-    #expect(back.classScoresWithMean(for: query).scores == model.classScoresWithMean(for: query).scores)
+    #expect(fromColumns(model, normSums: Column(Array(model.normSums.dropLast()))) == nil)
+    #expect(fromColumns(model, frequency: Column(Array(model.frequency.dropLast()))) == nil)
   }
 
-  @Test(arguments: [true, false])
-  func roundTripKeepsTheIDFChoice(overClasses: Bool) throws {
-    var config = ExampleModel.Config()
-    config.idfOverClasses = overClasses
-    let model = ExampleModel(examples: Self.texts, classCount: 3, config: config)
-    let back = try roundTrip(model)
-    #expect(back.config.idfOverClasses == overClasses)
-    #expect(back.idf.map(\.bitPattern) == model.idf.map(\.bitPattern))
-    #expect(back.postingWeight.map(\.bitPattern) == model.postingWeight.map(\.bitPattern))
+  /// The norms derived from the fixed-point sums (idf = A − L) are the tf-idf vectors' norms:
+  /// an example's own text is its nearest neighbour with a cosine of 1.
+  @Test func normsFromSumsAreTheTFIDFNorms() throws {
+    let model = ExampleModel(examples: Self.texts, classCount: 3)
+    for e in 0..<model.exampleCount {
+      var square: Double = 0
+      for f in 0..<model.keys.count {
+        for k in Int(model.postingStart[f])..<Int(model.postingStart[f + 1]) where model.postingExample[k] == Int32(e) {
+          let w = Double(ExampleModel.termWeights[Int(model.postingCount[k])]) * Double(model.idf(Int32(f)))
+          square += w * w
+        }
+      }
+      #expect(abs(Double(model.inverseNorm[e]) - 1 / square.squareRoot()) < 1e-5 / square.squareRoot())
+    }
+    let own = model.classScoresWithMean(for: "router light blinking orange")
+    #expect(abs(own.best[2] - 1) < 1e-4)
+    #expect(own.best[0] < 0.5 && own.best[1] < 0.5)
   }
 
   @Test func idfCountsClassesNotExamples() throws {
@@ -267,43 +277,11 @@ import Testing
     let byExample = ExampleModel(examples: examples, classCount: 3, config: config)
     func idf(_ model: ExampleModel, _ word: String) throws -> Float {
       let key = ExampleModel.key(ExampleModel.fnv(Array(word.utf8), seed: 0x77))
-      return model.idf[Int(try #require(model.featureID(key)))]
+      return model.idf(try #require(model.featureID(key)))
     }
     #expect(try idf(byClass, "texts") == idf(byClass, "battery"))
     #expect(try idf(byExample, "texts") < idf(byExample, "battery"))
     #expect(try idf(byClass, "texts") > idf(byExample, "texts"))
-  }
-
-  @Test func weightsThatCountsCannotReproduceAreStoredAsTheyAre() throws {
-    var config = ExampleModel.Config()
-    config.wordWeight = 0.7  // weights are no longer (1 + ln count) × idf × norm
-    let model = ExampleModel(examples: Self.texts, classCount: 3, config: config)
-    let back = try roundTrip(model)
-    #expect(back.postingWeight.map(\.bitPattern) == model.postingWeight.map(\.bitPattern))
-  }
-
-  @Test func compactCodingIsSmallerThanRawArrays() {
-    let model = ExampleModel(examples: Self.texts, classCount: 3)
-    var w = ByteWriter()
-    model.write(to: &w)
-    // Raw: 8-byte hash, 4-byte idf and start per feature; 4-byte id and weight per posting.
-    let raw = model.keys.count * 16 + model.postingExample.count * 8
-    #expect(w.bytes.count * 3 < raw)
-  }
-
-  @Test func truncatedOrDamagedBytesThrow() {
-    let model = ExampleModel(examples: Self.texts, classCount: 3)
-    var w = ByteWriter()
-    model.write(to: &w)
-    let bytes = w.bytes
-    for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
-      let short = Array(bytes[..<cut])
-      let threw = short.withUnsafeBytes { raw -> Bool in
-        var r = ByteReader(raw)
-        return (try? ExampleModel(reading: &r)) == nil
-      }
-      #expect(threw, "cut at \(cut) of \(bytes.count)")
-    }
   }
 
   @Test func wordBM25RoundTripIsIdentical() throws {

@@ -1,4 +1,6 @@
+import GRDB
 import KBCore
+import KBTestSupport
 import Testing
 
 @testable import KBStore
@@ -14,6 +16,40 @@ import Testing
     changes.upserts = try docs.map { try record($0.0, $0.1) }
     try store.apply(changes)
     return store
+  }
+
+  /// `fullText` without filters runs in two steps (the best rows by score, then their
+  /// snippets). Over seeded corpora full of equal scores (documents written twice under other
+  /// paths), its hits are exactly those of the one-step query, order included, at every limit.
+  @Test func twoStepFullTextEqualsTheOneStepQuery() throws {
+    var rng = SeededGenerator(seed: 20261204)
+    let words = ["router", "wifi", "restart", "sms", "repeat", "bill", "late", "roaming", "data", "phone"]
+    for round in 0..<4 {
+      var docs: [(String, String)] = []
+      for i in 0..<120 {
+        let body = (0..<Int.random(in: 1...6, using: &rng)).map { _ in words.randomElement(using: &rng)! }
+        let text = "---\nid: d\(i)\ntitle: \(body.prefix(2).joined(separator: " "))\n---\n\(body.joined(separator: " "))\n"
+        docs.append(("answers/\(round)-\(i).md", text))
+        // The same text under another path: equal scores whose order only the path decides.
+        if i % 3 == 0 { docs.append(("answers/copy-\(round)-\(i).md", text.replacingOccurrences(of: "id: d\(i)", with: "id: copy\(i)"))) }
+      }
+      let s = try store(docs.shuffled(using: &rng))
+      for word in words {
+        let pattern = SearchQuery.quote(word)
+        let reference = try s.read { db in
+          try String.fetchAll(db, sql: """
+            SELECT d.path FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
+            WHERE document_fts MATCH ? ORDER BY bm25(document_fts, \(IndexStore.columnWeights.title), \
+            \(IndexStore.columnWeights.symptoms), \(IndexStore.columnWeights.tags), \(IndexStore.columnWeights.body)), d.path
+            """, arguments: [pattern])
+        }
+        for limit in [1, 2, 3, 5, 10, 40, 500] {
+          let hits = try s.fullText(pattern, filters: [], limit: limit)
+          #expect(hits.map(\.path) == Array(reference.prefix(limit)), "\(word) limit \(limit)")
+          #expect(hits.allSatisfy { !$0.snippet.isEmpty })
+        }
+      }
+    }
   }
 
   @Test func titleAndSymptomsOutrankBody() throws {

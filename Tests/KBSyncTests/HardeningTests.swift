@@ -348,6 +348,82 @@ import Testing
     #expect(search.stdout.contains("a7"))
   }
 
+  /// The same on an index over 8 MiB, which is not checked page by page on every open: damage
+  /// that leaves the file as kb left it (same inode, size and time) is met by the first
+  /// command, which rebuilds the index with a warning and succeeds; `kb index` on an unchanged
+  /// knowledge base does not read the whole file. KB_HARDEN_DAMAGE_DOCS sets the size.
+  @Test func damagedLargeIndexIsRebuiltByTheFirstCommandThatMeetsIt() throws {
+    let box = try Sandbox("damage-large")
+    let alice = box.dir + "/alice"
+    #expect(try box.kb(["init", alice], in: box.dir).ok)
+    let count = Int(ProcessInfo.processInfo.environment["KB_HARDEN_DAMAGE_DOCS"] ?? "") ?? 3000
+    var state: UInt64 = 10
+    func word() -> String {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return "w" + String(state >> 52, radix: 16)
+    }
+    for i in 0..<count {
+      let filler = (0..<250).map { _ in word() }.joined(separator: " ")
+      try box.write(box.answer(id: "a\(i)", title: "Printer jam \(i)", body: "## Fix\n1. Open tray \(i) and pull the paper.\n\n\(filler)\n"),
+                    to: alice + "/answers/a\(i).md")
+    }
+    #expect(try box.kb(["index", "--rebuild"], in: alice).ok)
+    let db = alice + "/.kb/index.sqlite"
+    let pristine = try Data(contentsOf: URL(fileURLWithPath: db))
+    #expect(pristine.count > 8 << 20, "the index is only \(pristine.count) bytes")
+    // The pages to damage: all but those a command reads before its query (the schema, the
+    // migrations, the folders' fingerprints), so that the query is the first to meet damage.
+    try pristine.write(to: URL(fileURLWithPath: box.dir + "/pristine.sqlite"))
+    let listed = try box.run("sqlite3", [
+      "-readonly", box.dir + "/pristine.sqlite",
+      "SELECT pageno FROM dbstat WHERE name NOT IN ('sqlite_schema', 'sqlite_master', 'grdb_migrations', 'sqlite_autoindex_grdb_migrations_1', 'folder', 'sqlite_autoindex_folder_1') ORDER BY pageno",
+    ], cwd: box.dir)
+    let pages = listed.stdout.split(separator: "\n").compactMap { Int($0) }
+    #expect(listed.ok && pages.count > 1000, "\(listed.stderr)")
+    /// Writes `bytes` into the index file in place (the same inode), keeping its times when asked.
+    func overwrite(_ bytes: [UInt8], keepTimes: Bool) throws {
+      var st = stat()
+      #expect(stat(db, &st) == 0)
+      let fd = open(db, O_WRONLY | O_TRUNC)
+      #expect(fd >= 0)
+      var done = 0
+      while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+        guard n > 0 else { break }
+        done += n
+      }
+      close(fd)
+      if keepTimes { #expect(utimensat(AT_FDCWD, db, [st.st_atim, st.st_mtim], 0) == 0) }
+    }
+    for (args, expected) in [
+      (["search", "tray 7"], "a7"), (["list"], "a2999"), (["suggest", "printer jam tray 7"], "a7"),
+      (["show", "a12"], "Printer jam 12"), (["index"], "documents"),
+    ] {
+      // The index as the rebuild left it; 'kb check' checks it all and records it as sound.
+      try overwrite([UInt8](pristine), keepTimes: false)
+      for suffix in ["-wal", "-shm", "-damaged"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+      let check = try box.kb(["check"], in: alice)
+      #expect(check.ok, "\(check.stdout)\(check.stderr)")
+      // Unchanged: 'kb index' says so, without a warning.
+      let quiet = try box.kb(["index"], in: alice)
+      #expect(quiet.ok && quiet.stderr.isEmpty && quiet.stdout.contains("up to date"), "\(quiet.stdout)\(quiet.stderr)")
+      var bytes = [UInt8](pristine)
+      for page in pages {
+        for i in stride(from: (page - 1) * 4096, to: page * 4096, by: 7) {
+          state = state &* 6364136223846793005 &+ 1442695040888963407
+          bytes[i] ^= UInt8(truncatingIfNeeded: state >> 33) | 1
+        }
+      }
+      try overwrite(bytes, keepTimes: true)
+      let r = try box.kb(args, in: alice)
+      #expect(r.ok, "\(args): \(r.stdout.prefix(300))\(r.stderr)")
+      #expect(r.stdout.contains(expected), "\(args): \(r.stdout.prefix(300))")
+      #expect(r.stderr.contains("damaged") && r.stderr.contains("rebuil"), "\(args): \(r.stderr)")
+      let again = try box.kb(["search", "tray 9"], in: alice)
+      #expect(again.ok && again.stderr.isEmpty && again.stdout.contains("a9"), "\(args): \(again.stdout.prefix(300))\(again.stderr)")
+    }
+  }
+
   // MARK: 11. kb never writes what its index refuses
 
   @Test func documentsWithNULOrOverTheSizeLimitAreNotWritten() throws {

@@ -300,7 +300,16 @@ final class SSHAgent {
     try sandbox.run(Self.addPath, args, cwd: sandbox.dir, environment: ["SSH_AUTH_SOCK": socket])
   }
 
-  func add(_ key: String) throws -> Run { try add(["-q", key]) }
+  /// ssh-agent creates its socket file before it listens on it: on a busy machine the first
+  /// `ssh-add` can meet a refused connection, so it is tried again for up to two seconds.
+  func add(_ key: String) throws -> Run {
+    var run = try add(["-q", key])
+    for _ in 0..<20 where !run.ok && process.isRunning {
+      usleep(100_000)
+      run = try add(["-q", key])
+    }
+    return run
+  }
   func removeAll() throws -> Run { try add(["-q", "-D"]) }
 
   func stop() {

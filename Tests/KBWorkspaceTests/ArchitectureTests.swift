@@ -43,7 +43,7 @@ import Testing
   }
 
   @Test func eachLowLevelModuleHasOneImporter() {
-    let owners = ["GRDB": "KBStore", "CSQLiteShim": "KBStore", "CLibgit2": "KBSync"]
+    let owners = ["GRDB": "KBStore", "CSQLiteShim": "KBStore", "CLibgit2": "KBSync", "CGitPack": "KBSync"]
     for target in Self.targets {
       for (file, module) in Self.imports(in: target) {
         if let owner = owners[module], owner != target {
@@ -55,6 +55,22 @@ import Testing
         // libgit2 stays out of `kb`: only the git part of the application layer imports KBSync.
         if module == "KBSync", target != "KBWorkspaceGit" {
           Issue.record("\(file) imports \(module), which only KBWorkspaceGit may import (kb links no libgit2)")
+        }
+      }
+    }
+  }
+
+  /// Raw libgit2 stays under `KBSync/Internals/`: the rest of KBSync (the sync engine, the
+  /// repository commands, the merge hook, the team branch) speaks in Swift types only.
+  @Test func rawLibgit2OnlyUnderInternals() throws {
+    let folder = Self.sources.appendingPathComponent("KBSync")
+    let outside = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+    #expect(outside.contains("SyncEngine.swift"))
+    for file in outside {
+      let text = try String(contentsOfFile: folder.appendingPathComponent(file).path, encoding: .utf8)
+      for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        if line.contains("import CLibgit2") || line.contains("import CGitPack") || line.contains("git_") || line.contains("OpaquePointer") {
+          Issue.record("KBSync/\(file):\(n + 1): raw libgit2 outside KBSync/Internals/: \(line)")
         }
       }
     }

@@ -29,6 +29,19 @@ import Testing
 
   static func indexed(_ ws: Workspace) throws -> Set<String> { try ws.store.allPaths() }
 
+  /// The walk's map keeps the order of its items whether it stays on one thread (a small
+  /// knowledge base), goes to all cores at once, or starts on one and moves to all midway.
+  @Test func parallelMapKeepsOrderOnOneThreadAndOnAll() {
+    let items = Array(0..<500)
+    let expected = items.map { $0 * 3 }
+    #expect(FolderScanner.parallelMap(items, sequentialBudget: .max) { $0 * 3 } == expected)
+    #expect(FolderScanner.parallelMap(items, sequentialBudget: 0) { $0 * 3 } == expected)
+    // Slow items: the budget runs out after a few, and the rest go to all cores.
+    #expect(FolderScanner.parallelMap(items, sequentialBudget: 1_000_000) { i in usleep(100); return i * 3 } == expected)
+    #expect(FolderScanner.parallelMap([Int](), sequentialBudget: 0) { $0 }.isEmpty)
+    #expect(FolderScanner.parallelMap([7], sequentialBudget: 0) { $0 + 1 } == [8])
+  }
+
   @Test func nestedFoldersAddEditDeleteRename() throws {
     let root = try Self.makeRoot()
     defer { try? FileManager.default.removeItem(atPath: root) }

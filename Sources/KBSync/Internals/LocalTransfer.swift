@@ -1,3 +1,4 @@
+import CGitPack
 import CLibgit2
 import Foundation
 
@@ -91,13 +92,64 @@ extension GitRepository {
 
   /// Packs `objects` (of this repository) into the object store at `objectsFolder` (another
   /// repository's `objects`), without libgit2's delta search and with kb's own pack index
-  /// (`kb_write_pack` in the C shim says why), synced when `durable`.
+  /// (`kbpack_write` in the CGitPack target says why), synced when `durable`. Each object is read
+  /// from the object database, which checks it against its id.
   func writePack(of objects: [GitOID], into objectsFolder: String, durable: Bool) throws(GitError) {
     guard !objects.isEmpty else { return }
-    let odb = try objectDatabase()
-    let ids = objects.map(\.raw)
-    let folder = objectsFolder + "/pack"
-    try check("kb_write_pack", ids.withUnsafeBufferPointer { kb_write_pack(odb.pointer, $0.baseAddress, $0.count, folder, durable ? 1 : 0) })
+    let source = PackSource(odb: try objectDatabase(), ids: objects)
+    var ids = [UInt8]()
+    ids.reserveCapacity(objects.count * 20)
+    for id in objects { withUnsafeBytes(of: id.raw.id) { ids.append(contentsOf: $0) } }
+    var error = kbpack_error()
+    let code = withExtendedLifetime(source) {
+      kbpack_write(
+        ids, objects.count,
+        { payload, index, out in PackSource.from(payload).read(index, into: out!) },
+        { payload, _ in PackSource.from(payload).release() },
+        Unmanaged.passUnretained(source).toOpaque(), objectsFolder + "/pack", durable ? 1 : 0, nil, &error)
+    }
+    guard code < 0 else { return }
+    if let failure = source.error { throw failure }
+    let message = withUnsafeBytes(of: error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    throw GitError(code: code, function: "kbpack_write", message: message)
+  }
+}
+
+/// Hands `kbpack_write` the objects of one object database, one at a time.
+private final class PackSource {
+  let odb: GitHandle
+  let ids: [GitOID]
+  /// The object the writer is compressing.
+  var current: OpaquePointer?
+  /// Why an object could not be read (libgit2's error, taken right after the call).
+  var error: GitError?
+
+  init(odb: GitHandle, ids: [GitOID]) {
+    self.odb = odb
+    self.ids = ids
+  }
+
+  static func from(_ payload: UnsafeMutableRawPointer?) -> PackSource {
+    Unmanaged<PackSource>.fromOpaque(payload!).takeUnretainedValue()
+  }
+
+  /// Wraps `git_odb_read`.
+  func read(_ index: Int, into out: UnsafeMutablePointer<kbpack_object>) -> Int32 {
+    var raw = ids[index].raw
+    let code = git_odb_read(&current, odb.pointer, &raw)
+    guard code >= 0, let current else {
+      error = lastError("git_odb_read", code < 0 ? code : -1)
+      return code < 0 ? code : -1
+    }
+    out.pointee.type = Int32(git_odb_object_type(current).rawValue)
+    out.pointee.data = git_odb_object_data(current)
+    out.pointee.size = git_odb_object_size(current)
+    return 0
+  }
+
+  func release() {
+    if let current { git_odb_object_free(current) }
+    current = nil
   }
 }
 
@@ -108,20 +160,21 @@ enum LocalFetch {
   /// Returns the remote branch's commit, `nil` when the remote has no such branch (yet).
   /// `changes`: when what came in is one commit on top of `base`, the files it changes.
   static func fetch(
-    into local: GitRepository, from remotePath: String, branch: String, tracking: String, base: GitOID? = nil
+    into local: GitRepository, from remotePath: String, branch: String, tracking: String, base: GitOID? = nil,
+    trace: SyncTrace = .off
   ) throws(GitError) -> (tip: GitOID?, changes: [GitRepository.TreeChange]?) {
     let remote = try GitRepository(openingExactly: remotePath)
     guard let theirs = try remote.resolve(branch) else { return (nil, nil) }
-    SyncEngine.trace("fetch: remote opened")
+    trace("fetch: remote opened")
     var changes: [GitRepository.TreeChange]?
     if !local.hasObject(theirs) {
       let known = [try local.resolve(tracking), try local.headBranch().flatMap { (b) throws(GitError) in try local.resolve(b) }]
       let found = try remote.newObjects(tips: [theirs], hiding: known.compactMap { $0 }, changesFrom: base)
       let objects = found.objects
       changes = found.changes
-      SyncEngine.trace("fetch: \(objects.count) objects to copy")
+      trace("fetch: \(objects.count) objects to copy")
       try remote.writePack(of: objects, into: local.gitDirectory + "/objects", durable: fsyncEnabled)
-      SyncEngine.trace("fetch: packed")
+      trace("fetch: packed")
       // The branch will be moved onto these objects: check they arrived.
       guard local.hasObject(theirs) else {
         throw GitError(code: -1, function: "local fetch", message: "the fetched pack does not hold \(theirs)")

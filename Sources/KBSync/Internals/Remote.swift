@@ -306,3 +306,31 @@ enum LocalPush {
     return .pushed
   }
 }
+
+extension GitRemote {
+  /// Connects and lists what the remote advertises (no objects are transferred).
+  func advertised(_ state: CallbackState) throws(GitError) -> TeamBranch.Advertised {
+    var callbacks = git_remote_callbacks()
+    git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+    state.install(&callbacks)
+    return try withExtendedLifetime(state) { () throws(GitError) -> TeamBranch.Advertised in
+      try check("git_remote_connect", git_remote_connect(handle.pointer, GIT_DIRECTION_FETCH, &callbacks, nil, nil))
+      defer { git_remote_disconnect(handle.pointer) }
+      var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+      var count = 0
+      try check("git_remote_ls", git_remote_ls(&heads, &count, handle.pointer))
+      var result = TeamBranch.Advertised(head: nil, branches: [])
+      for i in 0..<count {
+        guard let head = heads?[i]?.pointee, let cName = head.name else { continue }
+        let name = String(cString: cName)
+        if name == "HEAD", let target = head.symref_target.map({ String(cString: $0) }), target.hasPrefix("refs/heads/") {
+          result.head = String(target.dropFirst(11))
+        } else if name.hasPrefix("refs/heads/") {
+          result.branches.append(String(name.dropFirst(11)))
+        }
+      }
+      result.branches.sort()
+      return result
+    }
+  }
+}

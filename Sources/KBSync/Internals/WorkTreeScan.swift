@@ -69,7 +69,8 @@ extension GitRepository {
   /// `.kb-tmp-` files (kb's atomic-write temporaries) are never staged.
   @discardableResult
   /// `splitFrom`: from how many files on the comparison is split over the cores (tests lower it).
-  func stageAll(prefix: String, splitFrom: Int = 20_000) throws(GitError) -> StageReport {
+  /// `trace`: the sync's step timings.
+  func stageAll(prefix: String, splitFrom: Int = 20_000, trace: SyncTrace = .off) throws(GitError) -> StageReport {
     guard let workdir else { return StageReport() }
     // The index is read from disk (as another process may have written it) on a thread of its
     // own while the folders are scanned: libgit2 parses every entry and verifies the file's
@@ -80,7 +81,7 @@ extension GitRepository {
       if let loaded { return loaded }
       let time = try loader.take(into: self)
       let handle = GitHandle(try make("git_repository_index") { git_repository_index(&$0, pointer) }, free: git_index_free)
-      SyncEngine.trace("stage: index read")
+      trace("stage: index read")
       loaded = (handle, time)
       return (handle, time)
     }
@@ -107,7 +108,7 @@ extension GitRepository {
         }
       }
     }
-    SyncEngine.trace("stage: listed and stat \(listings.reduce(0) { $0 + $1.stats.count }) files")
+    trace("stage: listed and stat \(listings.reduce(0) { $0 + $1.stats.count }) files")
     let (index, indexTime) = try index()
 
     // The entries are looked up in libgit2's own index (a hash map by path) as files are found;
@@ -124,7 +125,7 @@ extension GitRepository {
       inScope += 1
     }
 
-    SyncEngine.trace("stage: \(inScope) index entries")
+    trace("stage: \(inScope) index entries")
 
     // The files are compared with their entries on every core: lookups only read libgit2's index
     // (a hash map by path). Whether a new file is ignored is asked afterwards, on this thread
