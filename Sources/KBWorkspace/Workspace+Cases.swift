@@ -605,7 +605,11 @@ extension Workspace {
         timeZone: timeZone, now: now)
     }
     if byAgent {
-      let groups = Dictionary(grouping: facts) { $0.assignee.map(settings.agents.displayName) ?? "(unassigned)" }
+      // Grouped by the assignee as written, then by name (one name lookup per assignee).
+      var groups: [String: [CaseFacts]] = [:]
+      for (assignee, cases) in Dictionary(grouping: facts, by: \.assignee) {
+        groups[assignee.map(settings.agents.displayName) ?? "(unassigned)", default: []] += cases
+      }
       stats.byAgent = groups.keys.sorted().map { agent in
         CaseStats.Agent(
           agent: agent, figures: CaseFigures(cases: groups[agent]!, since: since, today: today, timeZone: timeZone))
