@@ -40,6 +40,7 @@ public struct GlobalOptions: ParsableArguments {
     for warning in workspace.warnings { Output.warn(warning) }
     // Later ones (an index rebuilt in the middle of the command) are shown as they arise.
     workspace.warningHandler = { Output.warn($0) }
+    if ProcessInfo.processInfo.environment["KB_INDEX_STATS"] == "1" { IndexStats.report(workspace) }
     return workspace
   }
 
@@ -166,5 +167,21 @@ extension KBCommand {
     }
     guard terms.contains(where: { $0.hasPrefix("-") }) else { return arguments }
     return Array(arguments[...at]) + options + ["--"] + terms
+  }
+}
+
+/// `KB_INDEX_STATS=1`: on exit, stderr says how many index pages the command looked up
+/// (`index pages: N`), a count of its work that a busy machine does not change.
+enum IndexStats {
+  nonisolated(unsafe) private static var workspace: Workspace?
+
+  static func report(_ workspace: Workspace) {
+    let first = Self.workspace == nil
+    Self.workspace = workspace
+    guard first else { return }
+    atexit {
+      guard let workspace = IndexStats.workspace else { return }
+      FileHandle.standardError.write(Data("index pages: \(workspace.indexPagesTouched)\n".utf8))
+    }
   }
 }

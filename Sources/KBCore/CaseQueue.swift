@@ -227,7 +227,12 @@ public struct AgentRoster: Equatable, Sendable {
   }
 
   static func key(_ text: String) -> String {
-    var t = text.trimmingCharacters(in: .whitespaces).lowercased()
+    // `trimmingCharacters(in: .whitespaces)` without Foundation's bridging (called once per
+    // case by the figures).
+    var scalars = Substring(text).unicodeScalars
+    while let first = scalars.first, CharacterSet.whitespaces.contains(first) { scalars.removeFirst() }
+    while let last = scalars.last, CharacterSet.whitespaces.contains(last) { scalars.removeLast() }
+    var t = String(scalars).lowercased()
     if t.hasPrefix("@") { t.removeFirst() }
     return t
   }

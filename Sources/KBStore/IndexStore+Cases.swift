@@ -123,9 +123,12 @@ final class CaseFactsMemo: @unchecked Sendable {
     var mtime: Int64
   }
   private let lock = NSLock()
-  private var cases: [Int64: (key: Key, order: String, facts: CaseFacts)] = [:]
-  /// The facts in order, while no case changed.
-  private var ordered: [CaseFacts]?
+  private var keys: [Int64: Key] = [:]
+  /// The facts in order (by opening, then id), and where each case's are.
+  private var ordered: [CaseFacts] = []
+  private var orders: [String] = []
+  private var position: [Int64: Int] = [:]
+  private var filled = false
 
   /// Above this many changed cases one full read is cheaper than reading them by rowid.
   static let fullReadAbove = 500
@@ -133,28 +136,53 @@ final class CaseFactsMemo: @unchecked Sendable {
   func facts(_ db: Database) throws -> [CaseFacts] {
     try lock.withLock {
       var current: [Int64: Key] = [:]
+      current.reserveCapacity(keys.count)
+      var changed: [Int64] = []
       let rows = try Row.fetchCursor(db, sql: "SELECT rowid, id, size, mtime FROM document WHERE type = 'case'")
-      while let row = try rows.next() { current[row[0]] = Key(id: row[1], size: row[2], mtime: row[3]) }
-      let changed = current.filter { cases[$0.key]?.key != $0.value }.map(\.key)
-      let removed = cases.keys.filter { current[$0] == nil }
-      if changed.isEmpty, removed.isEmpty, let ordered { return ordered }
-      if cases.isEmpty || changed.count > Self.fullReadAbove {
-        cases = [:]
-        for f in try IndexStore.loadFacts(db, where: "1", arguments: []) { cases[f.rowid] = (f.key, f.order, f.facts) }
-      } else {
-        for id in removed { cases[id] = nil }
-        for chunk in stride(from: 0, to: changed.count, by: 200).map({ Array(changed[$0..<min($0 + 200, changed.count)]) }) {
-          let marks = chunk.map { _ in "?" }.joined(separator: ",")
-          for f in try IndexStore.loadFacts(db, where: "d.rowid IN (\(marks))", arguments: StatementArguments(chunk)) {
-            cases[f.rowid] = (f.key, f.order, f.facts)
-          }
-        }
-        // A row that changed between the two reads is read again next time (its key differs).
-        for id in changed where cases[id]?.key != current[id] { cases[id] = nil }
+      while let row = try rows.next() {
+        let rowid: Int64 = row[0]
+        let key = Key(id: row[1], size: row[2], mtime: row[3])
+        if keys[rowid] != key { changed.append(rowid) }
+        current[rowid] = key
       }
-      let sorted = cases.values.sorted { $0.order < $1.order }.map(\.facts)
-      ordered = sorted
-      return sorted
+      let removed = current.count - (changed.count - changed.filter { keys[$0] != nil }.count) != keys.count
+      if filled, changed.isEmpty, !removed { return ordered }
+      if !filled || removed || changed.count > Self.fullReadAbove {
+        let all = try IndexStore.loadFacts(db, where: "1", arguments: [])
+        ordered = all.map(\.facts)
+        orders = all.map(\.order)
+        position = Dictionary(all.enumerated().map { ($0.element.rowid, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        keys = Dictionary(all.map { ($0.rowid, $0.key) }, uniquingKeysWith: { a, _ in a })
+        filled = true
+        return ordered
+      }
+      var fresh: [(rowid: Int64, key: Key, order: String, facts: CaseFacts)] = []
+      for chunk in stride(from: 0, to: changed.count, by: 200).map({ Array(changed[$0..<min($0 + 200, changed.count)]) }) {
+        let marks = chunk.map { _ in "?" }.joined(separator: ",")
+        fresh += try IndexStore.loadFacts(db, where: "d.rowid IN (\(marks))", arguments: StatementArguments(chunk))
+      }
+      // A case whose place in the order is unchanged (a journal entry added) is replaced in
+      // place; otherwise the order is rebuilt.
+      var inPlace = fresh.count == changed.count
+      for f in fresh where inPlace {
+        guard let i = position[f.rowid], orders[i] == f.order else { inPlace = false; break }
+      }
+      for f in fresh { keys[f.rowid] = f.key }
+      if inPlace {
+        for f in fresh { ordered[position[f.rowid]!] = f.facts }
+      } else {
+        var rowsByOrder = position.map { (rowid: $0.key, order: orders[$0.value], facts: ordered[$0.value]) }
+        let replaced = Set(fresh.map(\.rowid))
+        rowsByOrder.removeAll { replaced.contains($0.rowid) }
+        rowsByOrder += fresh.map { ($0.rowid, $0.order, $0.facts) }
+        rowsByOrder.sort { $0.order < $1.order }
+        ordered = rowsByOrder.map(\.facts)
+        orders = rowsByOrder.map(\.order)
+        position = Dictionary(rowsByOrder.enumerated().map { ($0.element.rowid, $0.offset) }, uniquingKeysWith: { a, _ in a })
+      }
+      // A row that changed between the two reads is read again next time (its key differs).
+      for rowid in changed where !fresh.contains(where: { $0.rowid == rowid }) { keys[rowid] = nil }
+      return ordered
     }
   }
 }
@@ -179,6 +207,37 @@ extension IndexStore {
   public func allIDs() throws(IndexError) -> [(id: String, type: DocumentType)] {
     try read { db in
       try Row.fetchAll(db, sql: "SELECT id, type FROM document").map { ($0[0], DocumentType(rawValue: $0[1]) ?? .answer) }
+    }
+  }
+}
+
+extension IndexStore {
+  /// A case matched by the full-text index: enough to tell whether it is the same problem.
+  public struct CaseCandidate: Sendable {
+    public var id: String
+    public var path: String
+    public var title: String
+    public var status: String
+  }
+
+  /// Cases matching an FTS5 `pattern`, best first, up to `limit` for each status in `statuses`
+  /// (in one query: the full-text match is the costly part). Only cases of these statuses
+  /// are ranked, so many cases of another (closed ones) never crowd them out. Ranked by bm25
+  /// without the snippets a search shows.
+  public func caseCandidates(_ pattern: String, statuses: [String], limit: Int) throws(IndexError) -> [CaseCandidate] {
+    guard !statuses.isEmpty else { return [] }
+    let w = Self.columnWeights
+    let sql = """
+      SELECT d.id, d.path, d.title, d.status,
+        bm25(document_fts, \(w.title), \(w.symptoms), \(w.tags), \(w.body)) AS score
+      FROM document_fts JOIN document d ON d.rowid = document_fts.rowid
+      WHERE document_fts MATCH ? AND d.type = 'case' AND d.status IN (\(statuses.map { _ in "?" }.joined(separator: ",")))
+      ORDER BY score, d.path LIMIT ?
+      """
+    return try read { db in
+      try Row.fetchAll(db, sql: sql, arguments: StatementArguments([pattern] + statuses + [limit * statuses.count])).map {
+        CaseCandidate(id: $0[0], path: $0[1], title: $0[2], status: $0[3])
+      }
     }
   }
 }

@@ -447,6 +447,12 @@ public final class IndexStore: @unchecked Sendable {
     }
   }
 
+  /// Pages of the index the current connection has looked up (``recreate()`` starts over):
+  /// the work done, for tests and benchmarks (`KB_INDEX_STATS`).
+  public func pagesTouched() -> Int64 {
+    (try? writer.read { db in db.sqliteConnection.map { Int64(kb_sqlite_pages_touched(UnsafeMutableRawPointer($0))) } ?? 0 }) ?? 0
+  }
+
   // MARK: Meta
 
   /// A value kept beside the index (such as the last indexed git commit).

@@ -154,15 +154,3 @@ public enum KBRepository {
     }
   }
 }
-
-extension KBRepository {
-  /// A git config value as `git config --get KEY` run in `path` would print it, read in process
-  /// (spawning git twice for the identity cost more than the rest of a small sync): the
-  /// repository's config, then global (`$GIT_CONFIG_GLOBAL`, or ~/.gitconfig and the XDG file), then
-  /// system (unless `$GIT_CONFIG_NOSYSTEM`). `include` and `includeIf` work as in git.
-  public static func configValue(
-    _ key: String, at path: String, environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> String? {
-    GitConfig.value(key, at: path, environment: environment)
-  }
-}

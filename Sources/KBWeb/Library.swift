@@ -19,8 +19,6 @@ public actor Library {
   private var conflictsCache: (generation: Int, value: [ConflictItem])?
   /// The repository's status, kept up to date from the watcher's changes (``StatusTracker``).
   private let statusTracker = StatusTracker()
-  /// When `/sync` last asked for the status (the background walk runs only while someone looks).
-  private var statusAsked = Date.distantPast
 
   public init(workspace: Workspace, identity: Identity?) {
     self.workspace = workspace
@@ -46,15 +44,38 @@ public actor Library {
 
   /// Brings the index up to date with the files (one stat a file; only changes are read) and
   /// tells open pages when something changed. Returns whether it did.
+  ///
+  /// With `warming` (the background pass), the pages computed once per change that were looked
+  /// at in the last ten minutes (`/stats`, `/conflicts`, `/sync`) are computed again before open
+  /// pages are told, so the page that reloads on the `changed` event finds them ready.
   @discardableResult
-  public func refresh() throws -> Bool {
+  public func refresh(warming: Bool = false) throws -> Bool {
     let report = try workspace.refresh()
     lastRefresh = Date()
     if report.changed > 0 || report.rebuilt {
-      changed()
+      changed(warming: warming)
       return true
     }
     return false
+  }
+
+  /// When each page computed once per change was last asked for, and the stats page's day.
+  private var asked: [String: Date] = [:]
+  private var statsDay: (today: String, timeZone: TimeZone)?
+
+  private func wanted(_ page: String) -> Bool {
+    asked[page].map { Date().timeIntervalSince($0) < 600 } ?? false
+  }
+
+  /// Computes again what the pages looked at lately need (see ``refresh(warming:)``); the
+  /// repository status only with `status` (it is asked about the changed files at once).
+  public func warm(status: Bool = true) {
+    // Warming is not asking: the pages stay warm only while someone looks.
+    let asked = self.asked
+    defer { self.asked = asked }
+    if wanted("conflicts"), conflictsCache == nil { _ = try? conflicts() }
+    if status, wanted("sync") { _ = try? workspace.status(tracking: statusTracker) }
+    if wanted("stats"), statsCache == nil, let (today, zone) = statsDay { _ = try? stats(today: today, timeZone: zone) }
   }
 
   /// Refreshes unless that was done less than `maxAge` seconds ago.
@@ -62,10 +83,11 @@ public actor Library {
     if Date().timeIntervalSince(lastRefresh) >= maxAge { try refresh() }
   }
 
-  func changed() {
+  func changed(warming: Bool = false) {
     generation += 1
     statsCache = nil
     conflictsCache = nil
+    if warming { warm() }
     for c in watchers.values { c.yield(generation) }
   }
 
@@ -86,6 +108,7 @@ public actor Library {
 
   /// Documents with conflicts: they change only with the files, so computed once per change.
   func conflicts() throws -> [ConflictItem] {
+    asked["conflicts"] = Date()
     if let cached = conflictsCache, cached.generation == generation { return cached.value }
     let value = try workspace.conflicts()
     conflictsCache = (generation, value)
@@ -95,7 +118,7 @@ public actor Library {
   /// The repository status: the work tree walked once, then only the files the watcher saw
   /// change asked about (``StatusTracker``); walked again when git's own state moves.
   func status() throws -> StatusReport {
-    statusAsked = Date()
+    asked["sync"] = Date()
     return try workspace.status(tracking: statusTracker)
   }
 
@@ -103,12 +126,14 @@ public actor Library {
   /// (``StatusTracker/maxAge``) is done here, ahead of a page, while `/sync` was looked at in the
   /// last ten minutes.
   public func keepStatusFresh() {
-    guard Date().timeIntervalSince(statusAsked) < 600, statusTracker.walkIsDue() else { return }
+    guard wanted("sync"), statusTracker.walkIsDue() else { return }
     _ = try? workspace.status(tracking: statusTracker)
   }
 
   /// The figures page, computed once per change of the knowledge base (and per day).
   func stats(today: String, timeZone: TimeZone) throws -> StatsPage {
+    asked["stats"] = Date()
+    statsDay = (today, timeZone)
     if let cached = statsCache, cached.generation == generation, cached.day == today { return cached.value }
     let value = StatsPage(
       stats: try workspace.caseStats(byAgent: true, today: today, timeZone: timeZone),

@@ -86,9 +86,11 @@ public struct WebServer: Sendable {
     let poller = Task.detached {
       while !Task.isCancelled {
         try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
-        do { try await library.refresh() } catch {
+        do { try await library.refresh(warming: true) } catch {
           FileHandle.standardError.write(Data("warning: refreshing the index failed: \(error)\n".utf8))
         }
+        // After a write made here (its page may be asked for next), and the periodic walk.
+        await library.warm(status: false)
         await library.keepStatusFresh()
       }
     }

@@ -123,6 +123,13 @@ extension Workspace {
   /// Open cases (open, acknowledged, offline, escalated) whose complaint shares at least two
   /// significant words (or every one, for a very short text) with `text`. Uses the FTS5 index.
   public func similarOpenCases(to text: String, excluding: Set<String> = [], limit: Int = 5) throws -> [SimilarCase] {
+    try similarOpenCases(to: text, excluding: excluding, limit: limit, batch: nil)
+  }
+
+  /// With `batch`, the cases the batch opened so far (not yet in the index) count too, after
+  /// the indexed ones: a bounded look at the latest that share a word, so that a batch of
+  /// mentions costs the same per mention however long it is.
+  func similarOpenCases(to text: String, excluding: Set<String>, limit: Int, batch: IntakeBatch?) throws -> [SimilarCase] {
     let brand = brandWords
     let words = Self.significantWords(text).filter { !brand.contains($0) }
     guard !words.isEmpty else { return [] }
@@ -131,26 +138,41 @@ extension Workspace {
     let stems = Set(words.map(Self.stem))
     let needed = min(2, stems.count)
     var out: [SimilarCase] = []
-    // One query per active status, so that thousands of closed cases never crowd out the open ones.
-    var hits: [SearchHit] = []
-    for status in CaseStatus.allCases where CaseLifecycle.active.contains(status) {
-      hits += try store.fullText(pattern, filters: [.type(.case), .status(status)], limit: 20)
-    }
-    hits.sort { $0.score < $1.score }
-    for hit in hits {
+    // One query per active status, so that thousands of closed cases never crowd out the open
+    // ones (ranked without snippets: only ids and titles are needed).
+    let active = CaseStatus.allCases.filter { CaseLifecycle.active.contains($0) }.map(\.rawValue)
+    for hit in try store.caseCandidates(pattern, statuses: active, limit: 20) {
       guard out.count < limit else { break }
-      guard !excluding.contains(hit.id), let status = hit.status.flatMap(CaseStatus.init(rawValue:)),
-        CaseLifecycle.active.contains(status), let document = try? readDocument(at: hit.path)
+      guard !excluding.contains(hit.id), let status = CaseStatus(rawValue: hit.status),
+        CaseLifecycle.active.contains(status)
       else { continue }
-      let theirs = Set(Self.significantWords((document.complaint ?? "") + "\n" + document.title)
-        .filter { !brand.contains($0) }.map(Self.stem))
-      let shared = stems.intersection(theirs)
+      // A batch reads each indexed case once, however many of its mentions it comes up for.
+      let known: (stems: Set<String>, customer: String?)
+      if let cached = batch?.indexedCases[hit.path] {
+        known = cached
+      } else {
+        guard let document = try? readDocument(at: hit.path) else { continue }
+        known = (caseStems(document, brand: brand), document.customer)
+        batch?.indexedCases[hit.path] = known
+      }
+      let shared = stems.intersection(known.stems)
       guard shared.count >= needed else { continue }
       out.append(SimilarCase(
-        id: hit.id, path: hit.path, title: hit.title, status: status.rawValue, customer: document.customer,
+        id: hit.id, path: hit.path, title: hit.title, status: status.rawValue, customer: known.customer,
         shared: shared.sorted()))
     }
+    if let batch, out.count < limit {
+      for c in batch.similar(to: stems, needed: needed) where !excluding.contains(c.id) {
+        guard out.count < limit else { break }
+        out.append(c)
+      }
+    }
     return out
+  }
+
+  /// The significant words (stems) of a case's complaint and title, without the brand.
+  func caseStems(_ document: Document, brand: Set<String>) -> Set<String> {
+    Set(Self.significantWords((document.complaint ?? "") + "\n" + document.title).filter { !brand.contains($0) }.map(Self.stem))
   }
 
   /// The team's own brand: the words of its name and handles, and words shared by several
@@ -173,15 +195,28 @@ extension Workspace {
   /// opened at the post's time, else the author's cases, else the channel's.
   /// `nil` for a mention with neither a link nor a platform id.
   public func existingCase(for mention: Mention) throws -> String? {
-    try existingCase(for: mention, sources: nil)
+    try existingCase(for: mention, batch: nil)
   }
 
-  /// `sources`: every case's `source` (built once for a batch), used for a mention with neither
-  /// an author nor a time instead of reading the channel's cases again for each mention.
-  func existingCase(for mention: Mention, sources: [String: String]?) throws -> String? {
+  /// In a batch: every case's `source` (``IntakeBatch/sources``) answers for a mention with
+  /// neither an author nor a time instead of reading the channel's cases again for each
+  /// mention, and the cases of an author or a time come from ``IntakeBatch/directory`` (read
+  /// once) instead of a look at every case per mention.
+  func existingCase(for mention: Mention, batch: IntakeBatch?) throws -> String? {
     let mention = mention.normalized()
     guard let key = mention.sourceKey else { return nil }
-    if mention.author == nil, mention.createdAt == nil, let sources { return sources[key] }
+    if mention.author == nil, mention.createdAt == nil, let sources = batch?.sources { return sources[key] }
+    if let directory = batch?.directory, mention.author != nil || mention.createdAt != nil {
+      var paths: [String] = []
+      if let created = mention.createdAt {
+        paths += directory.opened(since: Timestamp.format(created), before: Timestamp.format(created.addingTimeInterval(1)))
+      }
+      if let author = mention.author { paths += directory.cases(of: author) }
+      for path in paths {
+        if let document = try? readDocument(at: path), document.source == key { return document.id }
+      }
+      return nil
+    }
     var queries: [CaseListQuery] = []
     if let created = mention.createdAt {
       var q = CaseListQuery()
@@ -210,17 +245,17 @@ extension Workspace {
   /// Whether this mention should open no case, and why: posted by the team's own account, or
   /// already opened.
   public func skipReason(for mention: Mention) throws -> CaseIntake.Skipped? {
-    try skipReason(for: mention, sources: nil)
+    try skipReason(for: mention, batch: nil)
   }
 
-  func skipReason(for mention: Mention, sources: [String: String]?) throws -> CaseIntake.Skipped? {
+  func skipReason(for mention: Mention, batch: IntakeBatch?) throws -> CaseIntake.Skipped? {
     let mention = mention.normalized()
     if let ours = settings.ownHandle(mention.author, channel: mention.channel) {
       return CaseIntake.Skipped(
         reason: "own-account", message: "Posted by our own account \(ours): no case opened.", id: nil,
         source: mention.sourceKey, author: mention.author)
     }
-    if let existing = try existingCase(for: mention, sources: sources) {
+    if let existing = try existingCase(for: mention, batch: batch) {
       return CaseIntake.Skipped(
         reason: "already-opened", message: "Already opened as case \(existing): \(mention.sourceKey ?? "")", id: existing,
         source: mention.sourceKey, author: mention.author)
@@ -241,18 +276,26 @@ extension Workspace {
     var opened: [OpenedCase] = []
     var skipped: [CaseIntake.Skipped] = []
     var seen: [String: String] = [:]
-    // Mentions with neither an author nor a time are looked up in one map of every case's
-    // source, read once for the batch: the batch stays linear.
-    var sources: [String: String]?
+    // What the mentions share, so that each costs the same however long the batch is: the
+    // cases are indexed together at the end (one transaction), ids and similar cases of the
+    // batch are kept in memory, and mentions with neither an author nor a time are looked up
+    // in one map of every case's source, read once.
+    let batch = IntakeBatch()
     if mentions.count > 1, mentions.contains(where: { $0.author == nil && $0.createdAt == nil && $0.sourceKey != nil }) {
       var map: [String: String] = [:]
       for c in try store.cases(CaseListQuery()) {
         if let source = try? readDocument(at: c.path).source { map[source] = c.id }
       }
-      sources = map
+      batch.sources = map
     }
+    // Every case's customer and opening time, read once, for the look-ups by author and time.
+    if mentions.count >= IntakeBatch.directoryFrom {
+      batch.directory = CaseDirectory(try store.cases(CaseListQuery()))
+    }
+    // Whatever happens to a later mention, the cases written are indexed.
+    defer { try? flush(batch) }
     for mention in mentions.map({ $0.normalized() }) {
-      if let reason = try skipReason(for: mention, sources: sources) {
+      if let reason = try skipReason(for: mention, batch: batch) {
         skipped.append(reason)
         continue
       }
@@ -264,14 +307,22 @@ extension Workspace {
         continue
       }
       let new = try openCase(
-        from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, sources: sources)
+        from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, batch: batch)
       if let key = mention.sourceKey {
         seen[key] = new.document.id
-        sources?[key] = new.document.id
+        batch.sources?[key] = new.document.id
       }
       opened.append(new)
     }
+    try flush(batch)
     return CaseIntake(opened: opened, skipped: skipped)
+  }
+
+  /// Indexes the cases a batch wrote, in one transaction.
+  private func flush(_ batch: IntakeBatch) throws {
+    let changes = batch.takeChanges()
+    guard !changes.isEmpty else { return }
+    try withIndexLock { try store.apply(changes) }
   }
 
   /// Opens a case from a mention: writes `cases/yyyy/mm/<id>.md` with the customer's words, and
@@ -288,12 +339,12 @@ extension Workspace {
     from mention: Mention, related: [String] = [], assignee: String? = nil, tags: [String] = [],
     id: String? = nil, title: String? = nil, now: Date = Date()
   ) throws -> OpenedCase {
-    try openCase(from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, sources: nil)
+    try openCase(from: mention, related: related, assignee: assignee, tags: tags, id: id, title: title, now: now, batch: nil)
   }
 
   func openCase(
     from mention: Mention, related: [String], assignee: String?, tags: [String], id: String?, title: String?,
-    now: Date, sources: [String: String]?
+    now: Date, batch: IntakeBatch?
   ) throws -> OpenedCase {
     let mention = mention.normalized()
     var related = related
@@ -310,16 +361,23 @@ extension Workspace {
       throw WorkspaceError.invalidInput("This post is by our own account \(ours) (handles in kb.yml): no case is opened for it.")
     }
     return try withWriteLock {
-      if let existing = try existingCase(for: mention, sources: sources) {
+      if let existing = try existingCase(for: mention, batch: batch) {
         throw WorkspaceError.invalidInput(
           "This mention (\(mention.sourceKey ?? "")) was already opened as case '\(existing)'. Run 'kb show \(existing)'.")
       }
-      let similar = try similarOpenCases(to: mention.text, excluding: Set(related))
+      let similar = try similarOpenCases(to: mention.text, excluding: Set(related), limit: 5, batch: batch)
       let document = try newCase(
         complaint: mention.text, id: id, customer: mention.author ?? mention.authorID, channel: mention.channel,
         source: mention.sourceKey,
-        opened: mention.createdAt ?? now, assignee: assignee, tags: tags, related: related, title: title)
-      try write(document, creating: true)
+        opened: mention.createdAt ?? now, assignee: assignee, tags: tags, related: related, title: title, batch: batch)
+      if let batch {
+        let record = try writeFile(document, creating: true)
+        batch.add(record, similar: SimilarCase(
+          id: document.id, path: document.path, title: document.title, status: CaseStatus.open.rawValue,
+          customer: document.customer, shared: []), stems: caseStems(document, brand: brandWords))
+      } else {
+        try write(document, creating: true)
+      }
       return OpenedCase(document: document, similar: similar)
     }
   }
@@ -547,7 +605,11 @@ extension Workspace {
         timeZone: timeZone, now: now)
     }
     if byAgent {
-      let groups = Dictionary(grouping: facts) { $0.assignee.map(settings.agents.displayName) ?? "(unassigned)" }
+      // Grouped by the assignee as written, then by name (one name lookup per assignee).
+      var groups: [String: [CaseFacts]] = [:]
+      for (assignee, cases) in Dictionary(grouping: facts, by: \.assignee) {
+        groups[assignee.map(settings.agents.displayName) ?? "(unassigned)", default: []] += cases
+      }
       stats.byAgent = groups.keys.sorted().map { agent in
         CaseStats.Agent(
           agent: agent, figures: CaseFigures(cases: groups[agent]!, since: since, today: today, timeZone: timeZone))

@@ -67,6 +67,17 @@ extension Workspace {
     complaint: String, id: String? = nil, customer: String?, channel: String?, source: String?,
     opened: Date, assignee: String?, tags: [String] = [], related: [String] = [], title: String? = nil
   ) throws -> Document {
+    try newCase(
+      complaint: complaint, id: id, customer: customer, channel: channel, source: source, opened: opened,
+      assignee: assignee, tags: tags, related: related, title: title, batch: nil)
+  }
+
+  /// ``newCase(complaint:id:customer:channel:source:opened:assignee:tags:related:title:)``;
+  /// in a batch, an id base the batch already used continues from the batch's last suffix.
+  func newCase(
+    complaint: String, id: String?, customer: String?, channel: String?, source: String?,
+    opened: Date, assignee: String?, tags: [String], related: [String], title: String?, batch: IntakeBatch?
+  ) throws -> Document {
     let day = Timestamp.day(opened)
     let base = id ?? day + "-" + Self.caseSlug(title ?? complaint)
     guard Document.isValidID(base) else {
@@ -76,6 +87,12 @@ extension Workspace {
     var chosen = base
     var n = 2
     var probed = false
+    if id == nil, let next = batch?.nextSuffix[base] {
+      n = next
+      probed = true
+      chosen = "\(base)-\(n)"
+      n += 1
+    }
     while try !store.paths(forID: chosen).isEmpty || FileManager.default.fileExists(atPath: root + "/\(folder)/\(chosen).md") {
       guard id == nil else { throw WorkspaceError.alreadyExists(path: "\(folder)/\(chosen).md") }
       // Taken: start after the highest `base-N` in use, in one query (trying 2, 3, … one by one
@@ -87,6 +104,7 @@ extension Workspace {
       chosen = "\(base)-\(n)"
       n += 1
     }
+    if id == nil { batch?.nextSuffix[base] = chosen == base ? 2 : n }
     var fm = FrontMatter()
     fm.set("id", to: chosen)
     fm.set("type", to: "case")

@@ -268,6 +268,10 @@ public final class Workspace: @unchecked Sendable {
     handler?(warning)
   }
 
+  /// Pages of the index this workspace's connection has looked up: a count of the work done
+  /// (printed on exit with `KB_INDEX_STATS=1`).
+  public var indexPagesTouched: Int64 { store.pagesTouched() }
+
   /// Deletes the index's files and starts an empty index in the same store.
   func reopenStore() throws { try store.recreate() }
 
@@ -410,6 +414,14 @@ public final class Workspace: @unchecked Sendable {
   /// Writes a document's text atomically (a temporary file, then a rename) and indexes it.
   /// Refuses paths outside the root.
   public func write(_ document: Document, creating: Bool = false) throws {
+    guard let changes = try writeFile(document, creating: creating) else { return }
+    try withIndexLock { try store.apply(changes) }
+  }
+
+  /// Writes a document's file as ``write(_:creating:)`` does, and returns the index changes
+  /// that record it (for a caller that indexes several files at once), `nil` when the file
+  /// vanished at once.
+  func writeFile(_ document: Document, creating: Bool) throws -> IndexChanges? {
     try Self.checkIndexable(document.text, path: document.path)
     let path = try resolve(document.path)
     guard path.hasSuffix(".md") else {
@@ -426,13 +438,13 @@ public final class Workspace: @unchecked Sendable {
       throw WorkspaceError.io(path: document.path, reason: "\(error.localizedDescription)")
     }
     var st = stat()
-    guard stat(path, &st) == 0 else { return }
+    guard stat(path, &st) == 0 else { return nil }
     var changes = IndexChanges()
     changes.upserts.append(
       IndexRecord(path: document.path, size: Int64(st.st_size), mtime: FolderScanner.mtime(st), document: document))
     // The folder's fingerprint is now stale; the next refresh recomputes it.
     changes.directories[IndexRecord.directory(of: document.path)] = .some(FolderScanner.staleFingerprint)
-    try withIndexLock { try store.apply(changes) }
+    return changes
   }
 
   /// Refuses text the index would later refuse (see ``readText(atPath:display:)``): a NUL byte

@@ -196,24 +196,26 @@ import Testing
     var r = try kb.run(["edit", "iphone"], environment: ["EDITOR": "true"])
     #expect(r.status == 0 && r.stdout.contains("No changes"))
     // Broken: nothing written, the edit kept; --resume reopens it, and a fix saves it.
+    // Run by sh, not executed (a child forked meanwhile by another test could hold them open
+    // for writing, and executing them would fail with "Text file busy").
     let breaker = kb.root + "/break.sh", fixer = kb.root + "/fix.sh"
     try "#!/bin/sh\nsed -i 's/^title: .*/title: [broken/' \"$1\"\n".write(toFile: breaker, atomically: true, encoding: .utf8)
     try "#!/bin/sh\nsed -i 's/^title: .*/title: Fixed title/' \"$1\"\n".write(toFile: fixer, atomically: true, encoding: .utf8)
     chmod(breaker, 0o755)
     chmod(fixer, 0o755)
-    r = try kb.run(["edit", "iphone-sms-repeats"], environment: ["EDITOR": breaker])
+    r = try kb.run(["edit", "iphone-sms-repeats"], environment: ["EDITOR": "/bin/sh " + breaker])
     #expect(r.status == 1 && r.stderr.contains("kb edit --resume"))
     #expect(try String(contentsOfFile: path, encoding: .utf8) == original)
-    r = try kb.run(["edit", "--resume"], environment: ["EDITOR": fixer])
+    r = try kb.run(["edit", "--resume"], environment: ["EDITOR": "/bin/sh " + fixer])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(try String(contentsOfFile: path, encoding: .utf8).contains("title: Fixed title"))
     // kb new in the editor: an unchanged template writes nothing; a broken one is kept for --resume.
     r = try kb.run(["new", "answer"], environment: ["EDITOR": "true"])
     #expect(r.status == 1 && r.stderr.contains("Nothing written"))
     #expect(!FileManager.default.fileExists(atPath: kb.root + "/answers/title-of-the-fix.md"))
-    r = try kb.run(["new", "answer"], environment: ["EDITOR": breaker])
+    r = try kb.run(["new", "answer"], environment: ["EDITOR": "/bin/sh " + breaker])
     #expect(r.status == 1 && r.stderr.contains("kb new answer --resume"))
-    r = try kb.run(["new", "answer", "--resume"], environment: ["EDITOR": fixer])
+    r = try kb.run(["new", "answer", "--resume"], environment: ["EDITOR": "/bin/sh " + fixer])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(FileManager.default.fileExists(atPath: kb.root + "/answers/fixed-title.md"))
   }

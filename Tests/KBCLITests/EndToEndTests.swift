@@ -198,7 +198,9 @@ private final class TempDir {
 
       """.utf8).write(to: URL(fileURLWithPath: editor))
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
-    var r = try tmp.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": editor, "VISUAL": ""])
+    // The scripts are run by sh, not executed: a child another test forks while a script is
+    // still open for writing would make executing it fail with ETXTBSY ("Text file busy").
+    var r = try tmp.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": "/bin/sh " + editor, "VISUAL": ""])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(FileManager.default.fileExists(atPath: tmp.path + "/answers/router-restart.md"))
 
@@ -206,7 +208,7 @@ private final class TempDir {
     let bad = tmp.path + "/bad-editor.sh"
     try Data("#!/bin/sh\nprintf -- '---\\nid: x\\ntitle: [oops\\n---\\n' > \"$1\"\n".utf8).write(to: URL(fileURLWithPath: bad))
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad)
-    r = try tmp.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": bad, "VISUAL": ""])
+    r = try tmp.run(["new", "answer", "--kb", tmp.path], env: ["EDITOR": "/bin/sh " + bad, "VISUAL": ""])
     #expect(r.status == 1)
     #expect(r.stderr.contains("draft is kept"))
     #expect(!FileManager.default.fileExists(atPath: tmp.path + "/answers/x.md"))

@@ -72,6 +72,10 @@ import Testing
         if line.contains("import CLibgit2") || line.contains("import CGitPack") || line.contains("git_") || line.contains("OpaquePointer") {
           Issue.record("KBSync/\(file):\(n + 1): raw libgit2 outside KBSync/Internals/: \(line)")
         }
+        // The engine reads no environment: its caller hands in `SyncOptions` and `SyncHooks`.
+        if line.contains("processInfo.environment") || line.contains("getenv(") {
+          Issue.record("KBSync/\(file):\(n + 1): an environment read outside KBSync/Internals/: \(line)")
+        }
       }
     }
   }

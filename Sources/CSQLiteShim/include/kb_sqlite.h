@@ -9,4 +9,9 @@
 /// checkpointed by SQLite's automatic checkpoints instead. Returns SQLite's result code.
 int kb_sqlite_no_checkpoint_on_close(void *db);
 
+/// Pages of the database this connection has looked up since it opened (page cache hits and
+/// misses, SQLITE_DBSTATUS_CACHE_HIT + SQLITE_DBSTATUS_CACHE_MISS): a count of the work its
+/// statements did, unlike a time, the same on a busy machine as on a quiet one.
+long long kb_sqlite_pages_touched(void *db);
+
 #endif
