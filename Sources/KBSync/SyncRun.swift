@@ -71,9 +71,14 @@ final class SyncRun {
 
   // MARK: Before the first step
 
-  /// Removes the git lock files a killed `kb sync` left behind (kb's own lock tells which ones:
-  /// `result.warnings`), notes HEAD before the local commit and chooses the team branch.
+  /// Waits for a `git gc` an earlier sync started (see ``Housekeeping``), removes the git lock
+  /// files a killed `kb sync` left behind (kb's own lock tells which ones: `result.warnings`),
+  /// notes HEAD before the local commit and chooses the team branch.
   func prepare() throws {
+    // Before the first object is written: the gc an earlier sync started may still be pruning.
+    if Housekeeping.waitForCollection(repo, waiting: { options.progress?("Waiting for git gc (started by the last sync)…") }) {
+      hooks.trace("waited for git gc")
+    }
     result.warnings += try GitLocks.clearStale(gitDirectory: repo.gitDirectory, since: options.deadSyncStarted)
     hooks.pause(.commit)
     startHead = try repo.resolve(branch)

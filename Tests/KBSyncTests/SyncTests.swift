@@ -174,6 +174,66 @@ import Testing
     #expect(clean.clean && clean.text == "A\nb\nC\n")
   }
 
+  /// A sync never fails because of the `git gc` an earlier one started. git's prune removes every
+  /// empty object folder (`objects/24`) while libgit2 makes that folder and then renames an
+  /// object into it: a sync writing objects beside the gc failed with "failed to rename lockfile
+  /// to '.git/objects/24/…': No such file or directory" (once among 20 agents). Here the gc is
+  /// git's own, but a `git` first on the PATH makes it sweep the empty folders
+  /// (`git prune-packed`) over and over for a second, as it does once on a large clone, so that
+  /// nearly every sync written beside it failed without the wait. `KB_GC_RACE_ROUNDS`,
+  /// `KB_GC_RACE_DOCS` and `KB_GC_RACE_SWEEP_MS` make it longer.
+  @Test func aSyncWaitsForTheGitGcAnEarlierOneStarted() throws {
+    let env = ProcessInfo.processInfo.environment
+    let rounds = Int(env["KB_GC_RACE_ROUNDS"] ?? "") ?? 3
+    let docs = Int(env["KB_GC_RACE_DOCS"] ?? "") ?? 100
+    let sweepMs = Int(env["KB_GC_RACE_SWEEP_MS"] ?? "") ?? 1000
+    let box = try Sandbox("gcrace")
+    let alice = try box.makeRemote(first: "alice")
+    let bob = try box.clone("bob")
+    // A fetched pack makes two: past the limit, every sync of Bob's starts a gc.
+    try box.git(["config", "gc.autoPackLimit", "1"], in: bob)
+    let bin = box.dir + "/slow-git"
+    try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+    let started = box.dir + "/gc-started"
+    try box.write(
+      """
+      #!/bin/sh
+      for a in "$@"; do case "$a" in --git-dir=*) gd="$a";; esac; done
+      case " $* " in *" gc "*)
+        echo x >> \(started)
+        end=$(( $(date +%s%N) + \(sweepMs) * 1000000 ))
+        while [ $(date +%s%N) -lt $end ]; do /usr/bin/git "$gd" prune-packed; done;;
+      esac
+      exec /usr/bin/git "$@"
+
+      """, to: bin + "/git")
+    chmod(bin + "/git", 0o755)
+    let path = ["PATH": bin + ":" + (box.environment["PATH"] ?? "/usr/bin:/bin")]
+    for round in 0..<rounds {
+      try box.write(box.answer(id: "a\(round)", title: "Alice \(round)"), to: alice + "/answers/a\(round).md")
+      #expect(try box.kb(["sync"], in: alice).ok)
+      for d in 0..<docs {
+        try box.write(box.answer(id: "b\(round)-\(d)", title: "Bob \(round) \(d)"), to: bob + "/answers/b\(round)-\(d).md")
+      }
+      let r = try box.kb(["sync"], in: bob, environment: path)
+      #expect(r.ok, "round \(round): \(r.stdout)\(r.stderr)")
+    }
+    // The gc ran beside the syncs (one a sync but the last, which nothing followed).
+    let gcs = (box.read(started) ?? "").split(separator: "\n").count
+    #expect(gcs >= rounds, "\(gcs) gc started")
+    // Waits for the last gc, then nothing is lost.
+    #expect(try box.kb(["sync"], in: bob, environment: path).ok)
+    for gitDir in [bob + "/.git", box.remote] {
+      let fsck = try box.git(["--git-dir", gitDir, "fsck", "--full", "--strict", "--no-dangling"], in: box.dir)
+      #expect(fsck.ok && fsck.stderr.isEmpty, "\(gitDir): \(fsck.stdout)\(fsck.stderr)")
+    }
+    for round in 0..<rounds {
+      #expect(box.read(bob + "/answers/a\(round).md")?.contains("Alice \(round)") == true)
+      for d in [0, docs - 1] { #expect(try box.remoteFile("answers/b\(round)-\(d).md")?.contains("Bob \(round) \(d)") == true) }
+    }
+    #expect(try box.git(["status", "--porcelain"], in: bob).stdout.isEmpty)
+  }
+
   /// Every sync adds a pack (fetched here, pushed into a remote on a path). Past git's
   /// `gc.autoPackLimit` kb starts `git gc --auto`, which packs them into one in the background;
   /// nothing is lost on the way.
