@@ -63,14 +63,14 @@ extension Workspace {
     // A watcher's answer is used only when it is exact (see FileWatcher); anything else
     // (no watcher, an unknown token, an overflow, a watcher not caught up) walks.
     switch askWatcher() {
-    case (.changes(let changes, let token), let direct)?:
+    case (.changes(let changes, let token), let direct, let asked)?:
       let report = try refresh(changes: changes)
-      try keepWatchToken(token, direct: direct)
+      try keepWatchToken(token, asked: asked, direct: direct)
       return report
-    case (.walk(let token), let direct)?:
+    case (.walk(let token), let direct, let asked)?:
       // The token was taken before the walk starts, so the walk covers everything before it.
       let report = try walk(progress: progress)
-      try keepWatchToken(token, direct: direct)
+      try keepWatchToken(token, asked: asked, direct: direct)
       return report
     case nil:
       return try walk(progress: progress)

@@ -175,20 +175,19 @@ extension Workspace {
   // MARK: Asking
 
   /// Asks the watcher (this process's, else the helper's, starting it if the setting asks
-  /// for one) what changed since the last token. Nil: no watcher; walk.
-  func askWatcher() -> (answer: WatchAnswer, direct: Bool)? {
+  /// for one) what changed since the last token, and that token (`asked`). Nil: no watcher; walk.
+  func askWatcher() -> (answer: WatchAnswer, direct: Bool, asked: String?)? {
     #if os(Linux)
+      // This process's own watcher first. The token moves only in keepWatchToken, which runs
+      // under the same index lock as this call.
       watchState.lock.lock()
-      if let direct = watchState.direct {
-        defer { watchState.lock.unlock() }
-        guard direct.sync() else { return (.walk(token: nil), true) }
-        return (direct.changes(since: watchState.directToken), true)
-      }
+      let asked = watchState.directToken
       watchState.lock.unlock()
+      if let answer = watchedChanges(since: asked) { return (answer, true, asked) }
       let (setting, _) = watchSetting()
       guard setting != .off else { return nil }
       let token = try? store.meta("watch_token")
-      if let answer = WatchService.query(root: root, token: token) { return (answer, false) }
+      if let answer = WatchService.query(root: root, token: token) { return (answer, false, token) }
       if setting == .auto {
         guard let counts = try? store.counts(), counts.documents + counts.problems >= watchMinFiles else { return nil }
       }
@@ -198,7 +197,7 @@ extension Workspace {
       // Wait a little for it (it answers once every folder is watched); else walk this time.
       for _ in 0..<100 {
         usleep(10_000)
-        if let answer = WatchService.query(root: root, token: token) { return (answer, false) }
+        if let answer = WatchService.query(root: root, token: token) { return (answer, false, token) }
         if recentWatchFailure() != nil { break }
       }
       return nil
@@ -207,13 +206,14 @@ extension Workspace {
     #endif
   }
 
-  /// Keeps the token of an answer once its changes are applied.
-  func keepWatchToken(_ token: String?, direct: Bool) throws {
+  /// Keeps the token of an answer once its changes are applied; `asked` is the token the
+  /// question carried (``askWatcher()`` read it).
+  func keepWatchToken(_ token: String?, asked: String?, direct: Bool) throws {
     if direct {
       watchState.lock.lock()
       watchState.directToken = token
       watchState.lock.unlock()
-    } else if let token, (try? store.meta("watch_token")) != token {
+    } else if let token, token != asked {
       // Written only when it moved: an unchanged knowledge base costs no write transaction.
       try store.setMeta("watch_token", token)
     }
