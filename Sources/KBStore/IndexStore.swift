@@ -418,10 +418,11 @@ public final class IndexStore: @unchecked Sendable {
     return describe(path, emptyIsMissing: false) + " " + describe(path + "-wal", emptyIsMissing: true)
   }
 
-  /// Whether the files are as kb last left them (``soundSuffix``).
-  public func isAsLastLeft() -> Bool {
+  /// Whether the files, as `stamp` (``fileStamp()``) describes them, are as kb last left
+  /// them (``soundSuffix``).
+  public func isAsLastLeft(_ stamp: String) -> Bool {
     guard path != ":memory:", let data = FileManager.default.contents(atPath: path + Self.soundSuffix) else { return false }
-    return String(decoding: data, as: UTF8.self) == fileStamp()
+    return String(decoding: data, as: UTF8.self) == stamp
   }
 
   /// Records the files as they are now as sound (``soundSuffix``); `stamp` is one taken

@@ -105,7 +105,7 @@ public final class Workspace: @unchecked Sendable {
     // store's healer, installed below), so every command still succeeds, with a warning.
     if warning == nil {
       let stamp = store.fileStamp()
-      if Self.fileSize(dbPath) + Self.fileSize(dbPath + "-wal") <= verifyOnOpen || !store.isAsLastLeft() {
+      if Self.fileSize(dbPath) + Self.fileSize(dbPath + "-wal") <= verifyOnOpen || !store.isAsLastLeft(stamp) {
         if let problem = store.integrityProblem() {
           Self.removeIndexFiles(dbPath)
           (store, _) = try Self.openStore(dbPath)
