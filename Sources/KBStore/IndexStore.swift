@@ -277,7 +277,8 @@ public final class IndexStore: @unchecked Sendable {
   /// Applies a batch of changes in one transaction.
   public func apply(_ changes: IndexChanges) throws(IndexError) {
     guard !changes.isEmpty else { return }
-    do {
+    // Rebuilt from the files, which already hold these changes: nothing left to apply.
+    let applied = try healing(afterRebuild: { false }) {
       try writer.write { db in
         for path in changes.removals { try Self.remove(path, db) }
         for record in changes.upserts {
@@ -303,13 +304,9 @@ public final class IndexStore: @unchecked Sendable {
           }
         }
       }
-    } catch {
-      let wrapped = IndexError.wrap(error, path: path)
-      // Rebuilt from the files, which already hold these changes: nothing left to apply.
-      if wrapped.needsRebuild, let healer, healer(wrapped) { return }
-      throw wrapped
+      return true
     }
-    markSound()
+    if applied { markSound() }
   }
 
   private static func remove(_ path: String, _ db: Database) throws {
@@ -462,7 +459,7 @@ public final class IndexStore: @unchecked Sendable {
   }
 
   public func setMeta(_ key: String, _ value: String?) throws(IndexError) {
-    func write() throws {
+    try healing {
       try writer.write { db in
         if let value {
           try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
@@ -470,13 +467,6 @@ public final class IndexStore: @unchecked Sendable {
           try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
         }
       }
-    }
-    do {
-      try write()
-    } catch {
-      let wrapped = IndexError.wrap(error, path: path)
-      guard wrapped.needsRebuild, let healer, healer(wrapped) else { throw wrapped }
-      do { try write() } catch { throw IndexError.wrap(error, path: path) }
     }
     markSound()
   }
@@ -486,13 +476,20 @@ public final class IndexStore: @unchecked Sendable {
   /// Runs `body` on a read-only connection, mapping errors to ``IndexError``. A read that
   /// meets a damaged file has the ``healer`` rebuild the index, and runs once more.
   public func read<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
+    try healing { try writer.read(body) }
+  }
+
+  /// Runs `body`, mapping errors to ``IndexError``. When it meets a damaged file and the
+  /// ``healer`` rebuilds the index, `afterRebuild` gives the result, or (nil) `body` runs once more.
+  private func healing<T>(afterRebuild: (() -> T)? = nil, _ body: () throws -> T) throws(IndexError) -> T {
     do {
-      return try writer.read(body)
+      return try body()
     } catch {
       let wrapped = IndexError.wrap(error, path: path)
       guard wrapped.needsRebuild, let healer, healer(wrapped) else { throw wrapped }
+      if let afterRebuild { return afterRebuild() }
       do {
-        return try writer.read(body)
+        return try body()
       } catch {
         throw IndexError.wrap(error, path: path)
       }
