@@ -32,6 +32,13 @@ public struct SearchQuery: Equatable, Sendable {
     case channel(String)
     case customer(String)
     case answer(String)
+
+    /// The two spellings a `customer:` filter matches, with and without the handle's `@`
+    /// (`@stevebuttry` and `stevebuttry` are the same customer), compared without case.
+    public static func customerSpellings(_ customer: String) -> [String] {
+      let bare = customer.hasPrefix("@") ? String(customer.dropFirst()) : customer
+      return [bare, "@" + bare]
+    }
   }
 
   public enum Mode: Sendable { case all, any }

@@ -218,9 +218,7 @@ extension IndexStore {
         arguments.append(channel)
       case .customer(let customer):
         conditions.append("(\(t).customer = ? COLLATE NOCASE OR \(t).customer = ? COLLATE NOCASE)")
-        let bare = customer.hasPrefix("@") ? String(customer.dropFirst()) : customer
-        arguments.append(bare)
-        arguments.append("@" + bare)
+        arguments += SearchQuery.Filter.customerSpellings(customer).map { $0 as any DatabaseValueConvertible }
       case .answer(let answer):
         conditions.append("\(t).answer = ?")
         arguments.append(answer)

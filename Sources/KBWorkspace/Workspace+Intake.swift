@@ -108,8 +108,7 @@ struct CaseDirectory {
   }
 
   func cases(of customer: String) -> [String] {
-    let bare = customer.hasPrefix("@") ? String(customer.dropFirst()) : customer
-    return (byCustomer[Self.fold(bare)] ?? []) + (byCustomer[Self.fold("@" + bare)] ?? [])
+    SearchQuery.Filter.customerSpellings(customer).flatMap { byCustomer[Self.fold($0)] ?? [] }
   }
 
   func opened(since: String, before: String) -> [String] {
