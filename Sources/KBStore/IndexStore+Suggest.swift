@@ -40,6 +40,8 @@ public struct SuggestCorpus: Sendable {
   public var cases: [SuggestCaseEvidence]
   /// Identifies the index state the corpus was read from (changes whenever a document does).
   public var state: String
+  /// The change log's position when it was read (``IndexStore/withSuggestSnapshot(_:)``).
+  public var position = SuggestLogPosition(log: "", seq: 0)
 }
 
 extension IndexStore {
@@ -90,7 +92,7 @@ extension IndexStore {
       while let row = try caseRows.next() {
         cases.append(SuggestCaseEvidence(answer: row[0], status: row[1], body: row[2] ?? "", checkBacks: []))
       }
-      return SuggestCorpus(answers: answers, cases: cases, state: state)
+      return SuggestCorpus(answers: answers, cases: cases, state: state, position: try Self.suggestLogPosition(db))
     }
   }
 
