@@ -202,7 +202,7 @@ extension WordBM25 {
       w.append(array: postingTF.array)
       w.append(array: documentLength.array)
     }
-    w.append(averageLength)
+    w.append(varint: UInt64(totalLength))
   }
 
   /// Reads tables written by ``write(to:)``, checking every index and order they rely on.
@@ -250,7 +250,9 @@ extension WordBM25 {
       documentLength = try r.readArray()
       guard postingTF.count == total, documentLength.count == documentCount else { throw ModelDecodingError() }
     }
-    let averageLength = try r.readFloat()
+    let totalLength = try r.readVarint()
+    guard totalLength <= UInt64(Int64.max), documentLength.reduce(Int64(0), { $0 + Int64($1) }) == Int64(totalLength)
+    else { throw ModelDecodingError() }
     self.kind = kind
     self.documentCount = documentCount
     self.index = SortedKeys(keys)
@@ -258,7 +260,8 @@ extension WordBM25 {
     self.postingDoc = Column(postingDoc)
     self.postingTF = Column(postingTF)
     self.documentLength = Column(documentLength)
-    self.averageLength = averageLength
+    self.totalLength = Int64(totalLength)
+    averageLength = Self.averageLength(total: self.totalLength, count: documentCount)
   }
 }
 

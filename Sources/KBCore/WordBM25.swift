@@ -24,9 +24,12 @@ public struct WordBM25: Sendable {
   package let postingDoc: Column<Int32>
   package let postingTF: Column<Float>
   package let documentLength: Column<Float>
+  /// The sum of the document lengths (terms), exact: what the model file stores, and what a
+  /// delta (``Overlay``) changes by the lengths of the documents it removes and adds.
+  package let totalLength: Int64
   package let averageLength: Float
-  let k1: Float = 1.2
-  let b: Float = 0.75
+  static let k1: Float = 1.2
+  static let b: Float = 0.75
 
   /// Each document is a list of (text, weight) fields.
   public init(documents: [[(text: String, weight: Double)]], terms kind: Terms = .words) {
@@ -36,28 +39,27 @@ public struct WordBM25: Sendable {
     var perDoc: [[(Int32, Float)]] = []
     perDoc.reserveCapacity(documents.count)
     var lengths: [Float] = []
+    var total: Int64 = 0
     var df: [Int32] = []
     for fields in documents {
-      var tf: [Int32: Float] = [:]
-      var length: Float = 0
-      for (text, weight) in fields {
-        Self.forEachTerm(of: text, kind) { hash in
-          length += 1
-          let h = ExampleModel.key(hash)
-          let id: Int32
-          if let known = terms[h] {
-            id = known
-          } else {
-            id = Int32(df.count)
-            terms[h] = id
-            df.append(0)
-          }
-          tf[id, default: 0] += Float(weight)
+      let (tf, length) = Self.termFrequencies(of: fields, kind)
+      var list: [(Int32, Float)] = []
+      list.reserveCapacity(tf.count)
+      for (h, f) in tf {
+        let id: Int32
+        if let known = terms[h] {
+          id = known
+        } else {
+          id = Int32(df.count)
+          terms[h] = id
+          df.append(0)
         }
+        df[Int(id)] += 1
+        list.append((id, f))
       }
-      for id in tf.keys { df[Int(id)] += 1 }
-      perDoc.append(tf.map { ($0.key, $0.value) })
-      lengths.append(length)
+      perDoc.append(list)
+      lengths.append(Float(length))
+      total += Int64(length)
     }
     // Term ids in key order, so that the sorted keys alone say which id each has.
     let sortedKeys = terms.keys.sorted()
@@ -84,16 +86,38 @@ public struct WordBM25: Sendable {
     self.postingDoc = Column(postingDoc)
     self.postingTF = Column(postingTF)
     documentLength = Column(lengths)
-    averageLength = lengths.isEmpty ? 1 : max(1, lengths.reduce(0, +) / Float(lengths.count))
+    totalLength = total
+    averageLength = Self.averageLength(total: total, count: documents.count)
+  }
+
+  /// A document's weighted term frequencies (by term key) and its length in terms. Depends on
+  /// the document alone: a document added to a built model gets the bits a rebuild gives it.
+  static func termFrequencies(of fields: [(text: String, weight: Double)], _ kind: Terms) -> (tf: [UInt32: Float], length: Int) {
+    var tf: [UInt32: Float] = [:]
+    var length = 0
+    for (text, weight) in fields {
+      Self.forEachTerm(of: text, kind) { hash in
+        length += 1
+        tf[ExampleModel.key(hash), default: 0] += Float(weight)
+      }
+    }
+    return (tf, length)
+  }
+
+  /// The average document length from the exact (integer) total: the same bits whatever the
+  /// documents' order, and whether the total was summed at build or kept by deltas. (Up to
+  /// 2^24 terms in all it is the float sum it replaces, bit for bit.)
+  static func averageLength(total: Int64, count: Int) -> Float {
+    count == 0 ? 1 : max(1, Float(total) / Float(count))
   }
 
   /// Tables from their stored columns (see `SuggestModelFile`); nil when they do not fit
   /// together (values used as indexes are checked where a query uses them).
   public init?(
     kind: Terms, keys: Column<UInt32>, prefixStart: Column<Int32>, prefixShift: UInt32, postingStart: Column<Int32>,
-    postingDoc: Column<Int32>, postingTF: Column<Float>, documentLength: Column<Float>, averageLength: Float
+    postingDoc: Column<Int32>, postingTF: Column<Float>, documentLength: Column<Float>, totalLength: Int64
   ) {
-    guard let index = SortedKeys(keys: keys, start: prefixStart, shift: prefixShift),
+    guard totalLength >= 0, let index = SortedKeys(keys: keys, start: prefixStart, shift: prefixShift),
       postingStart.count == keys.count + 1, postingStart.first == 0,
       postingStart.last.map({ Int($0) == postingDoc.count }) ?? false, postingTF.count == postingDoc.count
     else { return nil }
@@ -104,7 +128,8 @@ public struct WordBM25: Sendable {
     self.postingDoc = postingDoc
     self.postingTF = postingTF
     self.documentLength = documentLength
-    self.averageLength = averageLength
+    self.totalLength = totalLength
+    averageLength = Self.averageLength(total: totalLength, count: documentLength.count)
   }
 
   /// bm25 of every document for the query's distinct words (0 when none matches).
@@ -121,17 +146,28 @@ public struct WordBM25: Sendable {
       let s = Int(postingStart[Int(id)])
       let e = Int(postingStart[Int(id) + 1])
       guard s >= 0, s <= e, e <= postingDoc.count else { continue }  // (a damaged file)
-      let df = Float(e - s)
-      let idf = max(1e-6, log((n - df + 0.5) / (df + 0.5)))
+      let idf = Self.idf(documents: n, having: Float(e - s))
       for k in s..<e {
         let doc = Int(postingDoc[k])
         guard doc >= 0, doc < documentCount else { continue }
-        let tf = postingTF[k]
-        let norm = k1 * (1 - b + b * documentLength[doc] / averageLength)
-        out[doc] += Double(idf * tf * (k1 + 1) / (tf + norm))
+        out[doc] += Self.score(idf: idf, tf: postingTF[k], length: documentLength[doc], averageLength: averageLength)
       }
     }
     return out
+  }
+
+  /// A term's idf among `n` documents of which `df` have it (never below 1e-6).
+  @inline(__always)
+  static func idf(documents n: Float, having df: Float) -> Float {
+    max(1e-6, log((n - df + 0.5) / (df + 0.5)))
+  }
+
+  /// A term's part of a document's score. Both ``scores(for:)`` and ``Overlay/scores(for:)``
+  /// use it, so that equal statistics give equal bits.
+  @inline(__always)
+  static func score(idf: Float, tf: Float, length: Float, averageLength: Float) -> Double {
+    let norm = k1 * (1 - b + b * length / averageLength)
+    return Double(idf * tf * (k1 + 1) / (tf + norm))
   }
 
   /// The id of a key (its position among the sorted keys).

@@ -23,12 +23,13 @@ internal import KBStore
 /// (its words' posting lists), not the whole model. Version 9: the example model stores counts
 /// (feature frequencies, one-byte term counts, fixed-point norm sums), its idf and norms are derived at
 /// load and query time (version 8 stored idf-baked weights; versions 1–7 were decoded whole:
-/// 0.9 GB and 1.3 s at 100,000 documents).
+/// 0.9 GB and 1.3 s at 100,000 documents). Version 10: the bm25 tables store the exact total
+/// document length (Int64) instead of a float average, so that a delta keeps it exact.
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 9
+  static let version: UInt32 = 10
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
@@ -156,11 +157,11 @@ struct SuggestModelCache {
   static func readBM25(_ r: inout ByteReader, file: MappedFile?) throws -> WordBM25 {
     guard let kind = WordBM25.Terms(rawValue: try r.read(UInt8.self)) else { throw ModelDecodingError() }
     let shift = try r.read(UInt32.self)
-    let average = try r.readFloat()
+    let totalLength = try r.read(Int64.self)
     guard let bm25 = WordBM25(
       kind: kind, keys: try r.readColumn(file: file), prefixStart: try r.readColumn(file: file), prefixShift: shift,
       postingStart: try r.readColumn(file: file), postingDoc: try r.readColumn(file: file),
-      postingTF: try r.readColumn(file: file), documentLength: try r.readColumn(file: file), averageLength: average)
+      postingTF: try r.readColumn(file: file), documentLength: try r.readColumn(file: file), totalLength: totalLength)
     else { throw ModelDecodingError() }
     return bm25
   }
@@ -168,7 +169,7 @@ struct SuggestModelCache {
   static func writeBM25(_ b: WordBM25, _ w: inout ModelFileWriter) throws {
     w.buffer.append(b.kind.rawValue)
     w.buffer.append(b.index.shift)
-    w.buffer.append(b.averageLength)
+    w.buffer.append(b.totalLength)
     try w.append(column: b.index.keys)
     try w.append(column: b.index.start)
     try w.append(column: b.postingStart)
