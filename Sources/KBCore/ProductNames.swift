@@ -14,34 +14,49 @@ public enum ProductNames {
   /// Share of a candidate's uses (not first in a sentence) that must be capitalized.
   static let capitalizedShare = 0.7
 
-  /// `titles`: one per problem; `texts`: every answer's title and body.
+  /// `titles`: one per problem; `texts`: every answer's title and body. (``ProductCounts``
+  /// keeps the counts behind it by deltas.)
   public static func guess(titles: [String], texts: [String]) -> Set<String> {
-    var problems: [String: Int] = [:]
-    for title in Set(titles) {
-      var seen: Set<String> = []
-      for word in capitalizedWords(inTitle: title) where seen.insert(word).inserted { problems[word, default: 0] += 1 }
-    }
-    // A function word is never a name, however it is written ("My Northwind": the sample KB's
-    // bodies write "my" with a capital almost only there).
-    let candidates = Set(problems.filter { $0.value >= 2 && !MentionText.functionWords.contains($0.key) }.keys)
-    guard !candidates.isEmpty else { return [] }
-    var uses: [String: (capital: Int, all: Int)] = [:]
-    for text in texts {
-      for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-        forEachWord(in: line) { word, sentenceStart in
-          guard !sentenceStart else { return }
-          let lower = String(word).lowercased()
-          guard candidates.contains(lower) else { return }
-          var u = uses[lower] ?? (0, 0)
-          u.all += 1
-          if word.first!.isUppercase { u.capital += 1 }
-          uses[lower] = u
+    ProductCounts(titles: titles, texts: texts).names
+  }
+
+  /// The products among `products` that a problem's title names (in any case).
+  public static func named(inTitle title: String, among products: Set<String>) -> Set<String> {
+    guard !products.isEmpty else { return [] }
+    return Set(ExampleModel.words(title).map { String(decoding: $0, as: UTF8.self) }.filter(products.contains))
+  }
+
+  /// Each problem's ``named(inTitle:among:)``, brought up to date after a delta: recomputed for
+  /// the problems in `changed` (new, or whose title changed) and, when the names themselves
+  /// changed (rare: a word crossed a threshold), for every problem whose title has a name that
+  /// came or went. `titles` gives a problem's title; `sets` grows to `count` problems.
+  public static func update(
+    _ sets: inout [Set<String>], count: Int, titles: (Int) -> String, changed: some Sequence<Int>,
+    names old: Set<String>, now products: Set<String>
+  ) {
+    if sets.count > count { sets.removeLast(sets.count - count) }
+    var todo = Set(changed.filter { $0 < count })
+    for p in sets.count..<max(sets.count, count) { todo.insert(p) }
+    if sets.count < count { sets += Array(repeating: [], count: count - sets.count) }
+    let moved = old.symmetricDifference(products)
+    if !moved.isEmpty {
+      for p in 0..<count where !todo.contains(p) {
+        if ExampleModel.words(titles(p)).contains(where: { moved.contains(String(decoding: $0, as: UTF8.self)) }) {
+          todo.insert(p)
         }
       }
     }
-    return candidates.filter { word in
-      guard let u = uses[word], u.all > 0 else { return false }
-      return Double(u.capital) >= capitalizedShare * Double(u.all)
+    for p in todo { sets[p] = named(inTitle: titles(p), among: products) }
+  }
+
+  /// Calls `body` with each word use of `text` that is not first in a sentence (per line, as
+  /// ``forEachWord(in:_:)`` finds them), lower-cased, and whether it is written with a capital.
+  static func forEachUse(in text: String, _ body: (String, Bool) -> Void) {
+    for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+      forEachWord(in: line) { word, sentenceStart in
+        guard !sentenceStart else { return }
+        body(String(word).lowercased(), word.first!.isUppercase)
+      }
     }
   }
 
