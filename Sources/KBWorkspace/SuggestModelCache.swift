@@ -29,28 +29,31 @@ internal import KBStore
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 10
+  static let version: UInt32 = 11
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
 
-  /// The key: model state plus everything fixed at build time that changes the model.
-  static func key(state: String) -> String {
+  /// The key: everything fixed at build time that changes the model (the model's inputs, its
+  /// state, are stored beside it: a saved model of another state is a base for an overlay).
+  static var key: String {
     let p = Suggester.parameters
     let w = p.suggestFields
-    return "\(state)|top=\(p.exampleModel.top)|words=\(p.exampleModel.maxWords)|bm25=\(w.title),\(w.symptoms),\(w.tags),\(w.body)"
+    return "top=\(p.exampleModel.top)|words=\(p.exampleModel.maxWords)|bm25=\(w.title),\(w.symptoms),\(w.tags),\(w.body)"
       + "|vectors=\(WordVectors.builtIn.map { "\($0.count)x\($0.dimensions):\($0.fingerprint)" } ?? "none")"
   }
 
-  /// The saved suggester for `state`, or nil when there is none or it cannot be trusted.
-  func load(state: String, store: IndexStore) -> Suggester? {
+  /// The saved suggester (of whatever state it was saved for: ``Suggester/state``), or nil when
+  /// there is none or it cannot be trusted.
+  func load(store: IndexStore) -> Suggester? {
     guard let file = MappedFile(path: path) else { return nil }
     var r = ByteReader(file.bytes)
     do {
       let magic = try r.take(Self.magic.count)
-      guard magic.elementsEqual(Self.magic), try r.read(UInt32.self) == Self.version,
-        try r.readString() == Self.key(state: state)
+      guard magic.elementsEqual(Self.magic), try r.read(UInt32.self) == Self.version, try r.readString() == Self.key
       else { return nil }
+      let state = try r.readString()
+      let position = SuggestLogPosition(log: try r.readString(), seq: try r.read(Int64.self))
       let length = try r.read(UInt64.self)
       let payloadChecksum = try r.read(UInt64.self)
       let headerEnd = r.offset
@@ -68,13 +71,15 @@ struct SuggestModelCache {
         guard StreamChecksum.of(payload) == payloadChecksum else { return nil }
         Self.writeAtomically(verified, to: okPath)
       }
-      return try Self.decode(payload, file: file, state: state, store: store)
+      return try Self.decode(payload, file: file, state: state, position: position, store: store)
     } catch {
       return nil
     }
   }
 
-  static func decode(_ payload: UnsafeRawBufferPointer, file: MappedFile?, state: String, store: IndexStore) throws -> Suggester {
+  static func decode(
+    _ payload: UnsafeRawBufferPointer, file: MappedFile?, state: String, position: SuggestLogPosition, store: IndexStore
+  ) throws -> Suggester {
     var r = ByteReader(payload)
     let rowids: Column<Int64> = try r.readColumn(file: file)
     guard let table = try readStrings(&r, file: file), let answers = AnswerList(table: table, rowids: rowids) else {
@@ -86,6 +91,15 @@ struct SuggestModelCache {
     guard let vocabulary = try readStrings(&r, file: file), let productsByClass = try readStrings(&r, file: file),
       firstOfID.count == count
     else { throw ModelDecodingError() }
+    let vocabularyCounts: Column<Int32> = try r.readColumn(file: file)
+    guard let keyTable = try readStrings(&r, file: file), let problemKeys = ProblemKeys(keys: keyTable, classes: try r.readColumn(file: file)),
+      let productTitles = try readStrings(&r, file: file)
+    else { throw ModelDecodingError() }
+    let titleCounts: Column<Int32> = try r.readColumn(file: file)
+    guard let productWords = try readStrings(&r, file: file) else { throw ModelDecodingError() }
+    let productColumns = (
+      titleCounts: titleCounts, words: productWords, titleWords: try r.readColumn(Int32.self, file: file),
+      capital: try r.readColumn(Int32.self, file: file), all: try r.readColumn(Int32.self, file: file))
     let model = try readExampleModel(&r, file: file)
     let words = try readBM25(&r, file: file)
     var semantic: SemanticModel?
@@ -100,16 +114,21 @@ struct SuggestModelCache {
     }
     let products = Set(try r.readStrings())
     guard r.remaining == 0, productsByClass.count == (products.isEmpty ? 0 : model.classCount), classes.count == count, words.documentCount == count,
+      vocabularyCounts.count == vocabulary.count, problemKeys.classes.allSatisfy({ $0 >= 0 && Int($0) < model.classCount }),
       (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
     for c in classes where c < 0 || Int(c) >= model.classCount { throw ModelDecodingError() }
     return Suggester(
-      store: store, state: state, answers: answers, isFirstOfID: firstOfID, model: model, semantic: semantic, words: words,
-      problemOfAnswer: classes.map(Int.init), products: products,
+      store: store, state: state, answers: answers, isFirstOfID: firstOfID, examples: .built(model), semantic: semantic,
+      words: .built(words), problemOfAnswer: classes.map(Int.init), products: products,
       problemProducts: products.isEmpty
         ? Array(repeating: [], count: model.classCount)
         : productsByClass.map { Set($0.split(separator: " ").map(String.init)) },
-      vocabulary: vocabulary)
+      vocabulary: vocabulary,
+      counts: SuggestCounts(
+        problemKeys: problemKeys, vocabularyWords: vocabulary, vocabularyCounts: vocabularyCounts, productTitles: productTitles,
+        productColumns: productColumns),
+      position: position)
   }
 
   static func readStrings(_ r: inout ByteReader, file: MappedFile?) throws -> StringTable? {
@@ -179,16 +198,27 @@ struct SuggestModelCache {
   }
 
   static func encode(_ s: Suggester, _ w: inout ModelFileWriter) throws {
+    guard case .built(let model) = s.examples, case .built(let words) = s.words, let counts = s.counts else {
+      throw ModelFileWriter.Failed()  // An overlay is never saved: its base is.
+    }
     try w.append(column: s.answers.rowids)
     try writeStrings(s.answers.asTable, &w)
     try w.append(column: s.isFirstOfID)
     try w.append(column: Column(s.problemOfAnswer.map { Int32($0) }))
-    let vocabulary = s.vocabulary as? StringTable ?? StringTable(sorted: (s.vocabulary as? Set<String>) ?? [])
-    try writeStrings(vocabulary, &w)
+    try writeStrings(counts.vocabularyWords, &w)
     try writeStrings(
       StringTable(s.products.isEmpty ? [] : s.problemProducts.map { $0.sorted().joined(separator: " ") }), &w)
-    try writeExampleModel(s.model, &w)
-    try writeBM25(s.words, &w)
+    try w.append(column: counts.vocabularyCounts)
+    try writeStrings(counts.problemKeys.keys, &w)
+    try w.append(column: counts.problemKeys.classes)
+    try writeStrings(counts.productTitles, &w)
+    try w.append(column: counts.productColumns.titleCounts)
+    try writeStrings(counts.productColumns.words, &w)
+    try w.append(column: counts.productColumns.titleWords)
+    try w.append(column: counts.productColumns.capital)
+    try w.append(column: counts.productColumns.all)
+    try writeExampleModel(model, &w)
+    try writeBM25(words, &w)
     if let semantic = s.semantic {
       w.buffer.append(UInt8(1))
       w.buffer.append(Int64(semantic.classCount))
@@ -201,8 +231,10 @@ struct SuggestModelCache {
   }
 
   /// Saves the suggester atomically (temporary file flushed to disk, then renamed over the old
-  /// one); errors are ignored (a read-only `.kb/` only costs the next start-up a build).
-  func save(_ s: Suggester) {
+  /// one); whether it was saved (errors are not reported: a read-only `.kb/` only costs the
+  /// next start-up a build).
+  @discardableResult
+  func save(_ s: Suggester) -> Bool {
     let folder = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent
     // Left-overs of writers that were killed (their process is gone).
@@ -217,11 +249,13 @@ struct SuggestModelCache {
     let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     do {
       // The payload first (into the temporary file, after room for the header), then the header.
-      let key = Self.key(state: s.state)
-      var header = ByteWriter()
+        var header = ByteWriter()
       for b in Self.magic { header.append(b) }
       header.append(Self.version)
-      header.append(key)
+      header.append(Self.key)
+      header.append(s.state)
+      header.append(s.position.log)
+      header.append(s.position.seq)
       let headerLength = header.count + 8 + 8
       let payloadStart = (headerLength + 63) / 64 * 64
       var w = try ModelFileWriter(path: temp, at: payloadStart)
@@ -239,8 +273,10 @@ struct SuggestModelCache {
       guard rename(temp, path) == 0 else { throw ModelFileWriter.Failed() }
       // What was written is what was checked: the next reader need not read it all again.
       if let file = MappedFile(path: path) { Self.writeAtomically("\(file.identity) \(payloadChecksum)", to: okPath) }
+      return true
     } catch {
       unlink(temp)
+      return false
     }
   }
 
