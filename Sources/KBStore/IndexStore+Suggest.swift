@@ -67,7 +67,11 @@ extension IndexStore {
   /// phrasing), both in path order, so that the same files give the same model whatever order
   /// the index stored them in. `state` is ``suggestState()``.
   public func suggestCorpus() throws(IndexError) -> SuggestCorpus {
-    try read { db in
+    try read { db in try Self.suggestCorpus(db) }
+  }
+
+  static func suggestCorpus(_ db: Database) throws -> SuggestCorpus {
+    do {
       let state = try Self.suggestState(db)
       var answers: [SuggestAnswer] = []
       let rows = try Row.fetchCursor(db, sql: """

@@ -376,12 +376,18 @@ extension Workspace {
 struct AnswerList: RandomAccessCollection, Sendable {
   private let memory: [SuggestAnswer]?
   private let table: StringTable
-  let rowids: Column<Int64>
+  private let tableRowids: Column<Int64>
+  /// An overlay's list: `refs[i]` is a row of `table` (the base's answers), or −1 − an index
+  /// into `added`.
+  private let refs: [Int32]?
+  private let added: [SuggestAnswer]
 
   init(_ answers: [SuggestAnswer]) {
     memory = answers
     table = StringTable([])
-    rowids = Column(answers.map(\.rowid))
+    tableRowids = Column(answers.map(\.rowid))
+    refs = nil
+    added = []
   }
 
   /// From the model file; nil when the columns do not hold five strings per row id.
@@ -389,28 +395,67 @@ struct AnswerList: RandomAccessCollection, Sendable {
     guard table.count == 5 * rowids.count else { return nil }
     memory = nil
     self.table = table
-    self.rowids = rowids
+    tableRowids = rowids
+    refs = nil
+    added = []
+  }
+
+  /// A saved list's answers (`base`, read from the model file) less and plus some: `refs` as
+  /// ``Suggester/overlaid(base:changes:snapshot:state:position:)`` makes them.
+  init(base: AnswerList, refs: [Int32], added: [SuggestAnswer]) {
+    precondition(base.refs == nil, "an overlay's list is made of a saved list")
+    memory = base.memory
+    table = base.table
+    tableRowids = base.tableRowids
+    self.refs = refs
+    self.added = added
   }
 
   var startIndex: Int { 0 }
-  var endIndex: Int { rowids.count }
+  var endIndex: Int { refs?.count ?? memory?.count ?? tableRowids.count }
 
-  subscript(i: Int) -> SuggestAnswer {
-    if let memory { return memory[i] }
-    let symptoms = table[5 * i + 3]
-    return SuggestAnswer(
-      rowid: rowids[i], id: table[5 * i], path: table[5 * i + 1], title: table[5 * i + 2],
-      symptoms: symptoms.isEmpty ? [] : symptoms.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
-      tags: table[5 * i + 4], body: "")
+  /// The row ids, in order (what the model file stores).
+  var rowids: Column<Int64> {
+    guard refs != nil else { return tableRowids }
+    return Column(indices.map { self[$0].rowid })
   }
 
-  func id(_ i: Int) -> String { memory?[i].id ?? table[5 * i] }
-  func path(_ i: Int) -> String { memory?[i].path ?? table[5 * i + 1] }
-  func title(_ i: Int) -> String { memory?[i].title ?? table[5 * i + 2] }
+  /// The base's answer an answer is (nil: it is a new version, ``newVersion(_:)``).
+  @inline(__always)
+  private func row(_ i: Int) -> Int? {
+    guard let refs else { return i }
+    let r = refs[i]
+    return r >= 0 ? Int(r) : nil
+  }
+
+  @inline(__always)
+  private func newVersion(_ i: Int) -> SuggestAnswer { added[Int(-1 - refs![i])] }
+
+  subscript(i: Int) -> SuggestAnswer {
+    guard let r = row(i) else { return newVersion(i) }
+    if let memory { return memory[r] }
+    let symptoms = table[5 * r + 3]
+    return SuggestAnswer(
+      rowid: tableRowids[r], id: table[5 * r], path: table[5 * r + 1], title: table[5 * r + 2],
+      symptoms: symptoms.isEmpty ? [] : symptoms.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+      tags: table[5 * r + 4], body: "")
+  }
+
+  /// Field `k` of five (id, path, title, symptoms, tags) of answer `i`.
+  @inline(__always)
+  private func field(_ i: Int, _ k: Int, _ value: (SuggestAnswer) -> String) -> String {
+    guard let r = row(i) else { return value(newVersion(i)) }
+    if let memory { return value(memory[r]) }
+    return table[5 * r + k]
+  }
+
+  func id(_ i: Int) -> String { field(i, 0, \.id) }
+  func path(_ i: Int) -> String { field(i, 1, \.path) }
+  func title(_ i: Int) -> String { field(i, 2, \.title) }
 
   /// As the model file stores them.
   var asTable: StringTable {
-    if memory == nil { return table }
+    if memory == nil, refs == nil { return table }
     return StringTable(indices.flatMap { i -> [String] in
       let a = self[i]
       return [a.id, a.path, a.title, a.symptoms.joined(separator: "\n"), a.tags]

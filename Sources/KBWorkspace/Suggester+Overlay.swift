@@ -245,7 +245,6 @@ extension Suggester {
     casesBefore.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
 
     var exampleChanges: [Int: (old: [String], new: [String])] = [:]
-    var examplesNow: [Int: [String]] = [:]
     for cls in touched.sorted() {
       let before = idsBefore[cls] ?? []
       let now = idsNow[cls] ?? []
@@ -255,14 +254,80 @@ extension Suggester {
       let new = classExamples(
         answers: (answersNowOf[cls] ?? []).map(answerNow), complaints: casesNow.filter { now.contains($0.answer) }.map(\.complaint))
       exampleChanges[cls] = (old, new)
-      examplesNow[cls] = new
     }
-    let examples = ExampleModel.Overlay(
-      base: exampleBase, classCount: classCount, liveClassCount: liveClasses, changes: exampleChanges)
-    let words = WordBM25.Overlay(base: wordBase, removed: Set(removed.keys), added: added.map(wordFields))
     let documents = refs.map { $0 >= 0 ? $0 : Int32(wordBase.documentCount) + (-1 - $0) }
-    _ = examplesNow
-    return nil
+
+    // The vocabulary and the product names, by their counts.
+    guard var vocabulary = counts.vocabulary(), var productCounts = counts.products() else { return nil }
+    for old in removed.values {
+      guard vocabulary.remove(text: vocabularyText(old)) else { return nil }
+      for text in productTexts(old) { guard productCounts.remove(text: text) else { return nil } }
+    }
+    for now in added {
+      vocabulary.add(text: vocabularyText(now))
+      for text in productTexts(now) { productCounts.add(text: text) }
+    }
+    // A problem's title is its first answer's: only a touched problem's can have changed.
+    for cls in touched.sorted() {
+      if let b = baseAnswersOf[cls]?.first { guard productCounts.remove(title: baseAnswer(b).title) else { return nil } }
+      if let i = answersNowOf[cls]?.first { productCounts.add(title: answerNow(i).title) }
+    }
+    var firstAnswerOfClass: [Int]?
+    func problemTitle(_ cls: Int) -> String {
+      if firstAnswerOfClass == nil {
+        var first = [Int](repeating: -1, count: classCount)
+        for (i, p) in problemOfAnswer.enumerated() where first[p] < 0 { first[p] = i }
+        firstAnswerOfClass = first
+      }
+      let i = firstAnswerOfClass![cls]
+      return i < 0 ? "" : answerNow(i).title
+    }
+    var problemProducts = base.problemProducts
+    ProductNames.update(
+      &problemProducts, count: classCount, titles: problemTitle, changed: touched, names: base.products,
+      now: productCounts.names)
+
+    let semantic = try base.semantic.flatMap { _ -> SemanticModel? in
+      try semanticNow(snapshot: snapshot, problemOfAnswer: problemOfAnswer, classCount: classCount, liveClasses: liveClasses)
+    }
+    if base.semantic != nil, semantic == nil { return nil }
+
+    let answers = AnswerList(base: base.answers, refs: refs, added: added)
+    return Suggester(
+      store: base.store, state: state, answers: answers, isFirstOfID: isFirstOfID,
+      examples: .overlay(
+        ExampleModel.Overlay(base: exampleBase, classCount: classCount, liveClassCount: liveClasses, changes: exampleChanges)),
+      semantic: semantic,
+      words: .overlay(WordBM25.Overlay(base: wordBase, removed: Set(removed.keys), added: added.map(wordFields)), documents: documents),
+      problemOfAnswer: problemOfAnswer, products: productCounts.names, problemProducts: problemProducts,
+      vocabulary: vocabulary, counts: nil, position: position, base: base)
+  }
+
+  /// The semantic model of today's examples under this overlay's problem ids, built whole from
+  /// the index (its class vectors are not yet kept by deltas); nil when a problem left empty
+  /// would change its idf (then the model is rebuilt).
+  static func semanticNow(snapshot: SuggestSnapshot, problemOfAnswer: [Int], classCount: Int, liveClasses: Int) throws -> SemanticModel? {
+    guard liveClasses == classCount else { return nil }
+    let corpus = try snapshot.corpus()
+    guard corpus.answers.count == problemOfAnswer.count else { return nil }
+    var examples: [(classIndex: Int, text: String)] = []
+    var titled: Set<Int> = []
+    var firstOfID: [String: Int] = [:]
+    for (i, a) in corpus.answers.enumerated() {
+      let p = problemOfAnswer[i]
+      if firstOfID[a.id] == nil { firstOfID[a.id] = p }
+      if titled.insert(p).inserted { examples.append((p, a.title)) }
+      for s in a.symptoms where !s.isEmpty { examples.append((p, s)) }
+      let body = bodyExample(a.body)
+      if !body.isEmpty { examples.append((p, body)) }
+    }
+    for c in corpus.cases {
+      guard let p = firstOfID[c.answer], let status = c.status, SuggestInputs.teachingStatuses.contains(status),
+        let complaint = SuggestInputs.complaint(inBody: c.body)
+      else { continue }
+      examples.append((p, complaint))
+    }
+    return SemanticModel(examples: examples, classCount: classCount)
   }
 }
 
