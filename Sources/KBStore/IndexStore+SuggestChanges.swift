@@ -11,8 +11,10 @@ public struct SuggestRecord: Sendable, Equatable {
   /// A case: the answer id it names and its complaint (nil for an answer).
   public var teaching: (answer: String, complaint: String)?
 
+  /// The same inputs (an answer's row id is not one: re-indexing the same text changes it).
   public static func == (a: SuggestRecord, b: SuggestRecord) -> Bool {
-    a.path == b.path && a.answer == b.answer && a.teaching?.answer == b.teaching?.answer
+    func inputs(_ x: SuggestAnswer?) -> SuggestAnswer? { x.map { var y = $0; y.rowid = 0; return y } }
+    return a.path == b.path && inputs(a.answer) == inputs(b.answer) && a.teaching?.answer == b.teaching?.answer
       && a.teaching?.complaint == b.teaching?.complaint
   }
 }
