@@ -126,9 +126,6 @@ public struct SuggestSnapshot {
   /// ``IndexStore/suggestState()`` in this view.
   public func state() throws -> String { try IndexStore.suggestState(db) }
 
-  /// Everything the model learns from, in this view (``IndexStore/suggestCorpus()``).
-  public func corpus() throws -> SuggestCorpus { try IndexStore.suggestCorpus(db) }
-
   /// The log's position in this view.
   public func position() throws -> SuggestLogPosition { try IndexStore.suggestLogPosition(db) }
 

@@ -29,7 +29,7 @@ internal import KBStore
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 11
+  static let version: UInt32 = 12
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
@@ -106,9 +106,13 @@ struct SuggestModelCache {
     if try r.read(UInt8.self) == 1 {
       guard let vectors = WordVectors.builtIn else { throw ModelDecodingError() }
       let classCount = Int(try r.read(Int64.self))
+      let idfClasses = Int(try r.read(Int64.self))
       let centroids = try r.readColumn(UInt16.self, file: file)
       let frequency = try r.readColumn(Int32.self, file: file)
-      guard let s = SemanticModel(classCount: classCount, centroids: centroids, classFrequency: frequency, vectors: vectors)
+      guard let s = SemanticModel(
+        classCount: classCount, idfClasses: idfClasses, centroids: centroids, classFrequency: frequency,
+        classStart: try r.readColumn(file: file), exampleStart: try r.readColumn(file: file), rows: try r.readColumn(file: file),
+        vectors: vectors)
       else { throw ModelDecodingError() }
       semantic = s
     }
@@ -222,8 +226,12 @@ struct SuggestModelCache {
     if let semantic = s.semantic {
       w.buffer.append(UInt8(1))
       w.buffer.append(Int64(semantic.classCount))
+      w.buffer.append(Int64(semantic.idfClasses))
       try w.append(column: semantic.centroids)
       try w.append(column: semantic.classFrequency)
+      try w.append(column: semantic.classStart)
+      try w.append(column: semantic.exampleStart)
+      try w.append(column: semantic.rows)
     } else {
       w.buffer.append(UInt8(0))
     }

@@ -287,8 +287,8 @@ extension Suggester {
       &problemProducts, count: classCount, titles: problemTitle, changed: touched, names: base.products,
       now: productCounts.names)
 
-    let semantic = try base.semantic.flatMap { _ -> SemanticModel? in
-      try semanticNow(snapshot: snapshot, problemOfAnswer: problemOfAnswer, classCount: classCount, liveClasses: liveClasses)
+    let semantic = base.semantic.flatMap {
+      $0.updated(changes: exampleChanges.mapValues(\.new), classCount: classCount, liveClassCount: liveClasses)
     }
     if base.semantic != nil, semantic == nil { return nil }
 
@@ -301,33 +301,6 @@ extension Suggester {
       words: .overlay(WordBM25.Overlay(base: wordBase, removed: Set(removed.keys), added: added.map(wordFields)), documents: documents),
       problemOfAnswer: problemOfAnswer, products: productCounts.names, problemProducts: problemProducts,
       vocabulary: vocabulary, counts: nil, position: position, base: base)
-  }
-
-  /// The semantic model of today's examples under this overlay's problem ids, built whole from
-  /// the index (its class vectors are not yet kept by deltas); nil when a problem left empty
-  /// would change its idf (then the model is rebuilt).
-  static func semanticNow(snapshot: SuggestSnapshot, problemOfAnswer: [Int], classCount: Int, liveClasses: Int) throws -> SemanticModel? {
-    guard liveClasses == classCount else { return nil }
-    let corpus = try snapshot.corpus()
-    guard corpus.answers.count == problemOfAnswer.count else { return nil }
-    var examples: [(classIndex: Int, text: String)] = []
-    var titled: Set<Int> = []
-    var firstOfID: [String: Int] = [:]
-    for (i, a) in corpus.answers.enumerated() {
-      let p = problemOfAnswer[i]
-      if firstOfID[a.id] == nil { firstOfID[a.id] = p }
-      if titled.insert(p).inserted { examples.append((p, a.title)) }
-      for s in a.symptoms where !s.isEmpty { examples.append((p, s)) }
-      let body = bodyExample(a.body)
-      if !body.isEmpty { examples.append((p, body)) }
-    }
-    for c in corpus.cases {
-      guard let p = firstOfID[c.answer], let status = c.status, SuggestInputs.teachingStatuses.contains(status),
-        let complaint = SuggestInputs.complaint(inBody: c.body)
-      else { continue }
-      examples.append((p, complaint))
-    }
-    return SemanticModel(examples: examples, classCount: classCount)
   }
 }
 
