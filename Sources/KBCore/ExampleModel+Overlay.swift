@@ -54,15 +54,23 @@ extension ExampleModel {
       var delta: [UInt32: Int32] = [:]
       var addedFeatures: [[(UInt32, UInt8)]] = []
       var addedClass: [Int32] = []
+      // A changed class's examples are mostly the same before and now: each text is counted once.
+      var countsOf: [String: [UInt32: Int]] = [:]
+      func featureCounts(_ text: String) -> [UInt32: Int] {
+        if let known = countsOf[text] { return known }
+        let counts = ExampleModel.featureCounts(text, config: base.config)
+        countsOf[text] = counts
+        return counts
+      }
       // Classes in id order, so that the added examples come in the same order in every process.
       for cls in changes.keys.sorted() {
         guard let change = changes[cls], cls >= 0, cls < classCount else { continue }
         replaced[cls] = true
         var before: Set<UInt32> = []
-        for text in change.old { before.formUnion(ExampleModel.featureCounts(text, config: base.config).keys) }
+        for text in change.old { before.formUnion(featureCounts(text).keys) }
         var after: Set<UInt32> = []
         for text in change.new {
-          let counts = ExampleModel.featureCounts(text, config: base.config)
+          let counts = featureCounts(text)
           guard !counts.isEmpty else { continue }
           after.formUnion(counts.keys)
           addedFeatures.append(counts.map { ($0.key, ExampleModel.storedCount($0.value)) })
@@ -74,9 +82,15 @@ extension ExampleModel {
       delta = delta.filter { $0.value != 0 }
       self.replaced = replaced
       frequencyDelta = delta
-      // Today's class count of a feature.
-      func frequency(_ key: UInt32) -> Int32 {
-        (base.featureID(key).map { base.frequency[Int($0)] } ?? 0) + (delta[key] ?? 0)
+      // L of a feature's class count today, looked up once a feature (the base's key table is
+      // large: each lookup is a page of it).
+      var logOf: [UInt32: Double] = [:]
+      func logFrequency(_ key: UInt32) -> Double {
+        if let known = logOf[key] { return known }
+        let f = (base.featureID(key).map { base.frequency[Int($0)] } ?? 0) + (delta[key] ?? 0)
+        let l = ExampleModel.logFrequency(f)
+        logOf[key] = l
+        return l
       }
       // The added examples' postings (CSR over their own ids, in first-seen order) and norms.
       var ids: [UInt32: Int32] = [:]
@@ -85,7 +99,7 @@ extension ExampleModel {
       for (e, features) in addedFeatures.enumerated() {
         var s = NormSums()
         for (key, count) in features {
-          s.add(tf: ExampleModel.termWeights[Int(count)], log: ExampleModel.logFrequency(frequency(key)))
+          s.add(tf: ExampleModel.termWeights[Int(count)], log: logFrequency(key))
           let id: Int32
           if let known = ids[key] {
             id = known
