@@ -35,8 +35,26 @@ public struct ProductCounts: Sendable, Equatable {
 
   /// `titles`: one per problem; `texts`: every answer's title and body (as `guess` takes them).
   public init(titles: [String], texts: [String]) {
+    self.init(titles: titles, texts: texts, candidatesOnly: false)
+  }
+
+  /// With `candidatesOnly`, only the uses of words that two titles or more name are counted:
+  /// enough for ``names`` (``ProductNames/guess(titles:texts:)``), not for later deltas.
+  init(titles: [String], texts: [String], candidatesOnly: Bool) {
     for title in titles { count(title: title, by: 1) }
-    for text in texts { count(text: text) }
+    if candidatesOnly {
+      let candidates = Set(titleWords.filter { $0.value >= 2 && !MentionText.functionWords.contains($0.key) }.keys)
+      guard !candidates.isEmpty else { return }
+      for text in texts {
+        ProductNames.forEachUse(in: text) { word, capital in
+          guard candidates.contains(word) else { return }
+          uses[word, default: Uses(capital: 0, all: 0)].all += 1
+          if capital { uses[word]!.capital += 1 }
+        }
+      }
+    } else {
+      for text in texts { count(text: text) }
+    }
     names = Set(titleWords.keys.filter(isName))
   }
 
@@ -122,6 +140,7 @@ public struct ProductCounts: Sendable, Equatable {
   }
 
   /// Adds a text's uses; the words whose counts changed.
+  @discardableResult
   private mutating func count(text: String) -> Dictionary<String, Uses>.Keys {
     let share = Self.uses(in: text)
     for (word, u) in share {

@@ -66,9 +66,12 @@ extension WordBM25 {
       var out = [Double](repeating: 0, count: baseCount + addedCount)
       let n = Float(documentCount)
       var seen: Set<UInt32> = []
+      var keys: [UInt32] = []
       WordBM25.forEachTerm(of: query, base.kind) { hash in
         let key = ExampleModel.key(hash)
-        guard seen.insert(key).inserted else { return }
+        if seen.insert(key).inserted { keys.append(key) }
+      }
+      for key in keys {
         // The term's base postings (those of removed documents still listed) and added ones.
         var s = 0
         var e = 0
@@ -79,7 +82,7 @@ extension WordBM25 {
         }
         let fresh = added[key] ?? []
         let df = e - s - removedCount(in: s..<e) + fresh.count
-        guard df > 0 else { return }  // only in removed documents: not a term of the rebuild
+        guard df > 0 else { continue }  // only in removed documents: not a term of the rebuild
         let idf = WordBM25.idf(documents: n, having: Float(df))
         for k in s..<e {
           let doc = Int(base.postingDoc[k])
