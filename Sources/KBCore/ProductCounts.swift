@@ -20,6 +20,11 @@ public struct ProductCounts: Sendable, Equatable {
   public struct Uses: Sendable, Equatable {
     public var capital: Int32
     public var all: Int32
+
+    mutating func count(capital isCapital: Bool) {
+      all += 1
+      if isCapital { capital += 1 }
+    }
   }
 
   /// Problem titles that write some word with a capital, with how many times each is present.
@@ -48,8 +53,7 @@ public struct ProductCounts: Sendable, Equatable {
       for text in texts {
         ProductNames.forEachUse(in: text) { word, capital in
           guard candidates.contains(word) else { return }
-          uses[word, default: Uses(capital: 0, all: 0)].all += 1
-          if capital { uses[word]!.capital += 1 }
+          uses[word, default: Uses(capital: 0, all: 0)].count(capital: capital)
         }
       }
     } else {
@@ -75,7 +79,9 @@ public struct ProductCounts: Sendable, Equatable {
 
   /// Counts the uses in an answer's title or body.
   public mutating func add(text: String) {
-    for word in count(text: text) { update(word) }
+    var touched: Set<String> = []
+    count(text: text) { touched.insert($0) }
+    for word in touched { update(word) }
   }
 
   /// Stops counting the uses in a text counted before. False (and nothing changed) when some
@@ -98,10 +104,7 @@ public struct ProductCounts: Sendable, Equatable {
   /// A text's uses per word.
   static func uses(in text: String) -> [String: Uses] {
     var out: [String: Uses] = [:]
-    ProductNames.forEachUse(in: text) { word, capital in
-      out[word, default: Uses(capital: 0, all: 0)].all += 1
-      if capital { out[word]!.capital += 1 }
-    }
+    ProductNames.forEachUse(in: text) { word, capital in out[word, default: Uses(capital: 0, all: 0)].count(capital: capital) }
     return out
   }
 
@@ -139,17 +142,12 @@ public struct ProductCounts: Sendable, Equatable {
     return changed
   }
 
-  /// Adds a text's uses; the words whose counts changed.
-  @discardableResult
-  private mutating func count(text: String) -> Dictionary<String, Uses>.Keys {
-    let share = Self.uses(in: text)
-    for (word, u) in share {
-      var have = uses[word] ?? Uses(capital: 0, all: 0)
-      have.all += u.all
-      have.capital += u.capital
-      uses[word] = have
+  /// Adds a text's uses; calls `touched` with each word whose counts changed (once a use).
+  private mutating func count(text: String, touched: (String) -> Void = { _ in }) {
+    ProductNames.forEachUse(in: text) { word, capital in
+      uses[word, default: Uses(capital: 0, all: 0)].count(capital: capital)
+      touched(word)
     }
-    return share.keys
   }
 }
 
