@@ -62,6 +62,23 @@ public struct ProductCounts: Sendable, Equatable {
     names = Set(titleWords.keys.filter(isName))
   }
 
+  /// Counts an answer: its problem's title (nil when the problem was counted already) and its
+  /// texts (its title and body).
+  public mutating func add(title: String?, texts: [String]) {
+    if let title { add(title: title) }
+    for text in texts { add(text: text) }
+  }
+
+  /// Stops counting an answer counted by ``add(title:texts:)``: its problem's title (nil when
+  /// the problem stays, with the same title) and its texts. False (and nothing more changed)
+  /// at the first part that was not counted.
+  @discardableResult
+  public mutating func remove(title: String?, texts: [String]) -> Bool {
+    if let title, !remove(title: title) { return false }
+    for text in texts where !remove(text: text) { return false }
+    return true
+  }
+
   /// Counts a problem's title.
   public mutating func add(title: String) {
     for word in count(title: title, by: 1) { update(word) }

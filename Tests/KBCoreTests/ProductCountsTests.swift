@@ -98,6 +98,12 @@ import Testing
       counts.remove(text: "Gmail keeps mail"),
     ]
     #expect(results == [false, true, false, true])
+    // An answer in and out as one: its problem's title and its texts.
+    var answer = ProductCounts()
+    answer.add(title: "Archive in Gmail", texts: ["Archive in Gmail", "Open Gmail. Then archive in Gmail."])
+    #expect(answer == ProductCounts(titles: ["Archive in Gmail"], texts: ["Archive in Gmail", "Open Gmail. Then archive in Gmail."]))
+    let out = answer.remove(title: "Archive in Gmail", texts: ["Archive in Gmail", "Open Gmail. Then archive in Gmail."])
+    #expect(out && answer == ProductCounts())
   }
 
   @Test func storedFormRejectsColumnsThatDoNotFit() {
