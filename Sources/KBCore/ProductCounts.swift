@@ -20,6 +20,11 @@ public struct ProductCounts: Sendable, Equatable {
   public struct Uses: Sendable, Equatable {
     public var capital: Int32
     public var all: Int32
+
+    mutating func count(capital isCapital: Bool) {
+      all += 1
+      if isCapital { capital += 1 }
+    }
   }
 
   /// Problem titles that write some word with a capital, with how many times each is present.
@@ -35,9 +40,43 @@ public struct ProductCounts: Sendable, Equatable {
 
   /// `titles`: one per problem; `texts`: every answer's title and body (as `guess` takes them).
   public init(titles: [String], texts: [String]) {
+    self.init(titles: titles, texts: texts, candidatesOnly: false)
+  }
+
+  /// With `candidatesOnly`, only the uses of words that two titles or more name are counted:
+  /// enough for ``names`` (``ProductNames/guess(titles:texts:)``), not for later deltas.
+  init(titles: [String], texts: [String], candidatesOnly: Bool) {
     for title in titles { count(title: title, by: 1) }
-    for text in texts { count(text: text) }
+    if candidatesOnly {
+      let candidates = Set(titleWords.filter { $0.value >= 2 && !MentionText.functionWords.contains($0.key) }.keys)
+      guard !candidates.isEmpty else { return }
+      for text in texts {
+        ProductNames.forEachUse(in: text) { word, capital in
+          guard candidates.contains(word) else { return }
+          uses[word, default: Uses(capital: 0, all: 0)].count(capital: capital)
+        }
+      }
+    } else {
+      for text in texts { count(text: text) }
+    }
     names = Set(titleWords.keys.filter(isName))
+  }
+
+  /// Counts an answer: its problem's title (nil when the problem was counted already) and its
+  /// texts (its title and body).
+  public mutating func add(title: String?, texts: [String]) {
+    if let title { add(title: title) }
+    for text in texts { add(text: text) }
+  }
+
+  /// Stops counting an answer counted by ``add(title:texts:)``: its problem's title (nil when
+  /// the problem stays, with the same title) and its texts. False (and nothing more changed)
+  /// at the first part that was not counted.
+  @discardableResult
+  public mutating func remove(title: String?, texts: [String]) -> Bool {
+    if let title, !remove(title: title) { return false }
+    for text in texts where !remove(text: text) { return false }
+    return true
   }
 
   /// Counts a problem's title.
@@ -57,7 +96,9 @@ public struct ProductCounts: Sendable, Equatable {
 
   /// Counts the uses in an answer's title or body.
   public mutating func add(text: String) {
-    for word in count(text: text) { update(word) }
+    var touched: Set<String> = []
+    count(text: text) { touched.insert($0) }
+    for word in touched { update(word) }
   }
 
   /// Stops counting the uses in a text counted before. False (and nothing changed) when some
@@ -80,10 +121,7 @@ public struct ProductCounts: Sendable, Equatable {
   /// A text's uses per word.
   static func uses(in text: String) -> [String: Uses] {
     var out: [String: Uses] = [:]
-    ProductNames.forEachUse(in: text) { word, capital in
-      out[word, default: Uses(capital: 0, all: 0)].all += 1
-      if capital { out[word]!.capital += 1 }
-    }
+    ProductNames.forEachUse(in: text) { word, capital in out[word, default: Uses(capital: 0, all: 0)].count(capital: capital) }
     return out
   }
 
@@ -121,16 +159,12 @@ public struct ProductCounts: Sendable, Equatable {
     return changed
   }
 
-  /// Adds a text's uses; the words whose counts changed.
-  private mutating func count(text: String) -> Dictionary<String, Uses>.Keys {
-    let share = Self.uses(in: text)
-    for (word, u) in share {
-      var have = uses[word] ?? Uses(capital: 0, all: 0)
-      have.all += u.all
-      have.capital += u.capital
-      uses[word] = have
+  /// Adds a text's uses; calls `touched` with each word whose counts changed (once a use).
+  private mutating func count(text: String, touched: (String) -> Void = { _ in }) {
+    ProductNames.forEachUse(in: text) { word, capital in
+      uses[word, default: Uses(capital: 0, all: 0)].count(capital: capital)
+      touched(word)
     }
-    return share.keys
   }
 }
 

@@ -17,7 +17,7 @@ public enum ProductNames {
   /// `titles`: one per problem; `texts`: every answer's title and body. (``ProductCounts``
   /// keeps the counts behind it by deltas.)
   public static func guess(titles: [String], texts: [String]) -> Set<String> {
-    ProductCounts(titles: titles, texts: texts).names
+    ProductCounts(titles: titles, texts: texts, candidatesOnly: true).names
   }
 
   /// The products among `products` that a problem's title names (in any case).
@@ -52,11 +52,61 @@ public enum ProductNames {
   /// Calls `body` with each word use of `text` that is not first in a sentence (per line, as
   /// ``forEachWord(in:_:)`` finds them), lower-cased, and whether it is written with a capital.
   static func forEachUse(in text: String, _ body: (String, Bool) -> Void) {
+    var text = text
+    // ASCII without a carriage return (the one ASCII pair that makes one Character): each
+    // byte is a Character, and a byte walk finds the same uses ten times faster.
+    let ascii = text.withUTF8 { bytes -> Bool in
+      guard bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return false }
+      forEachASCIIUse(in: bytes, body)
+      return true
+    }
+    guard !ascii else { return }
+    forEachUseByCharacter(in: text, body)
+  }
+
+  /// ``forEachUse(in:_:)`` over Characters: the rule itself.
+  static func forEachUseByCharacter(in text: String, _ body: (String, Bool) -> Void) {
     for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
       forEachWord(in: line) { word, sentenceStart in
         guard !sentenceStart else { return }
         body(String(word).lowercased(), word.first!.isUppercase)
       }
+    }
+  }
+
+  /// ``forEachUseByCharacter(in:_:)`` for ASCII text without a carriage return.
+  static func forEachASCIIUse(in bytes: UnsafeBufferPointer<UInt8>, _ body: (String, Bool) -> Void) {
+    @inline(__always) func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
+    @inline(__always) func isWord(_ c: UInt8) -> Bool { isLetter(c) || (c >= 0x30 && c <= 0x39) || c == 0x5F }
+    var lastNonSpace: UInt8?  // nil at a line's start
+    var i = 0
+    while i < bytes.count {
+      let c = bytes[i]
+      if c == 0x0A {
+        lastNonSpace = nil
+        i += 1
+        continue
+      }
+      guard isWord(c) else {
+        if c != 0x20 && c != 0x09 { lastNonSpace = c }
+        i += 1
+        continue
+      }
+      var j = i
+      var letters = true
+      while j < bytes.count, isWord(bytes[j]) {
+        if !isLetter(bytes[j]) { letters = false }
+        j += 1
+      }
+      if letters, let previous = lastNonSpace, previous != 0x2E, previous != 0x3F, previous != 0x21, previous != 0x3A {
+        let word = String(unsafeUninitializedCapacity: j - i) { out in
+          for k in i..<j { out[k - i] = bytes[k] | 0x20 }
+          return j - i
+        }
+        body(word, bytes[i] < 0x61)
+      }
+      lastNonSpace = bytes[j - 1]
+      i = j
     }
   }
 

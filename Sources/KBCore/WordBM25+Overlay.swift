@@ -66,9 +66,12 @@ extension WordBM25 {
       var out = [Double](repeating: 0, count: baseCount + addedCount)
       let n = Float(documentCount)
       var seen: Set<UInt32> = []
+      var keys: [UInt32] = []
       WordBM25.forEachTerm(of: query, base.kind) { hash in
         let key = ExampleModel.key(hash)
-        guard seen.insert(key).inserted else { return }
+        if seen.insert(key).inserted { keys.append(key) }
+      }
+      for key in keys {
         // The term's base postings (those of removed documents still listed) and added ones.
         var s = 0
         var e = 0
@@ -79,7 +82,7 @@ extension WordBM25 {
         }
         let fresh = added[key] ?? []
         let df = e - s - removedCount(in: s..<e) + fresh.count
-        guard df > 0 else { return }  // only in removed documents: not a term of the rebuild
+        guard df > 0 else { continue }  // only in removed documents: not a term of the rebuild
         let idf = WordBM25.idf(documents: n, having: Float(df))
         for k in s..<e {
           let doc = Int(base.postingDoc[k])
@@ -94,6 +97,71 @@ extension WordBM25 {
       }
       for r in removed { out[Int(r)] = 0 }
       return out
+    }
+
+    /// The tables a model built from the current documents has (the kept base documents in
+    /// order, then the added ones), column for column, made from the base's postings and the
+    /// added ones without any text: a new base to save, in O(postings).
+    public func merged() -> WordBM25 {
+      let baseCount = base.documentCount
+      // Base document numbers after the removals (-1 for a removed one).
+      var renumbered = [Int32](repeating: -1, count: baseCount)
+      var lengths: [Float] = []
+      lengths.reserveCapacity(documentCount)
+      var next = 0
+      var r = 0  // the next removed document (they are ascending)
+      for d in 0..<baseCount {
+        if r < removed.count, Int(removed[r]) == d {
+          r += 1
+          continue
+        }
+        renumbered[d] = Int32(next)
+        lengths.append(base.documentLength[d])
+        next += 1
+      }
+      let kept = next
+      lengths += addedLength
+      let addedKeys = added.keys.sorted()
+      var keys: [UInt32] = []
+      var start: [Int32] = [0]
+      var docs: [Int32] = []
+      var tfs: [Float] = []
+      docs.reserveCapacity(base.postingDoc.count)
+      tfs.reserveCapacity(base.postingDoc.count)
+      var t = 0
+      var a = 0
+      let termCount = base.keys.count
+      while t < termCount || a < addedKeys.count {
+        let key = t < termCount && (a == addedKeys.count || base.keys[t] <= addedKeys[a]) ? base.keys[t] : addedKeys[a]
+        if t < termCount, base.keys[t] == key {
+          let s = Int(base.postingStart[t])
+          let e = Int(base.postingStart[t + 1])
+          if s >= 0, s <= e, e <= base.postingDoc.count {
+            for k in s..<e {
+              let d = Int(base.postingDoc[k])
+              guard d >= 0, d < baseCount, renumbered[d] >= 0 else { continue }
+              docs.append(renumbered[d])
+              tfs.append(base.postingTF[k])
+            }
+          }
+          t += 1
+        }
+        if a < addedKeys.count, addedKeys[a] == key {
+          for (d, tf) in added[key]! {
+            docs.append(Int32(kept) + d)
+            tfs.append(tf)
+          }
+          a += 1
+        }
+        // A term whose every document was removed is not a term of the current documents.
+        if docs.count > Int(start.last!) {
+          keys.append(key)
+          start.append(Int32(docs.count))
+        }
+      }
+      return WordBM25(
+        kind: base.kind, index: SortedKeys(keys), postingStart: Column(start), postingDoc: Column(docs),
+        postingTF: Column(tfs), documentLength: Column(lengths), totalLength: totalLength)
     }
 
     /// How many removed documents the base postings `range` list (they are in document

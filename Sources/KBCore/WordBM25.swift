@@ -132,6 +132,22 @@ public struct WordBM25: Sendable {
     averageLength = Self.averageLength(total: totalLength, count: documentLength.count)
   }
 
+  /// Tables made elsewhere in this module (``Overlay/merged()``).
+  init(
+    kind: Terms, index: SortedKeys, postingStart: Column<Int32>, postingDoc: Column<Int32>, postingTF: Column<Float>,
+    documentLength: Column<Float>, totalLength: Int64
+  ) {
+    self.kind = kind
+    documentCount = documentLength.count
+    self.index = index
+    self.postingStart = postingStart
+    self.postingDoc = postingDoc
+    self.postingTF = postingTF
+    self.documentLength = documentLength
+    self.totalLength = totalLength
+    averageLength = Self.averageLength(total: totalLength, count: documentLength.count)
+  }
+
   /// bm25 of every document for the query's distinct words (0 when none matches).
   public func scores(for query: String) -> [Double] {
     var out = [Double](repeating: 0, count: documentCount)

@@ -80,6 +80,7 @@ import Testing
       let fresh = ProductCounts(titles: titles.shuffled(using: &rng), texts: texts.shuffled(using: &rng))
       #expect(counts == fresh, "step \(step)")
       #expect(counts.names == Self.scan(titles: titles, texts: texts), "step \(step)")
+      #expect(ProductNames.guess(titles: titles, texts: texts) == counts.names, "step \(step)")
       namesSeen.insert(counts.names)
       if step % 50 == 0 { #expect(ProductCounts(stored: counts.stored) == counts) }
     }
@@ -97,6 +98,12 @@ import Testing
       counts.remove(text: "Gmail keeps mail"),
     ]
     #expect(results == [false, true, false, true])
+    // An answer in and out as one: its problem's title and its texts.
+    var answer = ProductCounts()
+    answer.add(title: "Archive in Gmail", texts: ["Archive in Gmail", "Open Gmail. Then archive in Gmail."])
+    #expect(answer == ProductCounts(titles: ["Archive in Gmail"], texts: ["Archive in Gmail", "Open Gmail. Then archive in Gmail."]))
+    let out = answer.remove(title: "Archive in Gmail", texts: ["Archive in Gmail", "Open Gmail. Then archive in Gmail."])
+    #expect(out && answer == ProductCounts())
   }
 
   @Test func storedFormRejectsColumnsThatDoNotFit() {
@@ -138,5 +145,28 @@ import Testing
       ProductNames.update(&sets, count: titles.count, titles: { titles[$0] }, changed: changed, names: old, now: names)
       #expect(sets == titles.map { ProductNames.named(inTitle: $0, among: names) }, "step \(step)")
     }
+  }
+
+  /// The byte walk over ASCII text finds the very uses the walk over Characters finds; text
+  /// with a carriage return or non-ASCII characters takes the Character walk.
+  @Test func asciiWalkFindsTheUsesCharactersFind() {
+    var rng = SeededGenerator(seed: 0xA5C1)
+    let pieces = [
+      "Gmail", "gmail", "API", "x", "Ab", "_id", "v2", "it", "'s", " ", "  ", "\t", ".", "? ", "!", ":", ",", "\n",
+      "\n\n", "-", "(", "9", "\r\n", "\r", "é", "Éclair", "e\u{301}", "naïve", "Ω", "東京", "🙂",
+    ]
+    func uses(_ walk: (String, (String, Bool) -> Void) -> Void, _ text: String) -> [String] {
+      var out: [String] = []
+      walk(text) { word, capital in out.append(word + (capital ? "^" : "")) }
+      return out
+    }
+    var asciiTexts = 0
+    for _ in 0..<3000 {
+      let text = (0..<Int.random(in: 0...14, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined(
+        separator: Bool.random(using: &rng) ? " " : "")
+      if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) { asciiTexts += 1 }
+      #expect(uses(ProductNames.forEachUse, text) == uses(ProductNames.forEachUseByCharacter, text), "\(text.debugDescription)")
+    }
+    #expect(asciiTexts > 200)
   }
 }

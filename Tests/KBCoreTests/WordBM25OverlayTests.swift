@@ -76,6 +76,17 @@ import Testing
       #expect(overlay.documentCount == current.count)
       #expect(overlay.totalLength == rebuilt.totalLength)
       #expect(overlay.averageLength.bitPattern == rebuilt.averageLength.bitPattern)
+      // Folded into a new base: the columns a build from the current documents (kept base ones
+      // in order, then the added) has.
+      let merged = overlay.merged()
+      let ordered = WordBM25(
+        documents: baseDocs.indices.filter { !removed.contains($0) }.map { baseDocs[$0] } + added, terms: kind)
+      #expect(merged.keys.array == ordered.keys.array && merged.index == ordered.index)
+      #expect(merged.postingStart.array == ordered.postingStart.array)
+      #expect(merged.postingDoc.array == ordered.postingDoc.array)
+      #expect(merged.postingTF.array.map(\.bitPattern) == ordered.postingTF.array.map(\.bitPattern))
+      #expect(merged.documentLength.array == ordered.documentLength.array)
+      #expect(merged.totalLength == ordered.totalLength && merged.documentCount == ordered.documentCount)
       var queries = (0..<5).map { _ in (0..<Int.random(in: 1...6, using: &rng)).map { _ in Self.words.randomElement(using: &rng)! }.joined(separator: " ") }
       queries += ["the", "zq\(fresh % 7)x texts", "unknownword", "routr blinkng the"]
       for query in queries {
@@ -85,6 +96,7 @@ import Testing
         var expected = [Double](repeating: 0, count: o.count)
         for (i, c) in current.enumerated() { expected[c.position] = r[i] }
         let differs = o.indices.first { o[$0].bitPattern != expected[$0].bitPattern }
+        #expect(Self.bits(merged.scores(for: query)) == Self.bits(ordered.scores(for: query)))
         #expect(differs == nil, "step \(step), query '\(query)': document \(differs ?? -1) scores \(differs.map { o[$0] } ?? 0), rebuilt \(differs.map { expected[$0] } ?? 0)")
       }
     }
