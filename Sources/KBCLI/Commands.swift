@@ -148,9 +148,19 @@ extension KBCommand {
       discussion: "The index (.kb/index.sqlite) is derived from the files; --rebuild starts it over.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Delete the index and build it again from the files.") var rebuild = false
+    @Flag(help: "Save the suggestion model of today's documents (the changes since it was saved folded in).")
+    var model = false
+    @Flag(help: .hidden) var background = false
 
     func run() throws {
       let workspace = try global.open(refresh: false)
+      if background {
+        // Started by a command that found many changes since the saved model: bring the index
+        // up to date, save the model at low priority, say nothing.
+        _ = try workspace.refresh()
+        try workspace.saveSuggestionModel(background: true)
+        return
+      }
       let progress = Progress(label: rebuild ? "Rebuilding" : "Indexing", enabled: !global.json)
       let summary = try workspace.index(rebuild: rebuild, progress: progress.callback)
       progress.finish()
@@ -159,6 +169,10 @@ extension KBCommand {
         // first `kb suggest`).
         let stage = Stage(enabled: !global.json)
         try workspace.rebuildSuggestionModel(progress: stage.callback)
+        stage.finish()
+      } else if model {
+        let stage = Stage(enabled: !global.json)
+        try workspace.saveSuggestionModel(progress: stage.callback)
         stage.finish()
       }
       if global.json {

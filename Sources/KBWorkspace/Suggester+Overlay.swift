@@ -300,7 +300,7 @@ extension Suggester {
       semantic: semantic,
       words: .overlay(WordBM25.Overlay(base: wordBase, removed: Set(removed.keys), added: added.map(wordFields)), documents: documents),
       problemOfAnswer: problemOfAnswer, products: productCounts.names, problemProducts: problemProducts,
-      vocabulary: vocabulary, counts: nil, position: position, base: base)
+      vocabulary: vocabulary, counts: nil, position: position, base: base, changesSinceBase: changes.count)
   }
 }
 

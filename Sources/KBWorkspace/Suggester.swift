@@ -59,6 +59,8 @@ public final class Suggester: @unchecked Sendable {
   /// For a suggester made of a saved base and the changes since (``overlaid(base:changes:snapshot:state:position:)``),
   /// that base: the next change is applied to it, not to this.
   let base: Suggester?
+  /// How many documents changed since `base` (0 for a suggester that is not an overlay).
+  let changesSinceBase: Int
   /// The knowledge base's product names (``ProductNames``), and those each problem's title names.
   let products: Set<String>
   let problemProducts: [Set<String>]
@@ -138,6 +140,7 @@ public final class Suggester: @unchecked Sendable {
       problemKeys: ProblemKeys(problemOfTitle.filter { !$0.key.hasPrefix("#") }), vocabulary: vocabulary, products: productCounts)
     position = corpus.position
     base = nil
+    changesSinceBase = 0
     indexOfPathTable = indexOfPath
     indexOfIDTable = indexOfID
     isFirstOfID = Column<UInt8>(corpus.answers.indices.map { indexOfID[corpus.answers[$0].id] == $0 ? UInt8(1) : UInt8(0) })
@@ -150,8 +153,9 @@ public final class Suggester: @unchecked Sendable {
     store: IndexStore, state: String, answers: AnswerList, isFirstOfID: Column<UInt8>, examples: ExampleScorer,
     semantic: SemanticModel?, words: WordScorer, problemOfAnswer: [Int], products: Set<String>,
     problemProducts: [Set<String>], vocabulary: any WordSet, counts: SuggestCounts?, position: SuggestLogPosition,
-    base: Suggester? = nil
+    base: Suggester? = nil, changesSinceBase: Int = 0
   ) {
+    self.changesSinceBase = changesSinceBase
     self.store = store
     self.state = state
     self.answers = answers
@@ -497,6 +501,9 @@ extension Workspace {
       let held = Self.suggesterCache.get(key).map { $0.base ?? $0 }
       found = try held.flatMap { try bringUpToDate($0, state: state) }
       if found == nil, let saved = cache.load(store: store) { found = try bringUpToDate(saved, state: state) }
+      // Every process pays for the changes since the saved model: past a few dozen, a
+      // background `kb index --model` saves one of today's documents.
+      if let found, found.changesSinceBase >= Self.compactAfter { startSavingModelInBackground() }
     }
     let suggester: Suggester
     if let found {
@@ -525,6 +532,60 @@ extension Workspace {
     }
   }
 
+  /// How many documents changed since the saved model make a process start saving a new one
+  /// (`KB_MODEL_SAVE_AFTER`; 0: never in the background).
+  static let compactAfter: Int = {
+    let n = Int(ProcessInfo.processInfo.environment["KB_MODEL_SAVE_AFTER"] ?? "") ?? 64
+    return n > 0 ? n : Int.max
+  }()
+
+  /// Where a model being saved holds its lock (one build at a time).
+  var suggestModelBuildLock: String { suggestModelPath + ".build" }
+
+  /// Starts `kb index --model --background` for this knowledge base, unless a build holds the
+  /// lock already.
+  private func startSavingModelInBackground() {
+    let fd = open(suggestModelBuildLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return }
+    defer { close(fd) }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }  // One is running.
+    flock(fd, LOCK_UN)
+    guard let kb = WatchService.helperPath() else { return }
+    _ = WatchService.spawnDetached(kb, ["index", "--model", "--background", "--kb", root])
+  }
+
+  /// Saves a suggestion model of today's documents (the changes since the saved one folded
+  /// in), replacing the saved one atomically: readers keep the old one until it is in place.
+  /// `background`: at low priority, and nothing when another build holds the lock (else wait
+  /// for it). False when nothing was saved (`KB_SUGGEST_CACHE=0`, or a background build found
+  /// the lock taken).
+  @discardableResult
+  public func saveSuggestionModel(background: Bool = false, progress: ((String) -> Void)? = nil) throws -> Bool {
+    let cache = SuggestModelCache(path: suggestModelPath)
+    guard cache.enabled else { return false }
+    let fd = open(suggestModelBuildLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if background {
+      guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+      _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+    } else {
+      while flock(fd, LOCK_EX) != 0, errno == EINTR {}
+    }
+    // Another build may have saved today's model while this one waited.
+    let position = try store.withSuggestSnapshot { try $0.position() }
+    if let saved = cache.load(store: store), saved.state == (try store.suggestState()), saved.position.log == position.log {
+      return true
+    }
+    progress?("Building the suggestion model: reading the index…")
+    let built = Suggester(store: store, corpus: try store.suggestCorpus(), progress: progress)
+    progress?("Building the suggestion model: saving…")
+    guard cache.save(built) else { return false }
+    try? store.pruneSuggestChanges(through: built.position)
+    Self.suggesterCache.set(indexPath, built)
+    return true
+  }
+
   /// Builds the suggestion model from the index and saves it, whatever is saved already (for
   /// `kb index --rebuild`). Nothing with `KB_SUGGEST_CACHE=0` (a model that is not saved is
   /// built by its first use).
@@ -532,7 +593,7 @@ extension Workspace {
     guard SuggestModelCache(path: suggestModelPath).enabled else { return }
     unlink(suggestModelPath)
     Self.suggesterCache.remove(indexPath)
-    _ = try suggester(progress: progress)
+    try saveSuggestionModel(progress: progress)
   }
 }
 

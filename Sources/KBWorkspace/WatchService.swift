@@ -171,6 +171,12 @@ public enum WatchService {
   /// Starts `helper watch run --kb root` in its own session with standard streams on
   /// /dev/null and no other inherited descriptor. True when it was started.
   public static func spawn(root: String, helper: String, idle: Double) -> Bool {
+    spawnDetached(helper, ["watch", "run", "--kb", root, "--idle", String(Int(idle))])
+  }
+
+  /// Starts `executable arguments…` in its own session with standard streams on /dev/null and
+  /// no other inherited descriptor, not waited for. True when it was started.
+  public static func spawnDetached(_ executable: String, _ arguments: [String]) -> Bool {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -187,11 +193,10 @@ public enum WatchService {
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
     posix_spawnattr_setflags(&attributes, Int16(0x80))  // POSIX_SPAWN_SETSID
-    let args = [helper, "watch", "run", "--kb", root, "--idle", String(Int(idle))]
-    let argv = args.map { strdup($0) } + [nil]
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, helper, &actions, &attributes, argv, environ)
+    let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
     return status == 0
   }
 

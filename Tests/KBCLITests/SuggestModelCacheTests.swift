@@ -71,8 +71,8 @@ private final class CacheKB {
       """)
   }
 
-  func run(_ arguments: [String], stdin: String = "", cache: Bool = true) throws -> ProcessResult {
-    var env = ["GIT_AUTHOR_NAME": "Tina Park"]
+  func run(_ arguments: [String], stdin: String = "", cache: Bool = true, environment: [String: String] = [:]) throws -> ProcessResult {
+    var env = ["GIT_AUTHOR_NAME": "Tina Park"].merging(environment) { $1 }
     if !cache { env["KB_SUGGEST_CACHE"] = "0" }
     // Same dictionary order in every process, so that separate builds of the model are byte-equal.
     env["SWIFT_DETERMINISTIC_HASHING"] = "1"
@@ -80,8 +80,10 @@ private final class CacheKB {
   }
 
   /// `kb suggest --jsonl --limit 5` over the mentions: the full JSON output.
-  func suggest(cache: Bool = true) throws -> String {
-    let r = try run(["suggest", "--kb", root, "--jsonl", "--limit", "5", "--as", "Jason Reyes"], stdin: Self.mentions, cache: cache)
+  func suggest(cache: Bool = true, environment: [String: String] = [:]) throws -> String {
+    let r = try run(
+      ["suggest", "--kb", root, "--jsonl", "--limit", "5", "--as", "Jason Reyes"], stdin: Self.mentions, cache: cache,
+      environment: environment)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.split(separator: "\n").count == 5)
     return r.stdout
@@ -162,6 +164,35 @@ private final class CacheKB {
     #expect(try kb.run(["index", "--rebuild", "--kb", kb.root]).status == 0)
     #expect(kb.cacheBytes() != bytes, "the saved model learnt the complaint")
     #expect(try kb.suggest() == after)
+  }
+
+  /// Past `KB_MODEL_SAVE_AFTER` changes since the saved model, a suggestion starts a background
+  /// `kb index --model` that saves one of today's documents; `kb index --model` does it on demand.
+  @Test func manyChangesSaveANewModelInTheBackground() throws {
+    let kb = try CacheKB()
+    _ = try kb.suggest()
+    let bytes = try #require(kb.cacheBytes())
+    try kb.answer(
+      "refund-not-showing", title: "Refund not showing on my account",
+      symptom: "ordered two weeks ago and still no money back", steps: "1. Check the refund date in the app.")
+    let after = try kb.suggest(environment: ["KB_MODEL_SAVE_AFTER": "1"])
+    var saved = kb.cacheBytes()
+    let deadline = Date().addingTimeInterval(60)
+    while saved == bytes, Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.1)
+      saved = kb.cacheBytes()
+    }
+    #expect(saved != bytes, "the background build saved a model of today's documents")
+    #expect(try kb.suggest() == after)
+    // On demand.
+    try kb.answer(
+      "router-orange-light", title: "Router light blinking orange", symptom: "hub flashing amber after the storm",
+      steps: "1. Restart the router.")
+    let before = kb.cacheBytes()
+    let r = try kb.run(["index", "--model", "--kb", kb.root])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(kb.cacheBytes() != before)
+    #expect(try kb.suggest() == (try kb.suggest(cache: false)))
   }
 
   @Test func aCorruptOrTruncatedCacheFileIsIgnoredAndRebuilt() throws {
