@@ -257,6 +257,19 @@ extension Suggester {
     }
     let documents = refs.map { $0 >= 0 ? $0 : Int32(wordBase.documentCount) + (-1 - $0) }
 
+    // The semantic model's centroids (all of them when the number of problems moved: the most
+    // costly part) on another thread while the rest is brought up to date here.
+    let semanticChanges = exampleChanges.mapValues(\.new)
+    let classSpace = classCount
+    let semanticResult = ResultBox<SemanticModel?>()
+    let semanticDone = DispatchGroup()
+    if let baseSemantic = base.semantic {
+      DispatchQueue.global().async(group: semanticDone) {
+        semanticResult.value = baseSemantic.updated(
+          changes: semanticChanges, classCount: classSpace, liveClassCount: liveClasses)
+      }
+    }
+
     // The vocabulary and the product names, by their counts.
     guard var vocabulary = counts.vocabulary(), var productCounts = counts.products() else { return nil }
     for old in removed.values {
@@ -287,18 +300,17 @@ extension Suggester {
       &problemProducts, count: classCount, titles: problemTitle, changed: touched, names: base.products,
       now: productCounts.names)
 
-    let semantic = base.semantic.flatMap {
-      $0.updated(changes: exampleChanges.mapValues(\.new), classCount: classCount, liveClassCount: liveClasses)
-    }
+    let exampleOverlay = ExampleModel.Overlay(
+      base: exampleBase, classCount: classCount, liveClassCount: liveClasses, changes: exampleChanges)
+    let wordOverlay = WordBM25.Overlay(base: wordBase, removed: Set(removed.keys), added: added.map(wordFields))
+    semanticDone.wait()
+    let semantic = semanticResult.value ?? nil
     if base.semantic != nil, semantic == nil { return nil }
 
     let answers = AnswerList(base: base.answers, refs: refs, added: added)
     return Suggester(
       store: base.store, state: state, answers: answers, isFirstOfID: isFirstOfID,
-      examples: .overlay(
-        ExampleModel.Overlay(base: exampleBase, classCount: classCount, liveClassCount: liveClasses, changes: exampleChanges)),
-      semantic: semantic,
-      words: .overlay(WordBM25.Overlay(base: wordBase, removed: Set(removed.keys), added: added.map(wordFields)), documents: documents),
+      examples: .overlay(exampleOverlay), semantic: semantic, words: .overlay(wordOverlay, documents: documents),
       problemOfAnswer: problemOfAnswer, products: productCounts.names, problemProducts: problemProducts,
       vocabulary: vocabulary, counts: nil, position: position, base: base, changesSinceBase: changes.count)
   }
@@ -351,4 +363,9 @@ struct SuggestCounts: Sendable {
       titles: Array(productTitles), titleCounts: c.titleCounts.array, words: Array(c.words),
       titleWordCounts: c.titleWords.array, capitalUses: c.capital.array, allUses: c.all.array))
   }
+}
+
+/// A value one thread sets and another reads after waiting for it.
+final class ResultBox<T>: @unchecked Sendable {
+  var value: T?
 }
