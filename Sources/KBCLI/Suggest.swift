@@ -92,11 +92,19 @@ extension KBCommand {
     /// brings are worked on in parallel (a live feed: one line at a time, answered at once; a
     /// file: many lines per read, on every core), and their results written before reading on.
     func stream(_ workspace: Workspace, _ options: SuggestOptions, _ templates: ReplyTemplates) throws {
-      // One model for the whole stream: the index does not change under it.
-      let suggester = try workspace.suggester()
+      // A live feed runs for hours while teammates sync: at most once a second, before a batch,
+      // the index is brought up to date and the model with it (the saved model plus the
+      // documents changed since: a fraction of a second, not a rebuild).
+      var suggester = try workspace.suggester()
+      var checked = ContinuousClock.now
       var reader = LineReader(fd: 0)
       var number = 0
       while let batch = reader.nextLines() {
+        if ContinuousClock.now - checked >= .seconds(1) {
+          _ = try workspace.refresh()
+          suggester = try workspace.suggester()
+          checked = ContinuousClock.now
+        }
         var jobs: [(line: Int, text: String)] = []
         for raw in batch {
           number += 1
@@ -105,9 +113,10 @@ extension KBCommand {
         }
         guard !jobs.isEmpty else { continue }
         let work = jobs
+        let model = suggester
         let results = OrderedResults(count: work.count)
         DispatchQueue.concurrentPerform(iterations: work.count) { i in
-          results.set(i, Self.answer(work[i].text, line: work[i].line, workspace, options, templates, suggester))
+          results.set(i, Self.answer(work[i].text, line: work[i].line, workspace, options, templates, model))
         }
         var text = results.joined()
         text.append("\n")

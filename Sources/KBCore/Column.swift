@@ -263,7 +263,10 @@ public struct StringTable: Sendable, RandomAccessCollection, WordSet {
   }
 
   /// Whether the (sorted) table holds `word`.
-  public func contains(_ word: String) -> Bool {
+  public func contains(_ word: String) -> Bool { position(of: word) != nil }
+
+  /// Where the (sorted) table holds `word`, by binary search over the bytes.
+  public func position(of word: String) -> Int? {
     var w = word
     return w.withUTF8 { key in
       bytes.withUnsafeBufferPointer { all in
@@ -275,10 +278,10 @@ public struct StringTable: Sendable, RandomAccessCollection, WordSet {
           let n = Swift.min(s.count, key.count)
           var c = n == 0 ? 0 : memcmp(s.baseAddress!, key.baseAddress!, n)
           if c == 0 { c = Int32(s.count) - Int32(key.count) }
-          if c == 0 { return true }
+          if c == 0 { return mid }
           if c < 0 { lo = mid + 1 } else { hi = mid }
         }
-        return false
+        return nil
       }
     }
   }

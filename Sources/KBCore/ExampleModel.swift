@@ -199,13 +199,7 @@ public struct ExampleModel: Sendable {
     let n = sums.count / 3
     return Column(count: n) { out in
       sums.withUnsafeBufferPointer { s in
-        for e in 0..<n {
-          let s0 = Double(s[3 * e]) / NormSums.scale
-          let s1 = Double(s[3 * e + 1]) / NormSums.scale
-          let s2 = Double(s[3 * e + 2]) / NormSums.scale
-          let square = a * a * s0 - 2 * a * s1 + s2
-          out[e] = square > 0 ? Float(1 / square.squareRoot()) : 0
-        }
+        for e in 0..<n { out[e] = inverseNorm(s0: s[3 * e], s1: s[3 * e + 1], s2: s[3 * e + 2], base: a) }
       }
     }
   }
@@ -228,81 +222,122 @@ public struct ExampleModel: Sendable {
   /// ``classScores(for:)`` plus each class's mean cosine over all its examples.
   public func classScoresWithMean(for text: String) -> (scores: [Float], best: [Float], mean: [Float]) {
     let query = queryVector(text)
-    var scores = [Float](repeating: 0, count: classCount)
-    var best = [Float](repeating: 0, count: classCount)
-    var mean = [Float](repeating: 0, count: classCount)
-    guard !query.isEmpty else { return (scores, best, mean) }
-    var cosine = [Float](repeating: 0, count: exampleClass.count)
-    let examples = UInt32(exampleClass.count)
-    // Each example's dot product with the query over its term weights; the example's norm is
-    // applied once per example below (the query's factors carry the idf twice: query and example).
-    postingExample.withUnsafeBufferPointer { ex in
-      postingCount.withUnsafeBufferPointer { counts in
-      Self.termWeights.withUnsafeBufferPointer { weight in
-        cosine.withUnsafeMutableBufferPointer { cos in
-          for (id, qw) in query {
-            let start = Int(postingStart[Int(id)])
-            let end = Int(postingStart[Int(id) + 1])
-            // A model read from a file is checked as it is used: a run out of order or an
-            // example out of range (a damaged file) is skipped, never read or written past.
-            guard start >= 0, start <= end, end <= ex.count else { continue }
-            for k in start..<end {
-              let e = UInt32(bitPattern: ex[k])
-              if e < examples { cos[Int(e)] += qw * weight[Int(counts[k])] }
-            }
-          }
-        }
-      }
-      }
+    guard !query.isEmpty else {
+      let zero = [Float](repeating: 0, count: classCount)
+      return (zero, zero, zero)
     }
-    let top = max(1, config.top)
-    // Keep each class's best `top` cosines and how many examples it has.
-    var kept = [Float](repeating: 0, count: classCount * top)
-    var examplesPerClass = [Int32](repeating: 0, count: classCount)
-    // Each class's sum of cosines in fixed point (2⁻²⁴ units: the scaling is exact in Float and
-    // the truncation to an integer the same everywhere), so that the mean does not depend on
-    // the order of a class's examples: an example added to a class later gives the same bits.
-    var sumUnits = [Int64](repeating: 0, count: classCount)
-    // Unchecked buffers: every example's class is below `classCount` (built so, or checked when
-    // read from the cache file), and this loop runs over every example for every query.
+    var cosine = [Float](repeating: 0, count: exampleClass.count)
+    Self.accumulate(query, postingStart: postingStart, postingExample: postingExample, postingCount: postingCount, into: &cosine)
+    var tally = ClassTally(classCount: classCount, top: config.top)
     cosine.withUnsafeBufferPointer { cos in
       inverseNorm.withUnsafeBufferPointer { inverseNorm in
-      exampleClass.withUnsafeBufferPointer { classes in
-        kept.withUnsafeMutableBufferPointer { kept in
-          sumUnits.withUnsafeMutableBufferPointer { sumUnits in
-            examplesPerClass.withUnsafeMutableBufferPointer { perClass in
-              for i in 0..<cos.count {
-                let c = cos[i] * inverseNorm[i]
-                let cls = Int(classes[i])
-                perClass[cls] &+= 1
-                guard c > 0 else { continue }
-                sumUnits[cls] &+= Int64(min(c, 2) * Self.meanScale)  // (a cosine is at most 1)
-                let base = cls * top
-                // Insert c into the sorted (descending) slots.
-                var j = top - 1
-                guard c > kept[base + j] else { continue }
-                while j > 0, kept[base + j - 1] < c {
-                  kept[base + j] = kept[base + j - 1]
-                  j -= 1
-                }
-                kept[base + j] = c
+        exampleClass.withUnsafeBufferPointer { classes in
+          tally.add(cosines: cos, inverseNorms: inverseNorm, classes: classes, skip: nil)
+        }
+      }
+    }
+    return tally.result()
+  }
+
+  /// Adds each query feature's weight times each posting's term weight to its example's
+  /// cosine (the example's norm is applied later, once per example; the query's factors carry
+  /// the idf twice: query and example). `query` holds feature ids of these postings.
+  static func accumulate(
+    _ query: [(Int32, Float)], postingStart: Column<Int32>, postingExample: Column<Int32>, postingCount: Column<UInt8>,
+    into cosine: inout [Float]
+  ) {
+    let examples = UInt32(cosine.count)
+    postingExample.withUnsafeBufferPointer { ex in
+      postingCount.withUnsafeBufferPointer { counts in
+        Self.termWeights.withUnsafeBufferPointer { weight in
+          cosine.withUnsafeMutableBufferPointer { cos in
+            for (id, qw) in query {
+              guard id >= 0, Int(id) + 1 < postingStart.count else { continue }
+              let start = Int(postingStart[Int(id)])
+              let end = Int(postingStart[Int(id) + 1])
+              // A model read from a file is checked as it is used: a run out of order or an
+              // example out of range (a damaged file) is skipped, never read or written past.
+              guard start >= 0, start <= end, end <= ex.count else { continue }
+              for k in start..<end {
+                let e = UInt32(bitPattern: ex[k])
+                if e < examples { cos[Int(e)] += qw * weight[Int(counts[k])] }
               }
             }
           }
         }
       }
+    }
+  }
+
+  /// Per class: its best `top` cosines, how many examples it has, and the sum of its cosines in
+  /// fixed point (2⁻²⁴ units: the scaling is exact in Float and the truncation to an integer the
+  /// same everywhere), so that the mean does not depend on the order of a class's examples: an
+  /// example added to a class later, or kept in an overlay, gives the same bits.
+  struct ClassTally {
+    let classCount: Int
+    let top: Int
+    var kept: [Float]
+    var examplesPerClass: [Int32]
+    var sumUnits: [Int64]
+
+    init(classCount: Int, top: Int) {
+      self.classCount = classCount
+      self.top = max(1, top)
+      kept = [Float](repeating: 0, count: classCount * self.top)
+      examplesPerClass = [Int32](repeating: 0, count: classCount)
+      sumUnits = [Int64](repeating: 0, count: classCount)
+    }
+
+    /// Counts each example (cosine × inverse norm) in its class; examples of a class `skip`
+    /// marks are left out. Unchecked buffers: every example's class is below `classCount`
+    /// (built so, or checked when read from the cache file), and this loop runs over every
+    /// example for every query.
+    mutating func add(
+      cosines cos: UnsafeBufferPointer<Float>, inverseNorms inverseNorm: UnsafeBufferPointer<Float>,
+      classes: UnsafeBufferPointer<Int32>, skip: UnsafeBufferPointer<Bool>?
+    ) {
+      let top = self.top
+      kept.withUnsafeMutableBufferPointer { kept in
+        sumUnits.withUnsafeMutableBufferPointer { sumUnits in
+          examplesPerClass.withUnsafeMutableBufferPointer { perClass in
+            for i in 0..<cos.count {
+              let cls = Int(classes[i])
+              if let skip, cls < skip.count, skip[cls] { continue }
+              let c = cos[i] * inverseNorm[i]
+              perClass[cls] &+= 1
+              guard c > 0 else { continue }
+              sumUnits[cls] &+= Int64(min(c, 2) * ExampleModel.meanScale)  // (a cosine is at most 1)
+              let base = cls * top
+              // Insert c into the sorted (descending) slots.
+              var j = top - 1
+              guard c > kept[base + j] else { continue }
+              while j > 0, kept[base + j - 1] < c {
+                kept[base + j] = kept[base + j - 1]
+                j -= 1
+              }
+              kept[base + j] = c
+            }
+          }
+        }
       }
     }
-    for cls in 0..<classCount {
-      let n = min(top, Int(examplesPerClass[cls]))
-      guard n > 0 else { continue }
-      var sum: Float = 0
-      for j in 0..<n { sum += kept[cls * top + j] }
-      scores[cls] = sum / Float(n)
-      best[cls] = kept[cls * top]
-      mean[cls] = Float(Double(sumUnits[cls]) / Double(Self.meanScale) / Double(examplesPerClass[cls]))
+
+    /// Per class: the mean of its best `top` cosines, its best, and its mean over all examples.
+    func result() -> (scores: [Float], best: [Float], mean: [Float]) {
+      var scores = [Float](repeating: 0, count: classCount)
+      var best = [Float](repeating: 0, count: classCount)
+      var mean = [Float](repeating: 0, count: classCount)
+      for cls in 0..<classCount {
+        let n = min(top, Int(examplesPerClass[cls]))
+        guard n > 0 else { continue }
+        var sum: Float = 0
+        for j in 0..<n { sum += kept[cls * top + j] }
+        scores[cls] = sum / Float(n)
+        best[cls] = kept[cls * top]
+        mean[cls] = Float(Double(sumUnits[cls]) / Double(ExampleModel.meanScale) / Double(examplesPerClass[cls]))
+      }
+      return (scores, best, mean)
     }
-    return (scores, best, mean)
   }
 
   /// The text's tf-idf vector over the model's features (sublinear tf, L2-normalized), each
@@ -311,13 +346,24 @@ public struct ExampleModel: Sendable {
   /// In key order, so that the sums over it come out the same in every process and for every
   /// model built from the same examples (a dictionary's order changes from one instance to the next).
   func queryVector(_ text: String) -> [(Int32, Float)] {
+    let a = idfBase
+    return Self.queryVector(text, config: config) { key in
+      guard let id = featureID(key) else { return nil }
+      return (id, Float(a - Self.logFrequency(frequency[Int(id)])))
+    }.map { ($0.id, $0.weight) }
+  }
+
+  /// The query vector over the features `feature` knows (its id and idf; nil for a feature no
+  /// example has), in key order.
+  static func queryVector<ID>(
+    _ text: String, config: Config, feature: (UInt32) -> (id: ID, idf: Float)?
+  ) -> [(id: ID, weight: Float)] {
     let counts = Self.featureCounts(text, config: config).sorted { $0.key < $1.key }
-    var query: [(Int32, Float)] = []
+    var query: [(id: ID, weight: Float)] = []
     var idfs: [Float] = []
     var norm: Float = 0
     for (key, count) in counts {
-      guard let id = featureID(key) else { continue }
-      let featureIDF = self.idf(id)
+      guard let (id, featureIDF) = feature(key) else { continue }
       let w = Self.sublinear(Float(count)) * featureIDF
       query.append((id, w))
       idfs.append(featureIDF)
@@ -325,7 +371,7 @@ public struct ExampleModel: Sendable {
     }
     guard norm > 0 else { return [] }
     let inv = 1 / norm.squareRoot()
-    for i in query.indices { query[i].1 = (query[i].1 * inv) * idfs[i] }
+    for i in query.indices { query[i].weight = (query[i].weight * inv) * idfs[i] }
     return query
   }
 
@@ -348,6 +394,13 @@ public struct ExampleModel: Sendable {
       s0 &+= Self.units(square)
       s1 &+= Self.units(square * log)
       s2 &+= Self.units(square * log * log)
+    }
+
+    /// What one feature of term weight `tf` adds to S₁ and S₂ at L = `log` (as ``add(tf:log:)``).
+    @inline(__always)
+    static func logTerms(tf: Float, log: Double) -> (UInt64, UInt64) {
+      let square = Double(tf) * Double(tf)
+      return (units(square * log), units(square * log * log))
     }
   }
 

@@ -291,8 +291,9 @@ extension SemanticModel {
     else { throw ModelDecodingError() }
     var frequency = [Int32](repeating: 0, count: vectors.count)
     for (word, count) in zip(words, counts) { frequency[Int(word)] = count }
-    self.init(
-      classCount: classCount, dimensions: dimensions, centroids: Column(centroids), classFrequency: Column(frequency),
-      vectors: vectors)
+    guard let model = SemanticModel(
+      classCount: classCount, centroids: Column(centroids), classFrequency: Column(frequency), vectors: vectors)
+    else { throw ModelDecodingError() }
+    self = model
   }
 }

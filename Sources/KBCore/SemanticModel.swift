@@ -17,6 +17,9 @@ import Foundation
 /// ```
 public struct SemanticModel: Sendable {
   public let classCount: Int
+  /// The number of classes the idf is over (the problems that exist: an overlay's class ids
+  /// may include problems left with no answers, ``updated(changes:classCount:liveClassCount:)``).
+  public let idfClasses: Int
   public let dimensions: Int
   /// Unit-length class vectors, `classCount` × `dimensions`, in half precision (IEEE binary16;
   /// all zero for a class none of whose words is in the table). A query reads all of them, so
@@ -26,6 +29,14 @@ public struct SemanticModel: Sendable {
   package let centroids: Column<UInt16>
   /// For each table word: the number of classes whose examples use it.
   package let classFrequency: Column<Int32>
+  /// The examples' words as table rows, examples grouped by class in their original order:
+  /// class k's examples are `classStart[k]..<classStart[k + 1]`, example e's words
+  /// `rows[exampleStart[e]..<exampleStart[e + 1]]`. What a centroid is recomputed from when the
+  /// idf moves (``updated(changes:classCount:liveClassCount:)``); empty for a model that cannot
+  /// be updated (an overlay, or one read without them).
+  package let classStart: Column<Int32>
+  package let exampleStart: Column<Int32>
+  package let rows: Column<UInt16>
   let vectors: WordVectors
 
   /// Examples longer than this many words are cut (an answer's whole body counts, within reason).
@@ -34,21 +45,48 @@ public struct SemanticModel: Sendable {
   /// Builds the model over `examples` (class index in `0..<classCount`, text); nil when there
   /// is no word-vector table.
   public init?(examples: [(classIndex: Int, text: String)], classCount: Int, vectors: WordVectors? = .builtIn) {
-    guard let vectors else { return nil }
-    self.vectors = vectors
-    self.classCount = classCount
-    let dims = vectors.dimensions
-    dimensions = dims
-    // Each example's words, as table rows (words not in the table dropped), in parallel; each
-    // worker remembers the rows of the words it has looked up.
-    let rows = ParallelSlots<[Int32]>(count: examples.count)
-    let chunks = max(1, min(8, examples.count / 256))
+    guard let vectors, vectors.count <= Int(UInt16.max) + 1 else { return nil }
+    // Each example's words, as table rows (words not in the table dropped), in parallel.
+    let exampleRows = Self.tableRows(examples.map(\.text), vectors: vectors)
+    // Examples grouped by class, in their order within it.
+    let order = examples.indices.sorted { (examples[$0].classIndex, $0) < (examples[$1].classIndex, $1) }
+    var classStart = [Int32](repeating: 0, count: classCount + 1)
+    for e in examples.indices { classStart[examples[e].classIndex + 1] += 1 }
+    for k in 0..<classCount { classStart[k + 1] += classStart[k] }
+    var exampleStart: [Int32] = [0]
+    var rows: [UInt16] = []
+    exampleStart.reserveCapacity(order.count + 1)
+    for e in order {
+      rows.append(contentsOf: exampleRows[e])
+      exampleStart.append(Int32(rows.count))
+    }
+    // Class frequency of each word: a word counted once per class.
+    var frequency = [Int32](repeating: 0, count: vectors.count)
+    var lastClass = [Int](repeating: -1, count: vectors.count)
+    for k in 0..<classCount {
+      for w in rows[Int(exampleStart[Int(classStart[k])])..<Int(exampleStart[Int(classStart[k + 1])])]
+      where lastClass[Int(w)] != k {
+        lastClass[Int(w)] = k
+        frequency[Int(w)] += 1
+      }
+    }
+    self.init(
+      vectors: vectors, classCount: classCount, idfClasses: classCount, classFrequency: frequency,
+      classStart: Column(classStart), exampleStart: Column(exampleStart), rows: Column(rows), keepRows: true,
+      recompute: { _ in true }, rowsOf: { k in (k, nil) }, keep: nil)
+  }
+
+  /// Each text's words as table rows (its first ``maxWords``; words not in the table dropped),
+  /// in parallel; each worker remembers the rows of the words it has looked up.
+  static func tableRows(_ texts: [String], vectors: WordVectors) -> [[UInt16]] {
+    let out = ParallelSlots<[UInt16]>(count: texts.count)
+    let chunks = max(1, min(8, texts.count / 256))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
       var known: [[UInt8]: Int32] = [:]
       var i = chunk
-      while i < examples.count {
-        var ids: [Int32] = []
-        for word in ExampleModel.words(examples[i].text).prefix(Self.maxWords) {
+      while i < texts.count {
+        var ids: [UInt16] = []
+        for word in ExampleModel.words(texts[i]).prefix(Self.maxWords) {
           let id: Int32
           if let seen = known[word] {
             id = seen
@@ -56,65 +94,144 @@ public struct SemanticModel: Sendable {
             id = vectors.id(of: word).map { Int32($0) } ?? -1
             known[word] = id
           }
-          if id >= 0 { ids.append(id) }
+          if id >= 0 { ids.append(UInt16(id)) }
         }
-        rows.set(i, ids)
+        out.set(i, ids)
         i += chunks
       }
     }
-    let exampleRows = (0..<examples.count).map { rows.take($0) }
-    // Class frequency of each word: examples grouped by class, a word counted once per class.
-    let order = examples.indices.sorted { (examples[$0].classIndex, $0) < (examples[$1].classIndex, $1) }
-    var frequency = [Int32](repeating: 0, count: vectors.count)
-    var lastClass = [Int](repeating: -1, count: vectors.count)
-    for e in order {
-      let cls = examples[e].classIndex
-      for id in exampleRows[e] where lastClass[Int(id)] != cls {
-        lastClass[Int(id)] = cls
-        frequency[Int(id)] += 1
-      }
-    }
-    classFrequency = Column(frequency)
-    let weight = frequency.map { Self.idf(classes: $0, of: classCount) }
-    // Centroids: the sum of each class's unit example vectors, then unit length. Each worker
-    // takes a run of whole classes (examples in class order), so it writes its own rows.
-    var centroids = [Float](repeating: 0, count: classCount * dims)
-    let workers = min(chunks, 4)
-    var bounds = (0...workers).map { order.count * $0 / workers }
-    for w in 1..<workers {
-      // Move each cut forward to the start of a class.
-      bounds[w] = max(bounds[w], bounds[w - 1])
-      while bounds[w] > 0, bounds[w] < order.count,
-        examples[order[bounds[w]]].classIndex == examples[order[bounds[w] - 1]].classIndex
-      {
-        bounds[w] += 1
-      }
-    }
-    let exampleClass = examples.map(\.classIndex)
-    let cuts = bounds
-    centroids.withUnsafeMutableBufferPointer { all in
-      nonisolated(unsafe) let sums = all.baseAddress
+    return (0..<texts.count).map { out.take($0) }
+  }
+
+  /// The centroids under the idf of `frequency` over `idfClasses` classes: a class's is the
+  /// normalized sum of its examples' unit vectors, summed in example order (one function for
+  /// a build and an update, so both give the same bits). Classes `recompute` says no to keep
+  /// their row of `keep`; `rowsOf` gives a class's examples: (a class of the stored rows, or nil
+  /// and its own rows).
+  private init(
+    vectors: WordVectors, classCount: Int, idfClasses: Int, classFrequency frequency: [Int32], classStart: Column<Int32>,
+    exampleStart: Column<Int32>, rows: Column<UInt16>, keepRows: Bool, recompute: (Int) -> Bool,
+    rowsOf: (Int) -> (stored: Int?, own: [[UInt16]]?), keep: Column<UInt16>?
+  ) {
+    self.vectors = vectors
+    self.classCount = classCount
+    self.idfClasses = idfClasses
+    let dims = vectors.dimensions
+    dimensions = dims
+    let weight = frequency.map { Self.idf(classes: $0, of: idfClasses) }
+    var out = [UInt16](repeating: 0, count: classCount * dims)
+    let todo = (0..<classCount).filter(recompute)
+    let sources = todo.map(rowsOf)
+    let workers = max(1, min(4, todo.count / 64))
+    out.withUnsafeMutableBufferPointer { all in
+      nonisolated(unsafe) let halves = all.baseAddress!
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        guard let sums else { return }
         var v = [Float](repeating: 0, count: dims)
-        v.withUnsafeMutableBufferPointer { v in
-          for k in cuts[worker]..<cuts[worker + 1] {
-            let e = order[k]
-            guard !exampleRows[e].isEmpty else { continue }
-            v.update(repeating: 0)
-            for id in exampleRows[e] { vectors.add(Int(id), weight: weight[Int(id)], to: v.baseAddress!) }
-            var norm: Float = 0
-            for x in v { norm += x * x }
-            guard norm > 0 else { continue }
-            let inv = 1 / norm.squareRoot()
-            let row = sums + exampleClass[e] * dims
-            for j in 0..<dims { row[j] += v[j] * inv }
+        var sum = [Float](repeating: 0, count: dims)
+        var t = worker
+        while t < todo.count {
+          let k = todo[t]
+          sum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+          func addExample(_ words: UnsafeBufferPointer<UInt16>) {
+            guard !words.isEmpty else { return }
+            v.withUnsafeMutableBufferPointer { v in
+              v.update(repeating: 0)
+              for id in words { vectors.add(Int(id), weight: weight[Int(id)], to: v.baseAddress!) }
+              var norm: Float = 0
+              for x in v { norm += x * x }
+              guard norm > 0 else { return }
+              let inv = 1 / norm.squareRoot()
+              sum.withUnsafeMutableBufferPointer { s in for j in 0..<dims { s[j] += v[j] * inv } }
+            }
+          }
+          let source = sources[t]
+          if let stored = source.stored {
+            rows.withUnsafeBufferPointer { r in
+              for e in Int(classStart[stored])..<Int(classStart[stored + 1]) {
+                addExample(UnsafeBufferPointer(rebasing: r[Int(exampleStart[e])..<Int(exampleStart[e + 1])]))
+              }
+            }
+          } else {
+            for words in source.own ?? [] { words.withUnsafeBufferPointer { addExample($0) } }
+          }
+          Self.normalizeRows(&sum, dims: dims)
+          sum.withUnsafeBufferPointer { s in kb_to_f16(s.baseAddress!, halves + k * dims, dims) }
+          t += workers
+        }
+      }
+    }
+    if let keep {
+      let kept = min(keep.count / max(1, dims), classCount)
+      keep.withUnsafeBufferPointer { old in
+        for k in 0..<kept where !recompute(k) {
+          for j in 0..<dims { out[k * dims + j] = old[k * dims + j] }
+        }
+      }
+    }
+    centroids = Column(out)
+    self.classFrequency = Column(frequency)
+    // An update's result keeps no rows: the next update starts from the saved model again.
+    self.classStart = keepRows ? classStart : Column()
+    self.exampleStart = keepRows ? exampleStart : Column()
+    self.rows = keepRows ? rows : Column()
+  }
+
+  /// Whether the model holds its examples' rows (and so can be updated).
+  public var canUpdate: Bool {
+    classStart.count == classCount + 1
+      && Self.rowsFit(classCount: classCount, classStart: classStart, exampleStart: exampleStart, rows: rows, vectors: vectors)
+  }
+
+  /// The model rebuilt from scratch over the same examples except those of the classes in
+  /// `changes` (each class's examples now, in order; empty: none), with `classCount` classes
+  /// (ids past this model's are new) of which `liveClassCount` exist (the idf's count), bit for
+  /// bit, at the cost of what moved: a centroid is recomputed when its class changed, or one of
+  /// its words' class counts moved, or the number of classes did (then all are). Nil when this
+  /// model cannot be updated (``canUpdate``).
+  public func updated(changes: [Int: [String]], classCount newCount: Int, liveClassCount: Int) -> SemanticModel? {
+    guard canUpdate, newCount >= classCount else { return nil }
+    let touched = changes.keys.sorted()
+    let newRows = Self.tableRows(touched.flatMap { changes[$0]! }, vectors: vectors)
+    var own: [Int: [[UInt16]]] = [:]
+    var at = 0
+    for k in touched {
+      let n = changes[k]!.count
+      own[k] = Array(newRows[at..<(at + n)])
+      at += n
+    }
+    // Class counts moved by the touched classes' word sets before and now.
+    var frequency = classFrequency.array
+    func words(ofStored k: Int) -> Set<UInt16> {
+      guard k < classCount else { return [] }
+      return Set(rows[Int(exampleStart[Int(classStart[k])])..<Int(exampleStart[Int(classStart[k + 1])])])
+    }
+    for k in touched {
+      for w in words(ofStored: k) { frequency[Int(w)] -= 1 }
+      for w in Set(own[k]!.joined()) { frequency[Int(w)] += 1 }
+    }
+    var moved = [Bool](repeating: false, count: frequency.count)
+    var anyMoved = false
+    for w in frequency.indices where frequency[w] != classFrequency[w] {
+      moved[w] = true
+      anyMoved = true
+    }
+    let all = liveClassCount != idfClasses
+    var recompute = [Bool](repeating: all, count: newCount)
+    for k in touched { recompute[k] = true }
+    if !all, anyMoved {
+      rows.withUnsafeBufferPointer { r in
+        for k in 0..<classCount where !recompute[k] {
+          for i in Int(exampleStart[Int(classStart[k])])..<Int(exampleStart[Int(classStart[k + 1])]) where moved[Int(r[i])] {
+            recompute[k] = true
+            break
           }
         }
       }
     }
-    Self.normalizeRows(&centroids, dims: dims)
-    self.centroids = Column(Self.halves(centroids))
+    return SemanticModel(
+      vectors: vectors, classCount: newCount, idfClasses: liveClassCount, classFrequency: frequency,
+      classStart: classStart, exampleStart: exampleStart, rows: rows, keepRows: false, recompute: { recompute[$0] },
+      rowsOf: { k in own[k].map { (nil, $0) } ?? (k, nil) }, keep: centroids)
   }
 
   /// Floats in half precision, rounded to nearest even.
@@ -130,23 +247,39 @@ public struct SemanticModel: Sendable {
 
   /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit the
   /// table `vectors` or each other.
-  public init?(classCount: Int, centroids: Column<UInt16>, classFrequency: Column<Int32>, vectors: WordVectors) {
-    guard classCount >= 0, centroids.count == classCount * vectors.dimensions, classFrequency.count == vectors.count
-    else { return nil }
-    self.init(
-      classCount: classCount, dimensions: vectors.dimensions, centroids: centroids, classFrequency: classFrequency,
-      vectors: vectors)
-  }
-
-  /// A model read back from the cache file.
-  init(
-    classCount: Int, dimensions: Int, centroids: Column<UInt16>, classFrequency: Column<Int32>, vectors: WordVectors
+  public init?(
+    classCount: Int, idfClasses: Int? = nil, centroids: Column<UInt16>, classFrequency: Column<Int32>,
+    classStart: Column<Int32> = Column(), exampleStart: Column<Int32> = Column(), rows: Column<UInt16> = Column(),
+    vectors: WordVectors
   ) {
+    // The rows are checked when an update reads them (``rowsFit``), not here: a suggestion
+    // never reads them, and should not read their pages.
+    guard classCount >= 0, idfClasses.map({ $0 >= 0 && $0 <= classCount }) ?? true,
+      centroids.count == classCount * vectors.dimensions, classFrequency.count == vectors.count,
+      classStart.isEmpty || classStart.count == classCount + 1
+    else { return nil }
+    self.vectors = vectors
     self.classCount = classCount
-    self.dimensions = dimensions
+    self.idfClasses = idfClasses ?? classCount
+    dimensions = vectors.dimensions
     self.centroids = centroids
     self.classFrequency = classFrequency
-    self.vectors = vectors
+    self.classStart = classStart
+    self.exampleStart = exampleStart
+    self.rows = rows
+  }
+
+  /// Whether stored rows are a whole consistent set (every run rising and inside its column,
+  /// every word in the table).
+  static func rowsFit(classCount: Int, classStart: Column<Int32>, exampleStart: Column<Int32>, rows: Column<UInt16>, vectors: WordVectors) -> Bool {
+    guard classStart.count == classCount + 1, classStart.first == 0, exampleStart.first == 0,
+      Int(classStart.last!) == exampleStart.count - 1, Int(exampleStart.last!) == rows.count
+    else { return false }
+    var previous: Int32 = 0
+    for s in classStart { guard s >= previous else { return false }; previous = s }
+    previous = 0
+    for s in exampleStart { guard s >= previous else { return false }; previous = s }
+    return rows.allSatisfy { Int($0) < vectors.count }
   }
 
   @inline(__always)
@@ -174,7 +307,7 @@ public struct SemanticModel: Sendable {
     v.withUnsafeMutableBufferPointer { v in
       for word in ExampleModel.words(text).prefix(Self.maxWords) {
         guard let id = vectors.id(of: word) else { continue }
-        vectors.add(id, weight: Self.idf(classes: classFrequency[id], of: classCount), to: v.baseAddress!)
+        vectors.add(id, weight: Self.idf(classes: classFrequency[id], of: idfClasses), to: v.baseAddress!)
         any = true
       }
     }

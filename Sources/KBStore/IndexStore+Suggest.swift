@@ -40,6 +40,8 @@ public struct SuggestCorpus: Sendable {
   public var cases: [SuggestCaseEvidence]
   /// Identifies the index state the corpus was read from (changes whenever a document does).
   public var state: String
+  /// The change log's position when it was read (``IndexStore/withSuggestSnapshot(_:)``).
+  public var position = SuggestLogPosition(log: "", seq: 0)
 }
 
 extension IndexStore {
@@ -65,7 +67,11 @@ extension IndexStore {
   /// phrasing), both in path order, so that the same files give the same model whatever order
   /// the index stored them in. `state` is ``suggestState()``.
   public func suggestCorpus() throws(IndexError) -> SuggestCorpus {
-    try read { db in
+    try read { db in try Self.suggestCorpus(db) }
+  }
+
+  static func suggestCorpus(_ db: Database) throws -> SuggestCorpus {
+    do {
       let state = try Self.suggestState(db)
       var answers: [SuggestAnswer] = []
       let rows = try Row.fetchCursor(db, sql: """
@@ -90,7 +96,7 @@ extension IndexStore {
       while let row = try caseRows.next() {
         cases.append(SuggestCaseEvidence(answer: row[0], status: row[1], body: row[2] ?? "", checkBacks: []))
       }
-      return SuggestCorpus(answers: answers, cases: cases, state: state)
+      return SuggestCorpus(answers: answers, cases: cases, state: state, position: try Self.suggestLogPosition(db))
     }
   }
 

@@ -62,7 +62,7 @@ extension IndexStore {
   /// The rows a document adds (inside the transaction that inserts it).
   static func addSuggestRows(
     rowid: Int64, type: String, path: String, id: String, title: String, symptoms: String, tags: String,
-    body: String, status: String?, answer: String?, checkBacks: [String], _ db: Database
+    body: String, status: String?, answer: String?, checkBacks: [String], log: Bool = true, _ db: Database
   ) throws {
     if let fields = SuggestInputs.fields(
       type: type, path: path, id: id, title: title, symptoms: symptoms, tags: tags, body: body, status: status,
@@ -72,6 +72,7 @@ extension IndexStore {
       try db.cachedStatement(sql: "INSERT INTO suggest_input(doc, hash) VALUES (?, ?)").execute(
         arguments: [rowid, Int64(bitPattern: hash)])
       try moveSuggestState(hash: hash, by: 1, db)
+      if log { try logSuggestChange(path: path, leaving: nil, db) }
     }
     if type == "case", let answer, !answer.isEmpty {
       let (held, failed) = counts(checkBacks)
@@ -89,6 +90,19 @@ extension IndexStore {
     {
       try moveSuggestState(hash: UInt64(bitPattern: stored), by: -1, db)
       try db.cachedStatement(sql: "DELETE FROM suggest_input WHERE doc = ?").execute(arguments: [rowid])
+      // The change log keeps what the model learnt from the document (``logSuggestChange``).
+      if let row = try Row.fetchOne(
+        db.cachedStatement(sql: """
+          SELECT d.type, d.path, d.id, d.title, f.symptoms, f.tags, f.body, d.status, d.answer
+          FROM document d JOIN document_fts f ON f.rowid = d.rowid WHERE d.rowid = ?
+          """), arguments: [rowid])
+      {
+        let path: String = row[1]
+        let fields = SuggestInputs.fields(
+          type: row[0], path: path, id: row[2], title: row[3], symptoms: row[4] ?? "", tags: row[5] ?? "",
+          body: row[6] ?? "", status: row[7], answer: row[8])
+        try logSuggestChange(path: path, leaving: fields, db)
+      }
     }
     guard let row = try Row.fetchOne(
       db.cachedStatement(sql: "SELECT type, answer FROM document WHERE rowid = ?"), arguments: [rowid]),
@@ -138,7 +152,7 @@ extension IndexStore {
       let rowid: Int64 = row[0]
       try addSuggestRows(
         rowid: rowid, type: row[1], path: row[2], id: row[3], title: row[4], symptoms: row[5] ?? "", tags: row[6] ?? "",
-        body: row[7] ?? "", status: row[8], answer: row[9], checkBacks: checks[rowid] ?? [], db)
+        body: row[7] ?? "", status: row[8], answer: row[9], checkBacks: checks[rowid] ?? [], log: false, db)
     }
   }
 }

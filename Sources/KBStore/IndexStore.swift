@@ -356,6 +356,7 @@ public final class IndexStore: @unchecked Sendable {
           try db.execute(sql: "DELETE FROM \(table)")
         }
         try db.execute(sql: "UPDATE suggest_state SET documents = 0, sum1 = 0, sum2 = 0")
+        try Self.newSuggestLog(db)
       }
     } catch {
       throw IndexError.wrap(error, path: path)
@@ -481,7 +482,7 @@ public final class IndexStore: @unchecked Sendable {
 
   /// Runs `body`, mapping errors to ``IndexError``. When it meets a damaged file and the
   /// ``healer`` rebuilds the index, `afterRebuild` gives the result, or (nil) `body` runs once more.
-  private func healing<T>(afterRebuild: (() -> T)? = nil, _ body: () throws -> T) throws(IndexError) -> T {
+  func healing<T>(afterRebuild: (() -> T)? = nil, _ body: () throws -> T) throws(IndexError) -> T {
     do {
       return try body()
     } catch {
@@ -617,6 +618,9 @@ extension DatabaseMigrator {
         CREATE INDEX answer_evidence_checked ON answer_evidence(answer) WHERE held > 0 OR failed > 0;
         """)
       try IndexStore.backfillSuggestRows(db)
+    }
+    migrator.registerMigration("v3: the suggestion model's change log") { db in
+      try IndexStore.createSuggestLog(db)
     }
     return migrator
   }

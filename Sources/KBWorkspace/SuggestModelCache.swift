@@ -29,28 +29,31 @@ internal import KBStore
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
   static let magic: [UInt8] = Array("KBSUGGM1".utf8)
-  static let version: UInt32 = 10
+  static let version: UInt32 = 12
   let path: String
 
   var enabled: Bool { ProcessInfo.processInfo.environment["KB_SUGGEST_CACHE"] != "0" }
 
-  /// The key: model state plus everything fixed at build time that changes the model.
-  static func key(state: String) -> String {
+  /// The key: everything fixed at build time that changes the model (the model's inputs, its
+  /// state, are stored beside it: a saved model of another state is a base for an overlay).
+  static var key: String {
     let p = Suggester.parameters
     let w = p.suggestFields
-    return "\(state)|top=\(p.exampleModel.top)|words=\(p.exampleModel.maxWords)|bm25=\(w.title),\(w.symptoms),\(w.tags),\(w.body)"
+    return "top=\(p.exampleModel.top)|words=\(p.exampleModel.maxWords)|bm25=\(w.title),\(w.symptoms),\(w.tags),\(w.body)"
       + "|vectors=\(WordVectors.builtIn.map { "\($0.count)x\($0.dimensions):\($0.fingerprint)" } ?? "none")"
   }
 
-  /// The saved suggester for `state`, or nil when there is none or it cannot be trusted.
-  func load(state: String, store: IndexStore) -> Suggester? {
+  /// The saved suggester (of whatever state it was saved for: ``Suggester/state``), or nil when
+  /// there is none or it cannot be trusted.
+  func load(store: IndexStore) -> Suggester? {
     guard let file = MappedFile(path: path) else { return nil }
     var r = ByteReader(file.bytes)
     do {
       let magic = try r.take(Self.magic.count)
-      guard magic.elementsEqual(Self.magic), try r.read(UInt32.self) == Self.version,
-        try r.readString() == Self.key(state: state)
+      guard magic.elementsEqual(Self.magic), try r.read(UInt32.self) == Self.version, try r.readString() == Self.key
       else { return nil }
+      let state = try r.readString()
+      let position = SuggestLogPosition(log: try r.readString(), seq: try r.read(Int64.self))
       let length = try r.read(UInt64.self)
       let payloadChecksum = try r.read(UInt64.self)
       let headerEnd = r.offset
@@ -68,13 +71,15 @@ struct SuggestModelCache {
         guard StreamChecksum.of(payload) == payloadChecksum else { return nil }
         Self.writeAtomically(verified, to: okPath)
       }
-      return try Self.decode(payload, file: file, state: state, store: store)
+      return try Self.decode(payload, file: file, state: state, position: position, store: store)
     } catch {
       return nil
     }
   }
 
-  static func decode(_ payload: UnsafeRawBufferPointer, file: MappedFile?, state: String, store: IndexStore) throws -> Suggester {
+  static func decode(
+    _ payload: UnsafeRawBufferPointer, file: MappedFile?, state: String, position: SuggestLogPosition, store: IndexStore
+  ) throws -> Suggester {
     var r = ByteReader(payload)
     let rowids: Column<Int64> = try r.readColumn(file: file)
     guard let table = try readStrings(&r, file: file), let answers = AnswerList(table: table, rowids: rowids) else {
@@ -86,30 +91,48 @@ struct SuggestModelCache {
     guard let vocabulary = try readStrings(&r, file: file), let productsByClass = try readStrings(&r, file: file),
       firstOfID.count == count
     else { throw ModelDecodingError() }
+    let vocabularyCounts: Column<Int32> = try r.readColumn(file: file)
+    guard let keyTable = try readStrings(&r, file: file), let problemKeys = ProblemKeys(keys: keyTable, classes: try r.readColumn(file: file)),
+      let productTitles = try readStrings(&r, file: file)
+    else { throw ModelDecodingError() }
+    let titleCounts: Column<Int32> = try r.readColumn(file: file)
+    guard let productWords = try readStrings(&r, file: file) else { throw ModelDecodingError() }
+    let productColumns = (
+      titleCounts: titleCounts, words: productWords, titleWords: try r.readColumn(Int32.self, file: file),
+      capital: try r.readColumn(Int32.self, file: file), all: try r.readColumn(Int32.self, file: file))
     let model = try readExampleModel(&r, file: file)
     let words = try readBM25(&r, file: file)
     var semantic: SemanticModel?
     if try r.read(UInt8.self) == 1 {
       guard let vectors = WordVectors.builtIn else { throw ModelDecodingError() }
       let classCount = Int(try r.read(Int64.self))
+      let idfClasses = Int(try r.read(Int64.self))
       let centroids = try r.readColumn(UInt16.self, file: file)
       let frequency = try r.readColumn(Int32.self, file: file)
-      guard let s = SemanticModel(classCount: classCount, centroids: centroids, classFrequency: frequency, vectors: vectors)
+      guard let s = SemanticModel(
+        classCount: classCount, idfClasses: idfClasses, centroids: centroids, classFrequency: frequency,
+        classStart: try r.readColumn(file: file), exampleStart: try r.readColumn(file: file), rows: try r.readColumn(file: file),
+        vectors: vectors)
       else { throw ModelDecodingError() }
       semantic = s
     }
     let products = Set(try r.readStrings())
     guard r.remaining == 0, productsByClass.count == (products.isEmpty ? 0 : model.classCount), classes.count == count, words.documentCount == count,
+      vocabularyCounts.count == vocabulary.count, problemKeys.classes.allSatisfy({ $0 >= 0 && Int($0) < model.classCount }),
       (semantic == nil) == (WordVectors.builtIn == nil), semantic.map({ $0.classCount == model.classCount }) ?? true
     else { throw ModelDecodingError() }
     for c in classes where c < 0 || Int(c) >= model.classCount { throw ModelDecodingError() }
     return Suggester(
-      store: store, state: state, answers: answers, isFirstOfID: firstOfID, model: model, semantic: semantic, words: words,
-      problemOfAnswer: classes.map(Int.init), products: products,
+      store: store, state: state, answers: answers, isFirstOfID: firstOfID, examples: .built(model), semantic: semantic,
+      words: .built(words), problemOfAnswer: classes.map(Int.init), products: products,
       problemProducts: products.isEmpty
         ? Array(repeating: [], count: model.classCount)
         : productsByClass.map { Set($0.split(separator: " ").map(String.init)) },
-      vocabulary: vocabulary)
+      vocabulary: vocabulary,
+      counts: SuggestCounts(
+        problemKeys: problemKeys, vocabularyWords: vocabulary, vocabularyCounts: vocabularyCounts, productTitles: productTitles,
+        productColumns: productColumns),
+      position: position)
   }
 
   static func readStrings(_ r: inout ByteReader, file: MappedFile?) throws -> StringTable? {
@@ -179,21 +202,36 @@ struct SuggestModelCache {
   }
 
   static func encode(_ s: Suggester, _ w: inout ModelFileWriter) throws {
+    guard case .built(let model) = s.examples, case .built(let words) = s.words, let counts = s.counts else {
+      throw ModelFileWriter.Failed()  // An overlay is never saved: its base is.
+    }
     try w.append(column: s.answers.rowids)
     try writeStrings(s.answers.asTable, &w)
     try w.append(column: s.isFirstOfID)
     try w.append(column: Column(s.problemOfAnswer.map { Int32($0) }))
-    let vocabulary = s.vocabulary as? StringTable ?? StringTable(sorted: (s.vocabulary as? Set<String>) ?? [])
-    try writeStrings(vocabulary, &w)
+    try writeStrings(counts.vocabularyWords, &w)
     try writeStrings(
       StringTable(s.products.isEmpty ? [] : s.problemProducts.map { $0.sorted().joined(separator: " ") }), &w)
-    try writeExampleModel(s.model, &w)
-    try writeBM25(s.words, &w)
+    try w.append(column: counts.vocabularyCounts)
+    try writeStrings(counts.problemKeys.keys, &w)
+    try w.append(column: counts.problemKeys.classes)
+    try writeStrings(counts.productTitles, &w)
+    try w.append(column: counts.productColumns.titleCounts)
+    try writeStrings(counts.productColumns.words, &w)
+    try w.append(column: counts.productColumns.titleWords)
+    try w.append(column: counts.productColumns.capital)
+    try w.append(column: counts.productColumns.all)
+    try writeExampleModel(model, &w)
+    try writeBM25(words, &w)
     if let semantic = s.semantic {
       w.buffer.append(UInt8(1))
       w.buffer.append(Int64(semantic.classCount))
+      w.buffer.append(Int64(semantic.idfClasses))
       try w.append(column: semantic.centroids)
       try w.append(column: semantic.classFrequency)
+      try w.append(column: semantic.classStart)
+      try w.append(column: semantic.exampleStart)
+      try w.append(column: semantic.rows)
     } else {
       w.buffer.append(UInt8(0))
     }
@@ -201,8 +239,10 @@ struct SuggestModelCache {
   }
 
   /// Saves the suggester atomically (temporary file flushed to disk, then renamed over the old
-  /// one); errors are ignored (a read-only `.kb/` only costs the next start-up a build).
-  func save(_ s: Suggester) {
+  /// one); whether it was saved (errors are not reported: a read-only `.kb/` only costs the
+  /// next start-up a build).
+  @discardableResult
+  func save(_ s: Suggester) -> Bool {
     let folder = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent
     // Left-overs of writers that were killed (their process is gone).
@@ -217,11 +257,13 @@ struct SuggestModelCache {
     let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     do {
       // The payload first (into the temporary file, after room for the header), then the header.
-      let key = Self.key(state: s.state)
-      var header = ByteWriter()
+        var header = ByteWriter()
       for b in Self.magic { header.append(b) }
       header.append(Self.version)
-      header.append(key)
+      header.append(Self.key)
+      header.append(s.state)
+      header.append(s.position.log)
+      header.append(s.position.seq)
       let headerLength = header.count + 8 + 8
       let payloadStart = (headerLength + 63) / 64 * 64
       var w = try ModelFileWriter(path: temp, at: payloadStart)
@@ -239,8 +281,10 @@ struct SuggestModelCache {
       guard rename(temp, path) == 0 else { throw ModelFileWriter.Failed() }
       // What was written is what was checked: the next reader need not read it all again.
       if let file = MappedFile(path: path) { Self.writeAtomically("\(file.identity) \(payloadChecksum)", to: okPath) }
+      return true
     } catch {
       unlink(temp)
+      return false
     }
   }
 
@@ -340,12 +384,18 @@ extension Workspace {
 struct AnswerList: RandomAccessCollection, Sendable {
   private let memory: [SuggestAnswer]?
   private let table: StringTable
-  let rowids: Column<Int64>
+  private let tableRowids: Column<Int64>
+  /// An overlay's list: `refs[i]` is a row of `table` (the base's answers), or −1 − an index
+  /// into `added`.
+  private let refs: [Int32]?
+  private let added: [SuggestAnswer]
 
   init(_ answers: [SuggestAnswer]) {
     memory = answers
     table = StringTable([])
-    rowids = Column(answers.map(\.rowid))
+    tableRowids = Column(answers.map(\.rowid))
+    refs = nil
+    added = []
   }
 
   /// From the model file; nil when the columns do not hold five strings per row id.
@@ -353,28 +403,67 @@ struct AnswerList: RandomAccessCollection, Sendable {
     guard table.count == 5 * rowids.count else { return nil }
     memory = nil
     self.table = table
-    self.rowids = rowids
+    tableRowids = rowids
+    refs = nil
+    added = []
+  }
+
+  /// A saved list's answers (`base`, read from the model file) less and plus some: `refs` as
+  /// ``Suggester/overlaid(base:changes:snapshot:state:position:)`` makes them.
+  init(base: AnswerList, refs: [Int32], added: [SuggestAnswer]) {
+    precondition(base.refs == nil, "an overlay's list is made of a saved list")
+    memory = base.memory
+    table = base.table
+    tableRowids = base.tableRowids
+    self.refs = refs
+    self.added = added
   }
 
   var startIndex: Int { 0 }
-  var endIndex: Int { rowids.count }
+  var endIndex: Int { refs?.count ?? memory?.count ?? tableRowids.count }
 
-  subscript(i: Int) -> SuggestAnswer {
-    if let memory { return memory[i] }
-    let symptoms = table[5 * i + 3]
-    return SuggestAnswer(
-      rowid: rowids[i], id: table[5 * i], path: table[5 * i + 1], title: table[5 * i + 2],
-      symptoms: symptoms.isEmpty ? [] : symptoms.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
-      tags: table[5 * i + 4], body: "")
+  /// The row ids, in order (what the model file stores).
+  var rowids: Column<Int64> {
+    guard refs != nil else { return tableRowids }
+    return Column(indices.map { self[$0].rowid })
   }
 
-  func id(_ i: Int) -> String { memory?[i].id ?? table[5 * i] }
-  func path(_ i: Int) -> String { memory?[i].path ?? table[5 * i + 1] }
-  func title(_ i: Int) -> String { memory?[i].title ?? table[5 * i + 2] }
+  /// The base's answer an answer is (nil: it is a new version, ``newVersion(_:)``).
+  @inline(__always)
+  private func row(_ i: Int) -> Int? {
+    guard let refs else { return i }
+    let r = refs[i]
+    return r >= 0 ? Int(r) : nil
+  }
+
+  @inline(__always)
+  private func newVersion(_ i: Int) -> SuggestAnswer { added[Int(-1 - refs![i])] }
+
+  subscript(i: Int) -> SuggestAnswer {
+    guard let r = row(i) else { return newVersion(i) }
+    if let memory { return memory[r] }
+    let symptoms = table[5 * r + 3]
+    return SuggestAnswer(
+      rowid: tableRowids[r], id: table[5 * r], path: table[5 * r + 1], title: table[5 * r + 2],
+      symptoms: symptoms.isEmpty ? [] : symptoms.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+      tags: table[5 * r + 4], body: "")
+  }
+
+  /// Field `k` of five (id, path, title, symptoms, tags) of answer `i`.
+  @inline(__always)
+  private func field(_ i: Int, _ k: Int, _ value: (SuggestAnswer) -> String) -> String {
+    guard let r = row(i) else { return value(newVersion(i)) }
+    if let memory { return value(memory[r]) }
+    return table[5 * r + k]
+  }
+
+  func id(_ i: Int) -> String { field(i, 0, \.id) }
+  func path(_ i: Int) -> String { field(i, 1, \.path) }
+  func title(_ i: Int) -> String { field(i, 2, \.title) }
 
   /// As the model file stores them.
   var asTable: StringTable {
-    if memory == nil { return table }
+    if memory == nil, refs == nil { return table }
     return StringTable(indices.flatMap { i -> [String] in
       let a = self[i]
       return [a.id, a.path, a.title, a.symptoms.joined(separator: "\n"), a.tags]

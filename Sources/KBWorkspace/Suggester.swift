@@ -46,11 +46,19 @@ public final class Suggester: @unchecked Sendable {
   let bodiesInline: Bool
   private let bodyLock = NSLock()
   private var bodies: [Int: String] = [:]
-  let model: ExampleModel
+  let examples: ExampleScorer
   /// Nil only when the binary has no word-vector table.
   let semantic: SemanticModel?
-  let words: WordBM25
+  let words: WordScorer
   let problemOfAnswer: [Int]
+  /// The counts an overlay moves (problem keys, vocabulary, product names); nil for a
+  /// suggester that is an overlay (its base has them).
+  let counts: SuggestCounts?
+  /// Where the index's change log stood when the model's inputs were read.
+  let position: SuggestLogPosition
+  /// For a suggester made of a saved base and the changes since (``overlaid(base:changes:snapshot:state:position:)``),
+  /// that base: the next change is applied to it, not to this.
+  let base: Suggester?
   /// The knowledge base's product names (``ProductNames``), and those each problem's title names.
   let products: Set<String>
   let problemProducts: [Set<String>]
@@ -82,12 +90,12 @@ public final class Suggester: @unchecked Sendable {
     var problemOfTitle: [String: Int] = [:]
     var problemOfAnswer: [Int] = []
     var examples: [(classIndex: Int, text: String)] = []
-    var vocabulary: Set<String> = []
+    var vocabulary = WordCounts()
     var titled: Set<Int> = []
     for (i, a) in corpus.answers.enumerated() {
       indexOfPath[a.path] = i
       if indexOfID[a.id] == nil { indexOfID[a.id] = i }
-      let key = a.title.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
+      let key = Self.problemKey(a.title)
       let problem: Int
       if !key.isEmpty, let known = problemOfTitle[key] {
         problem = known
@@ -101,7 +109,7 @@ public final class Suggester: @unchecked Sendable {
       for s in a.symptoms where !s.isEmpty { examples.append((problem, s)) }
       let body = Self.bodyExample(a.body)
       if !body.isEmpty { examples.append((problem, body)) }
-      for w in SearchQuery.words(in: a.title + " " + a.symptoms.joined(separator: " ")) { vocabulary.insert(w) }
+      vocabulary.add(text: Self.vocabularyText(a))
     }
     for c in corpus.cases {
       guard let i = indexOfID[c.answer] else { continue }
@@ -112,26 +120,24 @@ public final class Suggester: @unchecked Sendable {
         examples.append((problemOfAnswer[i], complaint))
       }
     }
-    var config = ExampleModel.Config()
-    config.top = Self.parameters.exampleModel.top
-    config.maxWords = Self.parameters.exampleModel.maxWords
     let stage = "Building the suggestion model (\(corpus.answers.count) answers, \(examples.count) examples)"
     progress?("\(stage): example model…")
-    model = ExampleModel(examples: examples, classCount: problemOfTitle.count, config: config)
+    self.examples = .built(ExampleModel(examples: examples, classCount: problemOfTitle.count, config: Self.exampleConfig))
     progress?("\(stage): semantic model…")
     semantic = SemanticModel(examples: examples, classCount: problemOfTitle.count)
     progress?("\(stage): word statistics…")
-    products = ProductNames.guess(
+    let productCounts = ProductCounts(
       titles: Self.problemTitles(answers: corpus.answers, problemOfAnswer: problemOfAnswer, problemCount: problemOfTitle.count),
-      texts: corpus.answers.flatMap { [$0.title, $0.body] })
+      texts: corpus.answers.flatMap(Self.productTexts))
+    products = productCounts.names
     problemProducts = Self.problemProducts(
       products, answers: corpus.answers, problemOfAnswer: problemOfAnswer, problemCount: problemOfTitle.count)
-    let w = Self.parameters.suggestFields
-    let fields = corpus.answers.map { a -> [(text: String, weight: Double)] in
-      [(a.title, w.title), (a.symptoms.joined(separator: "\n"), w.symptoms), (a.tags, w.tags), (a.body, w.body)]
-    }
-    words = WordBM25(documents: fields)
+    words = .built(WordBM25(documents: corpus.answers.map(Self.wordFields)))
     self.problemOfAnswer = problemOfAnswer
+    counts = SuggestCounts(
+      problemKeys: ProblemKeys(problemOfTitle.filter { !$0.key.hasPrefix("#") }), vocabulary: vocabulary, products: productCounts)
+    position = corpus.position
+    base = nil
     indexOfPathTable = indexOfPath
     indexOfIDTable = indexOfID
     isFirstOfID = Column<UInt8>(corpus.answers.indices.map { indexOfID[corpus.answers[$0].id] == $0 ? UInt8(1) : UInt8(0) })
@@ -141,14 +147,18 @@ public final class Suggester: @unchecked Sendable {
 
   /// A suggester from parts read back from the on-disk model cache (see `SuggestModelCache`).
   init(
-    store: IndexStore, state: String, answers: AnswerList, isFirstOfID: Column<UInt8>, model: ExampleModel,
-    semantic: SemanticModel?, words: WordBM25, problemOfAnswer: [Int], products: Set<String>,
-    problemProducts: [Set<String>], vocabulary: any WordSet
+    store: IndexStore, state: String, answers: AnswerList, isFirstOfID: Column<UInt8>, examples: ExampleScorer,
+    semantic: SemanticModel?, words: WordScorer, problemOfAnswer: [Int], products: Set<String>,
+    problemProducts: [Set<String>], vocabulary: any WordSet, counts: SuggestCounts?, position: SuggestLogPosition,
+    base: Suggester? = nil
   ) {
     self.store = store
     self.state = state
     self.answers = answers
-    self.model = model
+    self.examples = examples
+    self.counts = counts
+    self.position = position
+    self.base = base
     self.semantic = semantic
     self.words = words
     self.problemOfAnswer = problemOfAnswer
@@ -230,6 +240,32 @@ public final class Suggester: @unchecked Sendable {
     return out
   }
 
+  /// What the vocabulary counts of an answer: its title and symptoms.
+  static func vocabularyText(_ a: SuggestAnswer) -> String { a.title + " " + a.symptoms.joined(separator: " ") }
+
+  /// What the product names count of an answer: its title and body.
+  static func productTexts(_ a: SuggestAnswer) -> [String] { [a.title, a.body] }
+
+  /// An answer's fields for the word bm25, with their weights.
+  static func wordFields(_ a: SuggestAnswer) -> [(text: String, weight: Double)] {
+    let w = parameters.suggestFields
+    return [(a.title, w.title), (a.symptoms.joined(separator: "\n"), w.symptoms), (a.tags, w.tags), (a.body, w.body)]
+  }
+
+  /// The example model's settings (docs/RANKING.md).
+  static var exampleConfig: ExampleModel.Config {
+    var config = ExampleModel.Config()
+    config.top = parameters.exampleModel.top
+    config.maxWords = parameters.exampleModel.maxWords
+    return config
+  }
+
+  /// The key that makes answers one problem: their titles' words, lower case (empty for a
+  /// title without letters or digits: such an answer is a problem of its own).
+  static func problemKey(_ title: String) -> String {
+    title.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
+  }
+
   /// Each problem's title (its first answer's).
   static func problemTitles(answers: [SuggestAnswer], problemOfAnswer: [Int], problemCount: Int) -> [String] {
     var titles = [String?](repeating: nil, count: problemCount)
@@ -289,7 +325,7 @@ public final class Suggester: @unchecked Sendable {
   func components(for text: String) -> Components {
     let n = answers.count
     let bm25 = words.scores(for: text)
-    let (problemScores, best, means) = model.classScoresWithMean(for: text)
+    let (problemScores, best, means) = examples.classScoresWithMean(for: text)
     var knn = [Double](repeating: 0, count: n)
     var similarity = [Double](repeating: 0, count: n)
     for i in 0..<n {
@@ -451,23 +487,42 @@ extension Workspace {
       try cached.refreshEvidence(contentState: contentState)
       return cached
     }
-    // Then the model saved on disk by an earlier process for this index state; else build it
-    // from the index and save it (best effort: a read-only `.kb/` only costs the next start-up).
+    // Then a model saved for another state brought up to date by the documents changed since
+    // (the base this process holds, or the one saved on disk by an earlier process); else build
+    // it from the index and save it (best effort: a read-only `.kb/` only costs the next
+    // start-up a build).
     let cache = SuggestModelCache(path: suggestModelPath)
+    var found: Suggester?
+    if cache.enabled {
+      let held = Self.suggesterCache.get(key).map { $0.base ?? $0 }
+      found = try held.flatMap { try bringUpToDate($0, state: state) }
+      if found == nil, let saved = cache.load(store: store) { found = try bringUpToDate(saved, state: state) }
+    }
     let suggester: Suggester
-    if cache.enabled, let loaded = cache.load(state: state, store: store) {
-      suggester = loaded
+    if let found {
+      suggester = found
     } else {
       progress?("Building the suggestion model: reading the index…")
       suggester = Suggester(store: store, corpus: try store.suggestCorpus(), progress: progress)
       if cache.enabled {
         progress?("Building the suggestion model: saving…")
-        cache.save(suggester)
+        if cache.save(suggester) { try? store.pruneSuggestChanges(through: suggester.position) }
       }
     }
     try suggester.refreshEvidence(contentState: contentState)
     Self.suggesterCache.set(key, suggester)
     return suggester
+  }
+
+  /// `base` itself if it is of `state`, else `base` plus the documents changed since it was
+  /// built (nil when the change log cannot tell them or they are too many: build anew).
+  private func bringUpToDate(_ base: Suggester, state: String) throws -> Suggester? {
+    if base.state == state { return base }
+    return try store.withSuggestSnapshot { snapshot -> Suggester? in
+      guard let changes = try snapshot.changes(since: base.position) else { return nil }
+      return try Suggester.overlaid(
+        base: base, changes: changes, snapshot: snapshot, state: try snapshot.state(), position: try snapshot.position())
+    }
   }
 
   /// Builds the suggestion model from the index and saves it, whatever is saved already (for

@@ -77,6 +77,19 @@ extension Workspace {
     }
   }
 
+  /// A walk of every folder however a watcher answers (for a rebuild: the index is empty); a
+  /// watcher's token is kept all the same, taken before the walk, so that the next command's
+  /// answer covers what changes after it.
+  func walkEverything(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
+    guard let (answer, direct, asked) = askWatcher() else { return try walk(progress: progress) }
+    let report = try walk(progress: progress)
+    switch answer {
+    case .changes(_, let token): try keepWatchToken(token, asked: asked, direct: direct)
+    case .walk(let token): try keepWatchToken(token, asked: asked, direct: direct)
+    }
+    return report
+  }
+
   /// Lists every folder (one stat per file) and re-reads what differs from the index.
   private func walk(progress: ((Int, Int) -> Void)?) throws -> RefreshReport {
     var report = RefreshReport()

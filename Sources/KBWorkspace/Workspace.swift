@@ -295,7 +295,9 @@ public final class Workspace: @unchecked Sendable {
     // pages in memory (a crash midway is answered by the next rebuild).
     try? store.setBulkLoading(true)
     defer { try? store.setBulkLoading(false) }
-    var report = try refresh(progress: progress)
+    // Every file, whatever a watcher says: what changed since its token is not what an empty
+    // index lacks (asking it left the index with only the files changed since the last command).
+    var report = try walkEverything(progress: progress)
     try? store.optimize()
     report.rebuilt = true
     return report

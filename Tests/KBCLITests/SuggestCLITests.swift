@@ -125,6 +125,46 @@ private final class PlainKB {
     #expect(p.terminationStatus == 0)
   }
 
+  /// A live `--jsonl` feed sees a teammate's new answer within a second, without a restart (the
+  /// model it holds plus the documents changed since).
+  @Test func jsonlFeedFollowsChangesToTheKnowledgeBase() throws {
+    let kb = try PlainKB()
+    _ = try kb.run(["index", "--kb", kb.root])
+    let p = kb.box.kbProcess(["suggest", "--kb", kb.root, "--jsonl"], environment: PlainKB.environment)
+    let i = Pipe(), o = Pipe()
+    p.standardInput = i
+    p.standardOutput = o
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    defer { if p.isRunning { p.terminate() } }
+    var received = Data()
+    func ask() throws -> [String: Any] {
+      i.fileHandleForWriting.write(Data(#"{"text": "my voicemail greeting plays in spanish"}"#.utf8 + [10]))
+      let deadline = Date().addingTimeInterval(30)
+      while received.firstIndex(of: 10) == nil, Date() < deadline {
+        let chunk = o.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        received.append(chunk)
+      }
+      let end = try #require(received.firstIndex(of: 10))
+      let line = String(decoding: received[..<end], as: UTF8.self)
+      received = Data(received[(end + 1)...])
+      return try kb.object(line)
+    }
+    let before = try ask()
+    let ids = { (r: [String: Any]) in ((r["suggestions"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } }
+    #expect(!ids(before).contains("voicemail-language"))
+    try kb.kb.answer(
+      "voicemail-language", title: "Voicemail greeting in the wrong language", symptoms: ["voicemail plays in spanish"],
+      body: "## Fix\n\n1. Dial 123 and press 9 for the language menu.")
+    Thread.sleep(forTimeInterval: 1.2)
+    let after = try ask()
+    #expect(ids(after).first == "voicemail-language", "\(after)")
+    try i.fileHandleForWriting.close()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+  }
+
   @Test func noMatchSaysSoInTextAndJSON() throws {
     let kb = try PlainKB()
     let text = try kb.run(["suggest", "--kb", kb.root, "what time is the parade on saturday"])

@@ -1,5 +1,6 @@
 import CWordVectors
 import Foundation
+import KBTestSupport
 import Testing
 
 @testable import KBCore
@@ -153,6 +154,58 @@ import Testing
       }
       #expect(threw, "cut at \(cut)")
     }
+  }
+}
+
+/// ``SemanticModel/updated(changes:classCount:liveClassCount:)`` gives the bits of a model built
+/// from scratch over today's classes (`KB_OVERLAY_SEED`, `KB_OVERLAY_ROUNDS` to run longer).
+@Suite struct SemanticUpdateTests {
+  static let words = "account death profile friends battery drains overnight print document laptop phone charge card refund bill password login the a my is again".split(separator: " ").map(String.init)
+
+  static func sentence(_ rng: inout SeededGenerator) -> String {
+    (0..<Int.random(in: 1...9, using: &rng)).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
+  }
+
+  @Test func anUpdateRanksAsAModelBuiltFromScratch() throws {
+    let env = ProcessInfo.processInfo.environment
+    var rng = SeededGenerator(seed: UInt64(env["KB_OVERLAY_SEED"] ?? "") ?? 0x5E4A)
+    let rounds = Int(env["KB_OVERLAY_ROUNDS"] ?? "") ?? 40
+    var recomputedSome = false
+    for round in 0..<rounds {
+      let baseCount = Int.random(in: 1...8, using: &rng)
+      var classes: [[String]] = (0..<baseCount).map { _ in (0..<Int.random(in: 1...4, using: &rng)).map { _ in Self.sentence(&rng) } }
+      let base = try #require(SemanticModel(examples: Self.examples(classes), classCount: baseCount))
+      var changes: [Int: [String]] = [:]
+      for k in 0..<baseCount where Int.random(in: 0..<3, using: &rng) == 0 {
+        let now: [String] = Bool.random(using: &rng) && round % 3 == 0 ? [] : (0..<Int.random(in: 1...4, using: &rng)).map { _ in Self.sentence(&rng) }
+        changes[k] = now
+        classes[k] = now
+      }
+      if round % 2 == 0 {
+        classes.append([Self.sentence(&rng) + " funeral"])
+        changes[classes.count - 1] = classes.last!
+      }
+      let live = classes.indices.filter { !classes[$0].isEmpty }
+      let updated = try #require(base.updated(changes: changes, classCount: classes.count, liveClassCount: live.count))
+      let rebuilt = try #require(SemanticModel(examples: Self.examples(live.map { classes[$0] }), classCount: live.count))
+      for (k, cls) in live.enumerated() {
+        let a = Array(updated.centroids[(cls * updated.dimensions)..<((cls + 1) * updated.dimensions)])
+        let b = Array(rebuilt.centroids[(k * rebuilt.dimensions)..<((k + 1) * rebuilt.dimensions)])
+        #expect(a == b, "round \(round), class \(cls)")
+      }
+      for _ in 0..<3 {
+        let query = Self.sentence(&rng)
+        let a = updated.scores(for: query)
+        let b = rebuilt.scores(for: query)
+        #expect(live.enumerated().allSatisfy { a[$1].bitPattern == b[$0].bitPattern }, "round \(round): \(query)")
+      }
+      if live.count == baseCount, changes.count < baseCount { recomputedSome = true }
+    }
+    #expect(recomputedSome)
+  }
+
+  static func examples(_ classes: [[String]]) -> [(classIndex: Int, text: String)] {
+    classes.enumerated().flatMap { k, texts in texts.map { (k, $0) } }
   }
 }
 

@@ -386,3 +386,56 @@ import Testing
     #expect(KeyTable([5, 9, 5]) == nil)
   }
 }
+
+/// ``ExampleModel/Overlay``: a saved base plus replaced and new classes ranks bit for bit as the
+/// model rebuilt from today's examples (`KB_OVERLAY_SEED`, `KB_OVERLAY_ROUNDS` to run longer).
+@Suite struct ExampleOverlayTests {
+  static let words = "text message repeat loop battery charge drain router light orange modem blink phone dies fast slow again twice never keeps account login password reset card bill".split(separator: " ").map(String.init)
+
+  static func sentence(_ rng: inout SeededGenerator) -> String {
+    (0..<Int.random(in: 1...8, using: &rng)).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
+  }
+
+  @Test func overlayRanksAsTheRebuiltModel() {
+    let env = ProcessInfo.processInfo.environment
+    var rng = SeededGenerator(seed: UInt64(env["KB_OVERLAY_SEED"] ?? "") ?? 0x0E7A)
+    let rounds = Int(env["KB_OVERLAY_ROUNDS"] ?? "") ?? 40
+    for _ in 0..<rounds {
+      let baseCount = Int.random(in: 1...7, using: &rng)
+      var classes: [[String]] = (0..<baseCount).map { _ in (0..<Int.random(in: 1...5, using: &rng)).map { _ in Self.sentence(&rng) } }
+      let base = ExampleModel(examples: Self.examples(classes), classCount: baseCount)
+      // Change some classes (some emptied, some given an example no feature of which is new),
+      // and add new ones.
+      var changes: [Int: (old: [String], new: [String])] = [:]
+      for cls in 0..<baseCount where Bool.random(using: &rng) {
+        let new: [String] = Int.random(in: 0..<4, using: &rng) == 0 ? [] : (0..<Int.random(in: 1...5, using: &rng)).map { _ in Self.sentence(&rng) }
+        changes[cls] = (classes[cls], new)
+        classes[cls] = new
+      }
+      for _ in 0..<Int.random(in: 0...2, using: &rng) {
+        let new = (0..<Int.random(in: 1...4, using: &rng)).map { _ in Self.sentence(&rng) } + ["zebra unicorn \(Int.random(in: 0...9, using: &rng))"]
+        changes[classes.count] = ([], new)
+        classes.append(new)
+      }
+      // The rebuilt model knows only the classes that have examples now.
+      let live = classes.indices.filter { !classes[$0].isEmpty }
+      let rebuilt = ExampleModel(examples: Self.examples(live.map { classes[$0] }), classCount: live.count)
+      let overlay = ExampleModel.Overlay(base: base, classCount: classes.count, liveClassCount: live.count, changes: changes)
+      for _ in 0..<4 {
+        let query = Self.sentence(&rng) + (Bool.random(using: &rng) ? " zebra" : "")
+        let a = overlay.classScoresWithMean(for: query)
+        let b = rebuilt.classScoresWithMean(for: query)
+        for (k, cls) in live.enumerated() {
+          #expect(a.scores[cls].bitPattern == b.scores[k].bitPattern, "class \(cls) for \(query)")
+          #expect(a.best[cls].bitPattern == b.best[k].bitPattern)
+          #expect(a.mean[cls].bitPattern == b.mean[k].bitPattern)
+        }
+        for cls in classes.indices where classes[cls].isEmpty { #expect(a.scores[cls] == 0 && a.mean[cls] == 0) }
+      }
+    }
+  }
+
+  static func examples(_ classes: [[String]]) -> [(classIndex: Int, text: String)] {
+    classes.enumerated().flatMap { cls, texts in texts.map { (cls, $0) } }
+  }
+}

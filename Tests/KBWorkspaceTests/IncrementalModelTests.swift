@@ -212,11 +212,14 @@ import Testing
     let ws = try Workspace(root: folder.root)
     try ws.refresh()
     var log: [String] = []
+    var overlays = 0
     for n in 0..<steps {
       // One to three changes between suggestions, as a sync or an editor brings them.
       for _ in 0...r.below(3) { log.append(try Self.step(&r, &m, folder)) }
       try ws.refresh()
       let incremental = try Self.rankings(ws)
+      // Mostly the saved model plus the documents changed since (``Suggester/overlaid``).
+      if try ws.suggester().base != nil { overlays += 1 }
       let copy = try folder.copyOfFiles()
       let fresh = try Workspace(root: copy.root)
       try fresh.refresh()
@@ -229,6 +232,7 @@ import Testing
       #expect(a == b, "seed \(seed), step \(n)")
       if incremental != rebuilt { break }
     }
+    #expect(overlays * 2 > steps, "only \(overlays) of \(steps) steps kept the saved model")
   }
 
   @Test func aJournalLineOrACheckBackKeepsTheModelAndUpdatesTheTrust() throws {

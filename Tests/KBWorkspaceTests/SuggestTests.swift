@@ -212,7 +212,8 @@ private final class SuggestKB {
       #expect(result.suggestions.first?.id == "\(product)-time-link", "\(result.suggestions.map(\.id))")
     }
     // Saved with the model and read back.
-    let loaded = try #require(SuggestModelCache(path: ws.suggestModelPath).load(state: suggester.state, store: ws.store))
+    let loaded = try #require(SuggestModelCache(path: ws.suggestModelPath).load(store: ws.store))
+    #expect(loaded.state == suggester.state)
     #expect(loaded.products == suggester.products)
     #expect(loaded.problemProducts == suggester.problemProducts)
   }

@@ -182,6 +182,27 @@ import KBCore
       #expect(try Self.expectWatcherFresh(ws, root).added == 1)
     }
 
+    /// `kb index --rebuild` with a helper running indexes every file, not only those changed
+    /// since the last command (it used to leave an index of just those).
+    @Test func aRebuildWithAWatcherIndexesEveryFile() throws {
+      let root = try Self.makeRoot()
+      defer {
+        WatchService.stop(root: root)
+        try? FileManager.default.removeItem(atPath: root)
+      }
+      for i in 0..<5 { try Self.write(root, "answers/a\(i).md", id: "a\(i)") }
+      let ws = try Workspace(root: root)
+      _ = try ws.refresh()
+      _ = try Self.expectWatcherFresh(ws, root)
+      try Self.write(root, "answers/a0.md", id: "a0", words: "edited since")
+      let report = try ws.rebuild()
+      #expect(report.added == 5)
+      #expect(try Self.indexed(ws) == Self.truth(root))
+      // The watcher still serves the next command.
+      try Self.write(root, "answers/a1.md", id: "a1", words: "edited after")
+      #expect(try Self.expectWatcherFresh(ws, root).changed == 1)
+    }
+
     @Test func killedWatcherFallsBackToTheWalk() throws {
       let root = try Self.makeRoot()
       defer {
