@@ -195,6 +195,9 @@ public struct WordBM25: Sendable {
   static func forEachTerm(of text: String, _ kind: Terms, _ body: (UInt64) -> Void) {
     switch kind {
     case .words:
+      // ASCII text: its words are walked in one reused buffer, stemmed in place (no array a
+      // word); the same terms as the general path, which takes any other text.
+      guard !forEachASCIIWordTerm(of: text, body) else { return }
       for word in ExampleModel.words(text) { body(ExampleModel.fnv(Self.stem(word), seed: 0x5EED)) }
     case .charTrigrams:
       var padded: [UInt8] = []
@@ -209,10 +212,54 @@ public struct WordBM25: Sendable {
     }
   }
 
+  /// The `.words` terms of `text` if it is ASCII (false, and nothing called, if not).
+  @inline(never)
+  static func forEachASCIIWordTerm(of text: String, _ body: (UInt64) -> Void) -> Bool {
+    var text = text
+    return text.withUTF8 { bytes -> Bool in
+      guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+      forEachASCIIWord(in: bytes) { word in
+        stem(&word)
+        body(ExampleModel.fnv(word, seed: 0x5EED))
+      }
+      return true
+    }
+  }
+
+  /// ``ExampleModel/words(_:)`` of ASCII text, each word given in one reused buffer (which
+  /// `body` may change): lower-cased letters and digits, apostrophes dropped inside words.
+  @inline(__always)
+  static func forEachASCIIWord(in bytes: UnsafeBufferPointer<UInt8>, _ body: (inout [UInt8]) -> Void) {
+    var word: [UInt8] = []
+    word.reserveCapacity(32)
+    for b in bytes {
+      switch b {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        word.append(b)
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        word.append(b + 32)
+      case UInt8(ascii: "'"):
+        continue
+      default:
+        if !word.isEmpty {
+          body(&word)
+          word.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    if !word.isEmpty { body(&word) }
+  }
+
   /// A light English suffix stemmer: plurals, -ing, -ed and a final e, so that "texts",
   /// "texting" and "texted" meet "text", and "changed" meets "change".
   public static func stem(_ word: [UInt8]) -> [UInt8] {
     var w = word
+    stem(&w)
+    return w
+  }
+
+  /// ``stem(_:)`` in place.
+  static func stem(_ w: inout [UInt8]) {
     @inline(__always) func ends(_ suffix: StaticString) -> Bool {
       let n = suffix.utf8CodeUnitCount
       guard w.count >= n else { return false }
@@ -239,7 +286,6 @@ public struct WordBM25: Sendable {
       let c = w[w.count - 1]
       if c != UInt8(ascii: "l"), c != UInt8(ascii: "s"), !"aeiou".utf8.contains(c) { w.removeLast() }
     }
-    return w
   }
 
   /// ``stem(_:)`` of a word given as text (lower case).

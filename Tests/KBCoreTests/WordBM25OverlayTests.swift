@@ -126,4 +126,25 @@ import Testing
     let big: Int64 = (1 << 24) + 3
     #expect(WordBM25.averageLength(total: big, count: 3) == Float(big) / 3)
   }
+
+  /// The ASCII walk gives the terms of the general one (words of ``ExampleModel/words(_:)``,
+  /// stemmed, hashed), and any other text takes the general one.
+  @Test func asciiTermWalkGivesTheGeneralTerms() {
+    var rng = SeededGenerator(seed: 0xA5C2)
+    let pieces = [
+      "Texts", "texting", "stopped", "batteries", "classes", "don't", "it's", "'", "x", "A1", "_", "-", " ", "\n", ".", "?",
+      "9", "’", "é", "Éclair", "naïve", "東京", "🙂", "e\u{301}",
+    ]
+    var asciiTexts = 0
+    for _ in 0..<2000 {
+      let text = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined(
+        separator: Bool.random(using: &rng) ? " " : "")
+      if text.utf8.allSatisfy({ $0 < 0x80 }) { asciiTexts += 1 }
+      var terms: [UInt64] = []
+      WordBM25.forEachTerm(of: text, .words) { terms.append($0) }
+      let general = ExampleModel.words(text).map { ExampleModel.fnv(WordBM25.stem($0), seed: 0x5EED) }
+      #expect(terms == general, "\(text.debugDescription)")
+    }
+    #expect(asciiTexts > 200)
+  }
 }
