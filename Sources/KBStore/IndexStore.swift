@@ -280,6 +280,7 @@ public final class IndexStore: @unchecked Sendable {
     // Rebuilt from the files, which already hold these changes: nothing left to apply.
     let applied = try healing(afterRebuild: { false }) {
       try writer.write { db in
+        if !changes.removals.isEmpty || !changes.upserts.isEmpty { try Self.bumpGeneration(db) }
         for path in changes.removals { try Self.remove(path, db) }
         for record in changes.upserts {
           if !record.isNew { try Self.remove(record.path, db) }
@@ -357,6 +358,7 @@ public final class IndexStore: @unchecked Sendable {
         }
         try db.execute(sql: "UPDATE suggest_state SET documents = 0, sum1 = 0, sum2 = 0")
         try Self.newSuggestLog(db)
+        try Self.bumpGeneration(db)
       }
     } catch {
       throw IndexError.wrap(error, path: path)
