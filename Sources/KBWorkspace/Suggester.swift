@@ -280,8 +280,8 @@ public final class Suggester: @unchecked Sendable {
   /// The products each problem's title names.
   static func problemProducts(_ products: Set<String>, answers: [SuggestAnswer], problemOfAnswer: [Int], problemCount: Int) -> [Set<String>] {
     guard !products.isEmpty else { return Array(repeating: [], count: problemCount) }
-    return problemTitles(answers: answers, problemOfAnswer: problemOfAnswer, problemCount: problemCount).map { title in
-      Set(ExampleModel.words(title).map { String(decoding: $0, as: UTF8.self) }.filter(products.contains))
+    return problemTitles(answers: answers, problemOfAnswer: problemOfAnswer, problemCount: problemCount).map {
+      ProductNames.named(inTitle: $0, among: products)
     }
   }
 
@@ -290,7 +290,7 @@ public final class Suggester: @unchecked Sendable {
   /// no product).
   func productMatch(for text: String) -> [Double] {
     guard !products.isEmpty else { return [] }
-    let named = Set(ExampleModel.words(text).map { String(decoding: $0, as: UTF8.self) }.filter(products.contains))
+    let named = ProductNames.named(inTitle: text, among: products)
     guard !named.isEmpty else { return [] }
     let byProblem = problemProducts.map { p -> Double in p.isEmpty ? 0 : (p.isDisjoint(with: named) ? -1 : 1) }
     return problemOfAnswer.map { byProblem[$0] }
