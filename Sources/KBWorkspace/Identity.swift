@@ -77,17 +77,10 @@ public struct Identity: Equatable, Sendable, Codable, CustomStringConvertible {
   static func gitUserConfig(root: String, environment: [String: String]) -> [String: String] {
     let paths = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
     guard let git = paths.map({ String($0) + "/git" }).first(where: { access($0, X_OK) == 0 }) else { return [:] }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: git)
-    process.arguments = ["-C", root, "config", "--get-regexp", "^user\\.(name|email)$"]
-    process.environment = environment
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return [:] }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    // posix_spawn, not Foundation's Process: its child closes every possible descriptor one by
+    // one before exec (tens of milliseconds under a high descriptor limit, on every suggestion).
+    guard let data = WatchService.output(of: git, ["-C", root, "config", "--get-regexp", "^user\\.(name|email)$"], environment: environment)
+    else { return [:] }
     var out: [String: String] = [:]
     for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
       let parts = line.split(separator: " ", maxSplits: 1)

@@ -183,12 +183,7 @@ public enum WatchService {
     for target in Int32(0)...2 {
       posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
     }
-    // glibc ≥ 2.34: close everything else the parent had open without O_CLOEXEC (a test
-    // harness's pipe kept open by a helper would make its reader wait forever).
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-      _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-    }
+    closeOthers(&actions)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -198,6 +193,57 @@ public enum WatchService {
     var pid: pid_t = 0
     let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
     return status == 0
+  }
+
+  /// glibc ≥ 2.34: the child closes everything else the parent had open without O_CLOEXEC (a
+  /// test harness's pipe kept open by a helper would make its reader wait forever).
+  private static func closeOthers(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+      _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+    }
+  }
+
+  /// Runs `executable arguments…` with `environment`, its standard input and error on
+  /// /dev/null, and returns its standard output once it exits (nil when it could not start).
+  static func output(of executable: String, _ arguments: [String], environment: [String: String]) -> Data? {
+    var pipe: [Int32] = [0, 0]
+    guard Glibc.pipe(&pipe) == 0 else { return nil }
+    // Neither end may leak into other children this process starts meanwhile.
+    _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    closeOthers(&actions)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for p in argv { free(p) }
+      for p in envp { free(p) }
+    }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    close(pipe[1])
+    guard status == 0 else {
+      close(pipe[0])
+      return nil
+    }
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = read(pipe[0], &buffer, buffer.count)
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else { break }
+      data.append(contentsOf: buffer[0..<n])
+    }
+    close(pipe[0])
+    var code: Int32 = 0
+    while waitpid(pid, &code, 0) < 0, errno == EINTR {}
+    return data
   }
 
   /// The executable that runs the helper: `$KB_WATCH_HELPER`, else `kb` beside the running

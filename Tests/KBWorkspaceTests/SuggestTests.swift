@@ -228,3 +228,32 @@ private final class SuggestKB {
   }
 
 }
+
+/// Who signs: `.kb/identity`, else git's `user.name` and `user.email` (read by `git config`
+/// itself, started with posix_spawn), else `GIT_AUTHOR_NAME`.
+@Suite struct IdentityTests {
+  @Test func gitConfigNamesTheSignerWhenNoIdentityFileDoes() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("kb-identity-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    // A home of its own: no global config of the machine's user.
+    let environment = ["HOME": root, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                       "GIT_CONFIG_NOSYSTEM": "1"]
+    #expect(Identity.current(in: root, environment: environment) == nil)
+    for args in [["init", "-q", root], ["-C", root, "config", "user.name", "Ana Lima"], ["-C", root, "config", "user.email", "ana@example.com"]] {
+      let git = Process()
+      git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+      git.arguments = args
+      git.environment = environment
+      try git.run()
+      git.waitUntilExit()
+      #expect(git.terminationStatus == 0)
+    }
+    let identity = try #require(Identity.current(in: root, environment: environment))
+    #expect(identity.name == "Ana Lima" && identity.email == "ana@example.com")
+    // The identity file wins.
+    try FileManager.default.createDirectory(atPath: root + "/.kb", withIntermediateDirectories: true)
+    try "name = Jason Reyes\n".write(toFile: root + "/.kb/identity", atomically: true, encoding: .utf8)
+    #expect(Identity.current(in: root, environment: environment)?.name == "Jason Reyes")
+  }
+}
