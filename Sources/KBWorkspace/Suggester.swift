@@ -471,10 +471,14 @@ extension Workspace {
   /// default glibc returns freed memory at the top of the heap to the system (trim threshold
   /// 128 KiB), so the next suggestion page-faults it back in and the kernel zeroes it again:
   /// 4% of the CPU of a `--jsonl` stream at 10k documents. Keeping up to 64 MiB of freed
-  /// memory avoids that (set once, on first use of the ranker).
+  /// memory avoids that (set once, on first use of the ranker). Setting it also stops glibc
+  /// from raising its mmap threshold as it goes, so arrays over 128 KiB (a cosine per example:
+  /// 1 MB at 100k) would each be a fresh mapping, faulted in and zeroed every suggestion: they
+  /// come from the heap up to 32 MiB.
   private static let keepFreedMemory: Void = {
     #if os(Linux)
     _ = glibcMallopt(-1, 64 << 20)  // M_TRIM_THRESHOLD (malloc.h), not in Swift's Glibc module
+    _ = glibcMallopt(-3, 32 << 20)  // M_MMAP_THRESHOLD
     #endif
   }()
 
