@@ -183,7 +183,10 @@ public final class Suggester: @unchecked Sendable {
       return a
     }
     let body = (try? store.answerBody(path: a.path)) ?? nil ?? ""
-    bodyLock.withLock { bodies[index] = body }
+    bodyLock.withLock {
+      if bodies.count >= Self.cachedAnswers { bodies.removeAll(keepingCapacity: true) }
+      bodies[index] = body
+    }
     a.body = body
     return a
   }
@@ -425,6 +428,11 @@ public final class Suggester: @unchecked Sendable {
     var needsPrivate: Bool
   }
 
+  /// How many answers' bodies and details a long-lived process keeps (a stream of thousands of
+  /// mentions at 100k documents shows tens of thousands of answers: kept all, they were most of
+  /// its memory); past it they are read again.
+  static let cachedAnswers = 1024
+
   private let detailsLock = NSLock()
   private var detailsCache: [Int: Details] = [:]
 
@@ -441,7 +449,10 @@ public final class Suggester: @unchecked Sendable {
     }
     let d = Details(
       fix: Workspace.fixSteps(a.body), stems: stems, sentences: sentences, needsPrivate: Workspace.needsPrivate(a))
-    detailsLock.withLock { detailsCache[index] = d }
+    detailsLock.withLock {
+      if detailsCache.count >= Self.cachedAnswers { detailsCache.removeAll(keepingCapacity: true) }
+      detailsCache[index] = d
+    }
     return d
   }
 

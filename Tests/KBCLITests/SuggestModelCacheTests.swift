@@ -232,12 +232,7 @@ private final class CacheKB {
   /// what it saves is whole.
   @Test func killedMidWriteNeverLeavesAModelThatIsUsed() throws {
     let kb = try CacheKB()
-    // Enough answers that building and writing the model takes a while to hit.
-    let words = ["router", "orange", "refund", "battery", "iphone", "text", "wifi", "password", "card", "order", "late", "screen"]
-    for i in 0..<1500 {
-      let w = (0..<8).map { words[($0 * 7 + i * 13 + $0 * i) % words.count] }.joined(separator: " ")
-      try kb.answer("gen-\(i)", title: "Problem \(i % 400) with \(words[i % words.count])", symptom: w, steps: "1. \(w).")
-    }
+    try Self.addAnswers(kb)
     let cold = try kb.suggest(cache: false)
     for delay in [0.05, 0.15, 0.3, 0.6, 1.0, 1.6] {
       try? FileManager.default.removeItem(atPath: kb.cacheFile)
@@ -255,6 +250,33 @@ private final class CacheKB {
       #expect(kb.cacheInode() == saved, "the saved model is whole: used, not rebuilt")
       let leftovers = try FileManager.default.contentsOfDirectory(atPath: kb.root + "/.kb").filter { $0.contains(".tmp-") }
       #expect(leftovers.isEmpty, "a killed writer's temporary file is removed: \(leftovers)")
+    }
+  }
+
+  /// Enough answers that building and writing the model takes a while to hit.
+  private static func addAnswers(_ kb: CacheKB) throws {
+    let words = ["router", "orange", "refund", "battery", "iphone", "text", "wifi", "password", "card", "order", "late", "screen"]
+    for i in 0..<1500 {
+      let w = (0..<8).map { words[($0 * 7 + i * 13 + $0 * i) % words.count] }.joined(separator: " ")
+      try kb.answer("gen-\(i)", title: "Problem \(i % 400) with \(words[i % words.count])", symptom: w, steps: "1. \(w).")
+    }
+  }
+
+  /// `kb index --model` killed while it builds and saves a model over an older one (with
+  /// changes since, which the next processes apply): the next suggestion answers as a model
+  /// built from every document, whatever was left.
+  @Test func killedWhileSavingOverAnOlderModelLosesNothing() throws {
+    let kb = try CacheKB()
+    try Self.addAnswers(kb)
+    _ = try kb.suggest()
+    for (i, delay) in [0.05, 0.2, 0.5, 1.0].enumerated() {
+      try kb.answer("gen-\(i * 7)", title: "Problem changed \(i)", symptom: "changed words \(i)", steps: "1. Restart.")
+      let cold = try kb.suggest(cache: false)
+      let p = try kb.box.start(BuiltBinary.kb, ["index", "--model", "--kb", kb.root], cwd: kb.root)
+      Thread.sleep(forTimeInterval: delay)
+      p.kill(SIGKILL)
+      p.wait()
+      #expect(try kb.suggest() == cold, "killed after \(delay) s")
     }
   }
 }
