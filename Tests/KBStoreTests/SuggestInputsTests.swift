@@ -30,6 +30,43 @@ import Testing
     try store.apply(changes)
   }
 
+  /// The change log tells what each teaching document was at a position and is now; it
+  /// cannot tell past a prune, or for another index's log.
+  @Test func theChangeLogTellsWhatChangedSinceAPosition() throws {
+    let store = try IndexStore()
+    try Self.apply(store, upserts: [
+      try Self.answer("router", title: "Router light blinking"),
+      try Self.kase("c1", status: "open", answer: "router", complaint: "amber light", checkBacks: []),
+    ])
+    let start = try store.withSuggestSnapshot { try $0.position() }
+    #expect(try store.withSuggestSnapshot { try $0.changes(since: start) } == [])
+    var edited = try Self.answer("router", title: "Router light blinking orange")
+    edited.isNew = false
+    var resolved = try Self.kase("c1", status: "resolved", answer: "router", complaint: "amber light", checkBacks: [])
+    resolved.isNew = false
+    try Self.apply(store, upserts: [edited, resolved, try Self.answer("refund", title: "Refund late")])
+    let changes = try #require(try store.withSuggestSnapshot { try $0.changes(since: start) })
+    #expect(changes.map(\.path) == ["answers/refund.md", "answers/router.md", "cases/2024/01/c1.md"])
+    #expect(changes[0].before == nil && changes[0].now?.answer?.title == "Refund late")
+    #expect(changes[1].before?.answer?.title == "Router light blinking")
+    #expect(changes[1].now?.answer?.title == "Router light blinking orange")
+    #expect(changes[2].before == nil, "an open case teaches nothing")
+    #expect(changes[2].now?.teaching?.complaint == "amber light")
+    // Changed back: nothing to apply.
+    var back = try Self.answer("router", title: "Router light blinking")
+    back.isNew = false
+    try Self.apply(store, upserts: [back])
+    #expect(try store.withSuggestSnapshot { try $0.changes(since: start) }?.map(\.path) == ["answers/refund.md", "cases/2024/01/c1.md"])
+    // After a prune the log cannot say what happened since `start`, but can since the prune.
+    let now = try store.withSuggestSnapshot { try $0.position() }
+    try store.pruneSuggestChanges(through: now)
+    #expect(try store.withSuggestSnapshot { try $0.changes(since: start) } == nil)
+    #expect(try store.withSuggestSnapshot { try $0.changes(since: now) } == [])
+    // Another log (the index erased): no position of the old one applies.
+    try store.eraseAll()
+    #expect(try store.withSuggestSnapshot { try $0.changes(since: now) } == nil)
+  }
+
   @Test func journalLinesAndCheckBacksLeaveTheModelStateAlone() throws {
     let store = try IndexStore()
     try Self.apply(store, upserts: [
