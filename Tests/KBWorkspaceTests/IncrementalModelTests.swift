@@ -235,6 +235,62 @@ import Testing
     #expect(overlays * 2 > steps, "only \(overlays) of \(steps) steps kept the saved model")
   }
 
+  /// The overlay's harder cases, one at a time, each ranked as a fresh index of the same files:
+  /// an answer taking an id another answer has, at an earlier path (the cases naming it move to
+  /// its problem); an answer joining another problem by its title (its old problem left empty,
+  /// then given an answer again); a title without letters (a problem of its own); a rename; a
+  /// case linked to another answer; every answer of a problem removed.
+  @Test func hardChangesRankAsARebuild() throws {
+    let folder = try Folder()
+    try folder.write("kb.yml", "team: \"Northwind Help\"\n")
+    let answer = { (id: String, title: String, symptom: String, body: String) -> String in
+      "---\nid: \(id)\ntype: answer\ntitle: \"\(title)\"\nsymptoms:\n  - \"\(symptom)\"\n---\n\n\(body)\n"
+    }
+    let kase = { (id: String, answerID: String, complaint: String) -> String in
+      "---\nid: \(id)\ntype: case\nstatus: resolved\nchannel: twitter\ncustomer: \"@someone\"\nopened: 2024-10-20T16:05:00Z\nanswer: \(answerID)\n---\n\n> \(complaint)\n\n## Journal\n\n- 2024-10-20T16:05:00Z · Jason Reyes · opened · From twitter.\n"
+    }
+    try folder.write("answers/m-router.md", answer("router", "Router light blinking orange", "hub blinks orange", "Restart the hub."))
+    try folder.write("answers/n-refund.md", answer("refund", "Refund not showing", "where is my refund", "Refunds take five days."))
+    try folder.write("answers/p-battery.md", answer("battery", "Battery drains fast", "phone dead by lunch", "Turn off background refresh."))
+    try folder.write("cases/c1.md", kase("c1", "router", "zyxel box flashing amber since the storm"))
+    try folder.write("cases/c2.md", kase("c2", "refund", "two weeks and still no money back"))
+    let ws = try Workspace(root: folder.root)
+    _ = try ws.refresh()
+    _ = try ws.suggester()
+    let steps: [(String, () throws -> Void)] = [
+      ("an earlier path takes the id router", {
+        try folder.write("answers/a-router.md", answer("router", "Modem keeps rebooting", "modem restarts every hour", "Replace the adapter."))
+      }),
+      ("refund joins the battery problem by its title", {
+        try folder.write("answers/n-refund.md", answer("refund", "Battery drains fast", "refund of a battery", "Check the warranty."))
+      }),
+      ("a title without letters", {
+        try folder.write("answers/q-dash.md", answer("dash", "—", "nothing works at all", "Call us."))
+      }),
+      ("the refund problem has an answer again", {
+        try folder.write("answers/o-refund2.md", answer("refund2", "Refund not showing", "money not back yet", "Wait five days."))
+      }),
+      ("a rename", {
+        try FileManager.default.moveItem(atPath: folder.root + "/answers/p-battery.md", toPath: folder.root + "/answers/z-battery.md")
+      }),
+      ("a case linked to another answer", { try folder.write("cases/c1.md", kase("c1", "battery", "zyxel box flashing amber since the storm")) }),
+      ("every router answer removed", {
+        try FileManager.default.removeItem(atPath: folder.root + "/answers/a-router.md")
+        try FileManager.default.removeItem(atPath: folder.root + "/answers/m-router.md")
+      }),
+    ]
+    for (name, change) in steps {
+      try change()
+      _ = try ws.refresh()
+      let incremental = try Self.rankings(ws)
+      #expect(try ws.suggester().base != nil, "\(name): the saved model plus the change")
+      let copy = try folder.copyOfFiles()
+      let fresh = try Workspace(root: copy.root)
+      _ = try fresh.refresh()
+      #expect(incremental == (try Self.rankings(fresh)), "\(name)")
+    }
+  }
+
   @Test func aJournalLineOrACheckBackKeepsTheModelAndUpdatesTheTrust() throws {
     let folder = try Folder()
     try folder.write("kb.yml", "team: \"Northwind Help\"\n")
