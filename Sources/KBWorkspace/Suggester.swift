@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KBCore
 import KBRank
 internal import KBStore
@@ -554,12 +555,23 @@ extension Workspace {
     return n > 0 ? n : Int.max
   }()
 
+  /// When this process last started a background save.
+  private static let lastBackgroundSave = Mutex<Date?>(nil)
+
   /// Where a model being saved holds its lock (one build at a time).
   var suggestModelBuildLock: String { suggestModelPath + ".build" }
 
   /// Starts `kb index --model --background` for this knowledge base, unless a build holds the
   /// lock already.
   private func startSavingModelInBackground() {
+    // At most once a minute from one process (a save that cannot write must not be started
+    // again on every suggestion of a long-lived process).
+    let now = Date()
+    guard Self.lastBackgroundSave.withLock({ last in
+      if let last, now.timeIntervalSince(last) < 60 { return false }
+      last = now
+      return true
+    }) else { return }
     let fd = open(suggestModelBuildLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { return }
     defer { close(fd) }
