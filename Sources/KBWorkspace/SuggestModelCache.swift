@@ -6,25 +6,29 @@ internal import KBStore
 /// `kb suggest`) maps it instead of rebuilding the example model and bm25 tables from the
 /// index (seconds at 10,000 documents, half a minute at 100,000).
 ///
-/// The file is keyed by the model's inputs (``IndexStore/suggestState()``) and the ranker's
-/// build parameters: an added, changed or removed answer, or a resolved case's complaint,
-/// changes the key and the file is rebuilt; a journal line or a check back does not (check-back
-/// counts are read from the index). A file that is stale, truncated or inconsistent is ignored
-/// and rewritten; the cache never makes `kb suggest` fail. It is written to a temporary file,
-/// flushed to disk and renamed into place, so readers (and a process killed mid-write) see the
-/// old or the new file, never a partial one.
+/// The file is a base: it names the model's inputs it was built from (``IndexStore/suggestState()``)
+/// and the position of the index's change log then; a process whose index has moved on applies
+/// the documents changed since (``Suggester/overlaid(base:changes:snapshot:state:position:)``)
+/// instead of rebuilding it. Its key is the ranker's build parameters (another binary's ranker
+/// builds it anew). A file that is truncated or inconsistent is ignored and rewritten; the cache
+/// never makes `kb suggest` fail. It is written to a temporary file, flushed to disk and renamed
+/// into place, so readers (and a process killed mid-write) see the old or the new file, never a
+/// partial one.
 ///
-/// Layout (little-endian): magic `KBSUGGM1`, format version (UInt32), key (length-prefixed
-/// UTF-8), payload length (UInt64), a checksum of everything before the payload, padding to 64
-/// bytes; payload: the answers without their bodies (read from the index when an answer is
-/// shown), the problem of each answer, the vocabulary, each problem's product names, then the example model, the bm25 tables
-/// and the semantic model as columns: raw arrays aligned to 64 bytes (``Column``), which the
-/// reader maps in place instead of decoding, so that a suggestion reads only the pages it needs
-/// (its words' posting lists), not the whole model. Version 9: the example model stores counts
-/// (feature frequencies, one-byte term counts, fixed-point norm sums), its idf and norms are derived at
-/// load and query time (version 8 stored idf-baked weights; versions 1–7 were decoded whole:
-/// 0.9 GB and 1.3 s at 100,000 documents). Version 10: the bm25 tables store the exact total
-/// document length (Int64) instead of a float average, so that a delta keeps it exact.
+/// Layout (little-endian): magic `KBSUGGM1`, format version (UInt32), key, state, log name
+/// (length-prefixed UTF-8) and log position (Int64), payload length (UInt64), a checksum of
+/// everything before the payload, padding to 64 bytes; payload: the answers without their bodies
+/// (read from the index when an answer is shown), the problem of each answer, the vocabulary
+/// with its counts, each problem's product names, the problem keys, the product names' counts,
+/// then the example model, the bm25 tables and the semantic model (with its examples' word rows)
+/// as columns: raw arrays aligned to 64 bytes (``Column``), which the reader maps in place
+/// instead of decoding, so that a suggestion reads only the pages it needs (its words' posting
+/// lists), not the whole model. Version 9: the example model stores counts (feature
+/// frequencies, one-byte term counts, fixed-point norm sums), its idf and norms are derived at
+/// load and query time (version 8 stored idf-baked weights; versions 1–7 were decoded whole: 0.9
+/// GB and 1.3 s at 100,000 documents). Version 10: the bm25 tables store the exact total
+/// document length (Int64) instead of a float average, so that a delta keeps it exact. Versions
+/// 11–12: a base for deltas (the log position, counts, problem keys, word rows).
 ///
 /// `KB_SUGGEST_CACHE=0` in the environment turns it off (to measure the cold path).
 struct SuggestModelCache {
