@@ -69,7 +69,12 @@ public struct ExampleModel: Sendable {
   /// example order, places the postings and sums the norms. Counting the features twice costs
   /// a few seconds at 100,000 documents; keeping every example's features between the two
   /// (220,000 examples of ~300 features) held ~600 MB.
-  public init(examples: [(classIndex: Int, text: String)], classCount: Int, config: Config = Config()) {
+  ///
+  /// `scratch`: a folder where the postings may be built in a temporary file's pages rather
+  /// than in private memory (``OwnedBuffer/init(count:spillingTo:)``); nil: on the heap.
+  public init(
+    examples: [(classIndex: Int, text: String)], classCount: Int, config: Config = Config(), scratch: String? = nil
+  ) {
     self.config = config
     self.classCount = classCount
     let texts = examples.map(\.text)
@@ -120,8 +125,8 @@ public struct ExampleModel: Sendable {
     let total = Int(postingStart.last ?? 0)
     // Each example's norm sums and its postings (an inverted index, CSR, filled in place).
     var sums = [UInt64](repeating: 0, count: 3 * kept.count)
-    let postingExample = OwnedBuffer<Int32>(count: total)
-    let postingCount = OwnedBuffer<UInt8>(count: total)
+    let postingExample = OwnedBuffer<Int32>(count: total, spillingTo: scratch)
+    let postingCount = OwnedBuffer<UInt8>(count: total, spillingTo: scratch)
     var fill = postingStart
     let ids = features
     features = [:]

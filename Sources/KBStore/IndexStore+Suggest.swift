@@ -28,8 +28,10 @@ public struct SuggestAnswer: Sendable, Equatable {
 public struct SuggestCaseEvidence: Sendable, Equatable {
   public var answer: String
   public var status: String?
-  /// The case body (the complaint is its block quote).
-  public var body: String
+  /// The customer's words: the block quote at the top of the case's body
+  /// (``SuggestInputs/complaint(inBody:)``), taken as the case is read (the body itself is not
+  /// kept: at 100k documents the cases' bodies were ~50 MB of the model build's memory).
+  public var complaint: String?
   /// Check-back entries' texts, in journal order.
   public var checkBacks: [String]
 }
@@ -102,7 +104,8 @@ extension IndexStore {
         ORDER BY d.path
         """)
       while let row = try caseRows.next() {
-        cases.append(SuggestCaseEvidence(answer: row[0], status: row[1], body: row[2] ?? "", checkBacks: []))
+        cases.append(SuggestCaseEvidence(
+          answer: row[0], status: row[1], complaint: SuggestInputs.complaint(inBody: row[2] ?? ""), checkBacks: []))
       }
       return SuggestCorpus(answers: answers, cases: cases, state: state, position: try Self.suggestLogPosition(db))
     }

@@ -118,14 +118,20 @@ public final class Suggester: @unchecked Sendable {
       guard let i = indexOfID[c.answer] else { continue }
       // A resolved case teaches a real customer's phrasing for the fix it used.
       if let status = c.status, SuggestInputs.teachingStatuses.contains(status),
-        let complaint = SuggestInputs.complaint(inBody: c.body)
+        let complaint = c.complaint
       {
         examples.append((problemOfAnswer[i], complaint))
       }
     }
     let stage = "Building the suggestion model (\(corpus.answers.count) answers, \(examples.count) examples)"
     progress?("\(stage): example model…")
-    self.examples = .built(ExampleModel(examples: examples, classCount: problemOfTitle.count, config: Self.exampleConfig))
+    // The postings are built in a temporary file's pages beside the index (the page cache's
+    // memory, not the process's), when the index is a file.
+    let folder = (store.path as NSString).deletingLastPathComponent
+    var isFolder: ObjCBool = false
+    let scratch = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue ? folder : nil
+    self.examples = .built(
+      ExampleModel(examples: examples, classCount: problemOfTitle.count, config: Self.exampleConfig, scratch: scratch))
     progress?("\(stage): semantic model…")
     semantic = SemanticModel(examples: examples, classCount: problemOfTitle.count)
     progress?("\(stage): word statistics…")
