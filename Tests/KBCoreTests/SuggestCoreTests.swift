@@ -263,6 +263,48 @@ import Testing
     }
   }
 
+  /// More examples than a batch of the build (8,192), one without features among them: both
+  /// passes cross batch boundaries. Built with its postings in a scratch folder's temporary
+  /// file, on the heap, from a shuffled list and with a scratch folder that does not exist:
+  /// the same postings (each list in example order), the same bits, and nothing left behind.
+  @Test func aLargeModelIsBuiltInBatchesAndInScratchPages() throws {
+    var rng = SeededGenerator(seed: 0x5B11)
+    let words = "text message repeat loop battery charge drain router light orange modem blink phone dies fast slow again twice never keeps app login password reset card declined refund".split(separator: " ")
+    var examples: [(classIndex: Int, text: String)] = (0..<9000).map { i in
+      (i % 40, (0..<Int.random(in: 2...6, using: &rng)).map { _ in String(words.randomElement(using: &rng)!) }.joined(separator: " "))
+    }
+    examples.insert((7, "!!!"), at: 5000)
+    let heap = ExampleModel(examples: examples, classCount: 40)
+    #expect(heap.exampleCount == 9000)
+    let scratch = try TempFolder("scratch")
+    let spilled = ExampleModel(examples: examples, classCount: 40, scratch: scratch.path)
+    let missing = ExampleModel(examples: examples, classCount: 40, scratch: scratch.path + "/missing")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+    // A feature's id is the order it was met in (arbitrary): compare the postings by key.
+    func postings(_ m: ExampleModel, _ key: UInt32) -> [(Int32, UInt8)] {
+      guard let id = m.featureID(key) else { return [] }
+      return (Int(m.postingStart[Int(id)])..<Int(m.postingStart[Int(id) + 1])).map { (m.postingExample[$0], m.postingCount[$0]) }
+    }
+    for other in [spilled, missing] {
+      #expect(other.index.keys.count == heap.index.keys.count)
+      #expect(other.normSums == heap.normSums)
+      #expect(heap.index.keys.allSatisfy { key in postings(other, key).elementsEqual(postings(heap, key), by: ==) })
+    }
+    for id in 0..<(heap.postingStart.count - 1) {
+      let list = heap.postingExample[Int(heap.postingStart[id])..<Int(heap.postingStart[id + 1])]
+      #expect(zip(list, list.dropFirst()).allSatisfy { $0 < $1 })
+    }
+    let shuffled = ExampleModel(examples: examples.shuffled(using: &rng), classCount: 40, scratch: scratch.path)
+    for query in ["my txt messages keep repeating", "card declined after password reset", "modem light"] {
+      let a = heap.classScoresWithMean(for: query)
+      for b in [spilled.classScoresWithMean(for: query), shuffled.classScoresWithMean(for: query)] {
+        #expect(a.scores.map(\.bitPattern) == b.scores.map(\.bitPattern))
+        #expect(a.best.map(\.bitPattern) == b.best.map(\.bitPattern))
+        #expect(a.mean.map(\.bitPattern) == b.mean.map(\.bitPattern))
+      }
+    }
+  }
+
   @Test func columnsThatDoNotFitTogetherAreRefused() {
     let model = ExampleModel(examples: Self.texts, classCount: 3)
     #expect(fromColumns(model, normSums: Column(Array(model.normSums.dropLast()))) == nil)
