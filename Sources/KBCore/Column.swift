@@ -93,7 +93,7 @@ final class OwnedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
   /// pages belong to the page cache, which writes them back and lets them go when memory is
   /// short, instead of to the process's private memory (the postings of a 100k-document model,
   /// 330 MB, while it is built). On the heap when `directory` is nil or the file cannot be made
-  /// (a read-only folder, a full disk: the file is sparse, a page is written only when filled).
+  /// or given its blocks (a read-only folder, a full disk).
   init(count: Int, spillingTo directory: String?) {
     let bytes = max(1, count) * MemoryLayout<Element>.stride
     if let directory, count > 0, let base = Self.mapTemporaryFile(in: directory, bytes: bytes) {
@@ -110,15 +110,16 @@ final class OwnedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     if mappedBytes > 0 { munmap(UnsafeMutableRawPointer(buffer.baseAddress), mappedBytes) } else { buffer.deallocate() }
   }
 
-  /// A file made and unlinked at once (nothing is left behind, even by a killed process), sized
-  /// to `bytes` (zeros) and mapped read-write, shared.
+  /// A file made and unlinked at once (nothing is left behind, even by a killed process), given
+  /// its `bytes` of disk up front (zeros: a page of a sparse file that the disk has no room for
+  /// would kill the process with SIGBUS when first written) and mapped read-write, shared.
   private static func mapTemporaryFile(in directory: String, bytes: Int) -> UnsafeMutableRawPointer? {
     var template = Array((directory + "/.spill-XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     guard fd >= 0 else { return nil }
     template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     defer { close(fd) }
-    guard ftruncate(fd, off_t(bytes)) == 0 else { return nil }
+    guard posix_fallocate(fd, 0, off_t(bytes)) == 0 else { return nil }
     guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else { return nil }
     return p
   }
