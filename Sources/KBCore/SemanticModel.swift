@@ -47,18 +47,26 @@ public struct SemanticModel: Sendable {
   public init?(examples: [(classIndex: Int, text: String)], classCount: Int, vectors: WordVectors? = .builtIn) {
     guard let vectors, vectors.count <= Int(UInt16.max) + 1 else { return nil }
     // Each example's words, as table rows (words not in the table dropped), in parallel.
-    let exampleRows = Self.tableRows(examples.map(\.text), vectors: vectors)
+    var exampleRows = Self.tableRows(examples.map(\.text), vectors: vectors)
     // Examples grouped by class, in their order within it.
     let order = examples.indices.sorted { (examples[$0].classIndex, $0) < (examples[$1].classIndex, $1) }
     var classStart = [Int32](repeating: 0, count: classCount + 1)
     for e in examples.indices { classStart[examples[e].classIndex + 1] += 1 }
     for k in 0..<classCount { classStart[k + 1] += classStart[k] }
+    // One table of rows, written in place, each example's own list let go once copied.
     var exampleStart: [Int32] = [0]
-    var rows: [UInt16] = []
     exampleStart.reserveCapacity(order.count + 1)
-    for e in order {
-      rows.append(contentsOf: exampleRows[e])
-      exampleStart.append(Int32(rows.count))
+    let total = exampleRows.reduce(0) { $0 + $1.count }
+    let rows = Column<UInt16>(count: total) { out in
+      var at = 0
+      for e in order {
+        for w in exampleRows[e] {
+          out[at] = w
+          at += 1
+        }
+        exampleRows[e] = []
+        exampleStart.append(Int32(at))
+      }
     }
     // Class frequency of each word: a word counted once per class.
     var frequency = [Int32](repeating: 0, count: vectors.count)
@@ -72,7 +80,7 @@ public struct SemanticModel: Sendable {
     }
     self.init(
       vectors: vectors, classCount: classCount, idfClasses: classCount, classFrequency: frequency,
-      classStart: Column(classStart), exampleStart: Column(exampleStart), rows: Column(rows), keepRows: true,
+      classStart: Column(classStart), exampleStart: Column(exampleStart), rows: rows, keepRows: true,
       recompute: { _ in true }, rowsOf: { k in (k, nil) }, keep: nil)
   }
 

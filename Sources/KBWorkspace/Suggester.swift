@@ -132,9 +132,11 @@ public final class Suggester: @unchecked Sendable {
     let scratch = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue ? folder : nil
     self.examples = .built(
       ExampleModel(examples: examples, classCount: problemOfTitle.count, config: Self.exampleConfig, scratch: scratch))
+    releaseFreedMemory()
     progress?("\(stage): semantic model…")
     semantic = SemanticModel(examples: examples, classCount: problemOfTitle.count)
     examples = []  // Their texts (the bodies' too) are not needed past here.
+    releaseFreedMemory()
     progress?("\(stage): word statistics…")
     let productCounts = ProductCounts(
       titles: Self.problemTitles(answers: corpus.answers, problemOfAnswer: problemOfAnswer, problemCount: problemOfTitle.count),
@@ -143,6 +145,7 @@ public final class Suggester: @unchecked Sendable {
     problemProducts = Self.problemProducts(
       products, answers: corpus.answers, problemOfAnswer: problemOfAnswer, problemCount: problemOfTitle.count)
     words = .built(WordBM25(documents: corpus.answers.map(Self.wordFields)))
+    releaseFreedMemory()
     self.problemOfAnswer = problemOfAnswer
     counts = SuggestCounts(
       problemKeys: ProblemKeys(problemOfTitle.filter { !$0.key.hasPrefix("#") }), vocabulary: vocabulary, products: productCounts)
@@ -634,7 +637,19 @@ extension Workspace {
   }
 }
 
+/// Hands the heap's free pages back to the system (glibc's `malloc_trim`), between the stages
+/// of a model's build: what one stage freed in the middle of the heap would otherwise stay in
+/// the process's private memory while the next one runs.
+func releaseFreedMemory() {
+  #if os(Linux)
+  _ = glibcMallocTrim(0)
+  #endif
+}
+
 #if os(Linux)
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+
 @_silgen_name("mallopt")
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
