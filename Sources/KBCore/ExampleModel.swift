@@ -75,22 +75,28 @@ public struct ExampleModel: Sendable {
   public init(
     examples: [(classIndex: Int, text: String)], classCount: Int, config: Config = Config(), scratch: String? = nil
   ) {
+    self.init(list: ExampleList(examples), classCount: classCount, config: config, scratch: scratch)
+  }
+
+  /// The model of `list`'s examples (their texts made as each pass asks for them).
+  public init(list: ExampleList, classCount: Int, config: Config = Config(), scratch: String? = nil) {
     self.config = config
     self.classCount = classCount
-    let texts = examples.map(\.text)
+    let examples = list.classes
+    let text = list.text
     // Document frequency: examples, or distinct classes (examples grouped by class, so that a
     // feature's last counted class says whether this one was counted already).
     var order = Array(examples.indices)
-    if config.idfOverClasses { order.sort { (examples[$0].classIndex, $0) < (examples[$1].classIndex, $1) } }
+    if config.idfOverClasses { order.sort { (examples[$0], $0) < (examples[$1], $1) } }
     var features: [UInt32: Int32] = [:]
     var df: [Int32] = []
     var postingsOfFeature: [Int32] = []
     var lastClass: [Int32] = []
     var hasFeatures = [Bool](repeating: false, count: examples.count)
-    Self.forEachFeatureVector(order, texts: texts, config: config, transform: { $0 }) { e, vector in
+    Self.forEachFeatureVector(order, text: text, config: config, transform: { $0 }) { e, vector in
       guard !vector.isEmpty else { return }
       hasFeatures[e] = true
-      let cls = Int32(examples[e].classIndex)
+      let cls = Int32(examples[e])
       for (key, _) in vector {
         let id: Int
         if let known = features[key] {
@@ -114,7 +120,7 @@ public struct ExampleModel: Sendable {
     var kept: [Int] = []
     for e in examples.indices where hasFeatures[e] {
       kept.append(e)
-      exampleClass.append(Int32(examples[e].classIndex))
+      exampleClass.append(Int32(examples[e]))
     }
     var postingStart = [Int32](repeating: 0, count: df.count + 1)
     for id in postingsOfFeature.indices { postingStart[id + 1] = postingStart[id] + postingsOfFeature[id] }
@@ -131,7 +137,7 @@ public struct ExampleModel: Sendable {
     let ids = features
     features = [:]
     var i = 0
-    Self.forEachFeatureVector(kept, texts: texts, config: config, transform: { vector in
+    Self.forEachFeatureVector(kept, text: text, config: config, transform: { vector in
       vector.map { (UInt32(ids[$0.0]!), $0.1) }  // Every feature was given an id by the first pass.
     }) { _, vector in
       var s = NormSums()
@@ -162,7 +168,7 @@ public struct ExampleModel: Sendable {
   /// through `transform`, in `order`. The features are computed (and transformed) on every
   /// core, 8,192 examples at a time: no more than one batch's features are held at once.
   static func forEachFeatureVector<T>(
-    _ order: [Int], texts: [String], config: Config, transform: @escaping @Sendable ([(UInt32, UInt8)]) -> T,
+    _ order: [Int], text: @Sendable (Int) -> String, config: Config, transform: @escaping @Sendable ([(UInt32, UInt8)]) -> T,
     body: (Int, T) -> Void
   ) {
     let batchSize = 8192
@@ -174,7 +180,7 @@ public struct ExampleModel: Sendable {
       DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         var k = chunk
         while k < batch.count {
-          let counts = Self.featureCounts(texts[batch[k]], config: config).map { ($0.key, Self.storedCount($0.value)) }
+          let counts = Self.featureCounts(text(batch[k]), config: config).map { ($0.key, Self.storedCount($0.value)) }
           slots.set(k, transform(counts))
           k += chunks
         }
@@ -531,6 +537,26 @@ public struct ExampleModel: Sendable {
     }
     return h
   }
+}
+
+/// The examples a model learns from: each one's class, and its text, made when a pass of the
+/// build asks for it (a text derived from a document, such as an answer's body without its
+/// headings, need not be held through the whole build: 76 MB at 100k documents).
+public struct ExampleList: Sendable {
+  public let classes: [Int]
+  public let text: @Sendable (Int) -> String
+
+  public init(classes: [Int], text: @escaping @Sendable (Int) -> String) {
+    self.classes = classes
+    self.text = text
+  }
+
+  public init(_ examples: [(classIndex: Int, text: String)]) {
+    let texts = examples.map(\.text)
+    self.init(classes: examples.map(\.classIndex)) { texts[$0] }
+  }
+
+  public var count: Int { classes.count }
 }
 
 /// Slots filled by parallel workers, each slot written once.

@@ -45,13 +45,19 @@ public struct SemanticModel: Sendable {
   /// Builds the model over `examples` (class index in `0..<classCount`, text); nil when there
   /// is no word-vector table.
   public init?(examples: [(classIndex: Int, text: String)], classCount: Int, vectors: WordVectors? = .builtIn) {
+    self.init(list: ExampleList(examples), classCount: classCount, vectors: vectors)
+  }
+
+  /// The model of `list`'s examples (their texts made once each, as their rows are).
+  public init?(list: ExampleList, classCount: Int, vectors: WordVectors? = .builtIn) {
     guard let vectors, vectors.count <= Int(UInt16.max) + 1 else { return nil }
+    let examples = list.classes
     // Each example's words, as table rows (words not in the table dropped), in parallel.
-    var exampleRows = Self.tableRows(examples.map(\.text), vectors: vectors)
+    var exampleRows = Self.tableRows(count: list.count, text: list.text, vectors: vectors)
     // Examples grouped by class, in their order within it.
-    let order = examples.indices.sorted { (examples[$0].classIndex, $0) < (examples[$1].classIndex, $1) }
+    let order = examples.indices.sorted { (examples[$0], $0) < (examples[$1], $1) }
     var classStart = [Int32](repeating: 0, count: classCount + 1)
-    for e in examples.indices { classStart[examples[e].classIndex + 1] += 1 }
+    for e in examples.indices { classStart[examples[e] + 1] += 1 }
     for k in 0..<classCount { classStart[k + 1] += classStart[k] }
     // One table of rows, written in place, each example's own list let go once copied.
     var exampleStart: [Int32] = [0]
@@ -87,14 +93,18 @@ public struct SemanticModel: Sendable {
   /// Each text's words as table rows (its first ``maxWords``; words not in the table dropped),
   /// in parallel; each worker remembers the rows of the words it has looked up.
   static func tableRows(_ texts: [String], vectors: WordVectors) -> [[UInt16]] {
-    let out = ParallelSlots<[UInt16]>(count: texts.count)
-    let chunks = max(1, min(8, texts.count / 256))
+    tableRows(count: texts.count, text: { texts[$0] }, vectors: vectors)
+  }
+
+  static func tableRows(count: Int, text: @Sendable (Int) -> String, vectors: WordVectors) -> [[UInt16]] {
+    let out = ParallelSlots<[UInt16]>(count: count)
+    let chunks = max(1, min(8, count / 256))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
       var known: [[UInt8]: Int32] = [:]
       var i = chunk
-      while i < texts.count {
+      while i < count {
         var ids: [UInt16] = []
-        for word in ExampleModel.words(texts[i]).prefix(Self.maxWords) {
+        for word in ExampleModel.words(text(i)).prefix(Self.maxWords) {
           let id: Int32
           if let seen = known[word] {
             id = seen
@@ -108,7 +118,7 @@ public struct SemanticModel: Sendable {
         i += chunks
       }
     }
-    return (0..<texts.count).map { out.take($0) }
+    return (0..<count).map { out.take($0) }
   }
 
   /// The centroids under the idf of `frequency` over `idfClasses` classes: a class's is the
@@ -127,12 +137,13 @@ public struct SemanticModel: Sendable {
     let dims = vectors.dimensions
     dimensions = dims
     let weight = frequency.map { Self.idf(classes: $0, of: idfClasses) }
-    var out = [UInt16](repeating: 0, count: classCount * dims)
+    // Written in place (no copy into the column after).
+    let out = OwnedBuffer<UInt16>(count: classCount * dims)
     let todo = (0..<classCount).filter(recompute)
     let sources = todo.map(rowsOf)
     let workers = max(1, min(4, todo.count / 64))
-    out.withUnsafeMutableBufferPointer { all in
-      nonisolated(unsafe) let halves = all.baseAddress!
+    do {
+      nonisolated(unsafe) let halves = out.buffer.baseAddress!
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
         var v = [Float](repeating: 0, count: dims)
         var sum = [Float](repeating: 0, count: dims)
@@ -172,11 +183,11 @@ public struct SemanticModel: Sendable {
       let kept = min(keep.count / max(1, dims), classCount)
       keep.withUnsafeBufferPointer { old in
         for k in 0..<kept where !recompute(k) {
-          for j in 0..<dims { out[k * dims + j] = old[k * dims + j] }
+          for j in 0..<dims { out.buffer[k * dims + j] = old[k * dims + j] }
         }
       }
     }
-    centroids = Column(out)
+    centroids = Column(out, count: classCount * dims)
     self.classFrequency = Column(frequency)
     // An update's result keeps no rows: the next update starts from the saved model again.
     self.classStart = keepRows ? classStart : Column()

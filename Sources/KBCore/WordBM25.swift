@@ -31,8 +31,9 @@ public struct WordBM25: Sendable {
   static let k1: Float = 1.2
   static let b: Float = 0.75
 
-  /// Each document is a list of (text, weight) fields.
-  public init(documents: [[(text: String, weight: Double)]], terms kind: Terms = .words) {
+  /// Each document is a list of (text, weight) fields. `scratch`: a folder where the postings
+  /// may be built in a temporary file's pages (``OwnedBuffer/init(count:spillingTo:)``).
+  public init(documents: [[(text: String, weight: Double)]], terms kind: Terms = .words, scratch: String? = nil) {
     self.kind = kind
     documentCount = documents.count
     // Two passes over the documents' term frequencies (ids, document frequencies and lengths;
@@ -69,8 +70,8 @@ public struct WordBM25: Sendable {
     // The postings, placed straight into the columns in document order.
     var fill = start
     let postings = Int(start.last ?? 0)
-    let postingDoc = OwnedBuffer<Int32>(count: postings)
-    let postingTF = OwnedBuffer<Float>(count: postings)
+    let postingDoc = OwnedBuffer<Int32>(count: postings, spillingTo: scratch)
+    let postingTF = OwnedBuffer<Float>(count: postings, spillingTo: scratch)
     for (doc, fields) in documents.enumerated() {
       for (h, tf) in Self.termFrequencies(of: fields, kind).tf {
         let id = Int(terms[h]!)  // Every term was given an id by the first pass.

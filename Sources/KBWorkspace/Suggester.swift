@@ -93,6 +93,9 @@ public final class Suggester: @unchecked Sendable {
     var problemOfTitle: [String: Int] = [:]
     var problemOfAnswer: [Int] = []
     var examples: [(classIndex: Int, text: String)] = []
+    // Which examples are an answer's body (its index; -1 for the others): their text is made
+    // again each time the build reads it (``bodyExample(_:)``), not held through the build.
+    var bodyOf: [Int32] = []
     var vocabulary = WordCounts()
     var titled: Set<Int> = []
     for (i, a) in corpus.answers.enumerated() {
@@ -108,10 +111,18 @@ public final class Suggester: @unchecked Sendable {
       }
       problemOfAnswer.append(problem)
       // The title once per problem: answers sharing it pool their examples.
-      if titled.insert(problem).inserted { examples.append((problem, a.title)) }
-      for s in a.symptoms where !s.isEmpty { examples.append((problem, s)) }
-      let body = Self.bodyExample(a.body)
-      if !body.isEmpty { examples.append((problem, body)) }
+      if titled.insert(problem).inserted {
+        examples.append((problem, a.title))
+        bodyOf.append(-1)
+      }
+      for s in a.symptoms where !s.isEmpty {
+        examples.append((problem, s))
+        bodyOf.append(-1)
+      }
+      if !Self.bodyExample(a.body).isEmpty {
+        examples.append((problem, ""))
+        bodyOf.append(Int32(i))
+      }
       vocabulary.add(text: Self.vocabularyText(a))
     }
     for c in corpus.cases {
@@ -121,6 +132,7 @@ public final class Suggester: @unchecked Sendable {
         let complaint = c.complaint
       {
         examples.append((problemOfAnswer[i], complaint))
+        bodyOf.append(-1)
       }
     }
     let stage = "Building the suggestion model (\(corpus.answers.count) answers, \(examples.count) examples)"
@@ -130,12 +142,18 @@ public final class Suggester: @unchecked Sendable {
     let folder = (store.path as NSString).deletingLastPathComponent
     var isFolder: ObjCBool = false
     let scratch = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue ? folder : nil
+    let answerList = corpus.answers
+    let texts = examples.map(\.text)
+    let bodies = bodyOf
+    let list = ExampleList(classes: examples.map(\.classIndex)) { e in
+      bodies[e] >= 0 ? Self.bodyExample(answerList[Int(bodies[e])].body) : texts[e]
+    }
+    examples = []
     self.examples = .built(
-      ExampleModel(examples: examples, classCount: problemOfTitle.count, config: Self.exampleConfig, scratch: scratch))
+      ExampleModel(list: list, classCount: problemOfTitle.count, config: Self.exampleConfig, scratch: scratch))
     releaseFreedMemory()
     progress?("\(stage): semantic model…")
-    semantic = SemanticModel(examples: examples, classCount: problemOfTitle.count)
-    examples = []  // Their texts (the bodies' too) are not needed past here.
+    semantic = SemanticModel(list: list, classCount: problemOfTitle.count)
     releaseFreedMemory()
     progress?("\(stage): word statistics…")
     let productCounts = ProductCounts(
@@ -144,7 +162,7 @@ public final class Suggester: @unchecked Sendable {
     products = productCounts.names
     problemProducts = Self.problemProducts(
       products, answers: corpus.answers, problemOfAnswer: problemOfAnswer, problemCount: problemOfTitle.count)
-    words = .built(WordBM25(documents: corpus.answers.map(Self.wordFields)))
+    words = .built(WordBM25(documents: corpus.answers.map(Self.wordFields), scratch: scratch))
     releaseFreedMemory()
     self.problemOfAnswer = problemOfAnswer
     counts = SuggestCounts(
@@ -313,8 +331,7 @@ public final class Suggester: @unchecked Sendable {
   /// The body's text as one example: Markdown marks dropped, cut to its opening words.
   static func bodyExample(_ body: String) -> String {
     var out = ""
-    // At most the body's length: grown by appends, 220,000 of them took 1.4× that (100 MB at
-    // 100k documents, held through the model's build).
+    // At most the body's length (grown by appends, the string took 1.4× that).
     out.reserveCapacity(body.utf8.count)
     for line in body.split(separator: "\n") {
       let t = line.drop(while: { $0 == " " || $0 == "\t" })
