@@ -43,8 +43,7 @@ public struct WordBM25: Sendable {
     var lengths: [Float] = []
     var total: Int64 = 0
     var df: [Int32] = []
-    for fields in documents {
-      let (tf, length) = Self.termFrequencies(of: fields, kind)
+    Self.forEachTermFrequencies(documents, kind) { _, tf, length in
       for h in tf.keys {
         let id: Int32
         if let known = terms[h] {
@@ -72,8 +71,8 @@ public struct WordBM25: Sendable {
     let postings = Int(start.last ?? 0)
     let postingDoc = OwnedBuffer<Int32>(count: postings, spillingTo: scratch)
     let postingTF = OwnedBuffer<Float>(count: postings, spillingTo: scratch)
-    for (doc, fields) in documents.enumerated() {
-      for (h, tf) in Self.termFrequencies(of: fields, kind).tf {
+    Self.forEachTermFrequencies(documents, kind) { doc, frequencies, _ in
+      for (h, tf) in frequencies {
         let id = Int(terms[h]!)  // Every term was given an id by the first pass.
         let at = Int(fill[id])
         postingDoc.buffer[at] = Int32(doc)
@@ -88,6 +87,33 @@ public struct WordBM25: Sendable {
     documentLength = Column(lengths)
     totalLength = total
     averageLength = Self.averageLength(total: total, count: documents.count)
+  }
+
+  /// Calls `body` with each document's index, term frequencies and length, in order; they are
+  /// computed on every core, 2,048 documents at a time (no more are held at once).
+  static func forEachTermFrequencies(
+    _ documents: [[(text: String, weight: Double)]], _ kind: Terms, body: (Int, [UInt32: Float], Int) -> Void
+  ) {
+    let batchSize = 2048
+    var from = 0
+    while from < documents.count {
+      let to = min(documents.count, from + batchSize)
+      let slots = ParallelSlots<(tf: [UInt32: Float], length: Int)>(count: to - from)
+      let chunks = max(1, min(8, (to - from) / 128))
+      let first = from
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        var k = chunk
+        while first + k < to {
+          slots.set(k, Self.termFrequencies(of: documents[first + k], kind))
+          k += chunks
+        }
+      }
+      for k in 0..<(to - from) {
+        let r = slots.take(k)
+        body(from + k, r.tf, r.length)
+      }
+      from = to
+    }
   }
 
   /// A document's weighted term frequencies (by term key) and its length in terms. Depends on
