@@ -165,30 +165,16 @@ public struct ExampleModel: Sendable {
   }
 
   /// Calls `body` with each example of `order` and its features (key, stored count) passed
-  /// through `transform`, in `order`. The features are computed (and transformed) on every
-  /// core, 8,192 examples at a time: no more than one batch's features are held at once.
+  /// through `transform`, in `order`, computed on every core 8,192 examples at a time.
   static func forEachFeatureVector<T>(
-    _ order: [Int], text: @Sendable (Int) -> String, config: Config, transform: @escaping @Sendable ([(UInt32, UInt8)]) -> T,
-    body: (Int, T) -> Void
+    _ order: [Int], text: @escaping @Sendable (Int) -> String, config: Config,
+    transform: @escaping @Sendable ([(UInt32, UInt8)]) -> T, body: (Int, T) -> Void
   ) {
-    let batchSize = 8192
-    var from = 0
-    while from < order.count {
-      let batch = Array(order[from..<min(order.count, from + batchSize)])
-      let slots = ParallelSlots<T>(count: batch.count)
-      let chunks = max(1, min(8, batch.count / 256))
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        var k = chunk
-        while k < batch.count {
-          let counts = Self.featureCounts(text(batch[k]), config: config).map { ($0.key, Self.storedCount($0.value)) }
-          slots.set(k, transform(counts))
-          k += chunks
-        }
-      }
-      for k in batch.indices { body(batch[k], slots.take(k)) }
-      from += batchSize
-    }
+    forEachInBatches(order, batchSize: 8192, make: { e in
+      transform(Self.featureCounts(text(e), config: config).map { ($0.key, Self.storedCount($0.value)) })
+    }, body: body)
   }
+
 
   /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit
   /// together. Every value a query's loops use as an index is checked here or where used.
@@ -557,6 +543,29 @@ public struct ExampleList: Sendable {
   }
 
   public var count: Int { classes.count }
+}
+
+/// Calls `body` with each item of `items` and `make(item)`, in order. `make` runs on every core,
+/// `batchSize` items at a time: no more than one batch of its results is held at once (a
+/// model's build reads each document's features this way, twice, rather than hold them all).
+func forEachInBatches<T>(
+  _ items: [Int], batchSize: Int, make: @escaping @Sendable (Int) -> T, body: (Int, T) -> Void
+) {
+  var from = 0
+  while from < items.count {
+    let batch = Array(items[from..<min(items.count, from + batchSize)])
+    let slots = ParallelSlots<T>(count: batch.count)
+    let chunks = max(1, min(8, batch.count / 128))
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      var k = chunk
+      while k < batch.count {
+        slots.set(k, make(batch[k]))
+        k += chunks
+      }
+    }
+    for k in batch.indices { body(batch[k], slots.take(k)) }
+    from += batchSize
+  }
 }
 
 /// Slots filled by parallel workers, each slot written once.

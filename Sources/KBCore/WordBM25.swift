@@ -89,30 +89,13 @@ public struct WordBM25: Sendable {
     averageLength = Self.averageLength(total: total, count: documents.count)
   }
 
-  /// Calls `body` with each document's index, term frequencies and length, in order; they are
-  /// computed on every core, 2,048 documents at a time (no more are held at once).
+  /// Calls `body` with each document's index, term frequencies and length, in order, computed
+  /// on every core 2,048 documents at a time.
   static func forEachTermFrequencies(
     _ documents: [[(text: String, weight: Double)]], _ kind: Terms, body: (Int, [UInt32: Float], Int) -> Void
   ) {
-    let batchSize = 2048
-    var from = 0
-    while from < documents.count {
-      let to = min(documents.count, from + batchSize)
-      let slots = ParallelSlots<(tf: [UInt32: Float], length: Int)>(count: to - from)
-      let chunks = max(1, min(8, (to - from) / 128))
-      let first = from
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        var k = chunk
-        while first + k < to {
-          slots.set(k, Self.termFrequencies(of: documents[first + k], kind))
-          k += chunks
-        }
-      }
-      for k in 0..<(to - from) {
-        let r = slots.take(k)
-        body(from + k, r.tf, r.length)
-      }
-      from = to
+    forEachInBatches(Array(documents.indices), batchSize: 2048, make: { Self.termFrequencies(of: documents[$0], kind) }) {
+      body($0, $1.tf, $1.length)
     }
   }
 
