@@ -83,11 +83,7 @@ final class OwnedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
   private let mappedBytes: Int
 
   /// `count` zeroed elements on the heap.
-  init(count: Int) {
-    buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, count))
-    if count > 0 { UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0) }
-    mappedBytes = 0
-  }
+  convenience init(count: Int) { self.init(count: count, spillingTo: nil) }
 
   /// `count` zeroed elements in an unnamed temporary file in `directory`, mapped shared: its
   /// pages belong to the page cache, which writes them back and lets them go when memory is

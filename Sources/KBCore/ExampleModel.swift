@@ -175,7 +175,6 @@ public struct ExampleModel: Sendable {
     }, body: body)
   }
 
-
   /// A model from its stored columns (see `SuggestModelFile`); nil when they do not fit
   /// together. Every value a query's loops use as an index is checked here or where used.
   public init?(

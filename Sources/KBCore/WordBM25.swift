@@ -130,15 +130,9 @@ public struct WordBM25: Sendable {
       postingStart.count == keys.count + 1, postingStart.first == 0,
       postingStart.last.map({ Int($0) == postingDoc.count }) ?? false, postingTF.count == postingDoc.count
     else { return nil }
-    self.kind = kind
-    documentCount = documentLength.count
-    self.index = index
-    self.postingStart = postingStart
-    self.postingDoc = postingDoc
-    self.postingTF = postingTF
-    self.documentLength = documentLength
-    self.totalLength = totalLength
-    averageLength = Self.averageLength(total: totalLength, count: documentLength.count)
+    self.init(
+      kind: kind, index: index, postingStart: postingStart, postingDoc: postingDoc, postingTF: postingTF,
+      documentLength: documentLength, totalLength: totalLength)
   }
 
   /// Tables made elsewhere in this module (``Overlay/merged()``).
