@@ -34,6 +34,50 @@ private final class PlainKB {
   func object(_ line: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
   }
+
+  /// `kb suggest --jsonl` running on this knowledge base, fed line by line.
+  func feed() throws -> JSONLFeed { try JSONLFeed(box.kbProcess(["suggest", "--kb", root, "--jsonl"], environment: Self.environment)) }
+}
+
+/// A running `kb suggest --jsonl`: lines written to its stdin, result lines read from its
+/// stdout as they come (stderr dropped). Terminated when let go, if still running.
+private final class JSONLFeed {
+  let process: Process
+  private let input = Pipe(), output = Pipe()
+  private var received = Data()
+
+  init(_ process: Process) throws {
+    self.process = process
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+  }
+
+  deinit { if process.isRunning { process.terminate() } }
+
+  func send(_ line: String) { input.fileHandleForWriting.write(Data(line.utf8 + [10])) }
+
+  /// The next result line, waiting up to 30 s for it; nil when none came.
+  func nextLine() -> String? {
+    let deadline = Date().addingTimeInterval(30)
+    while received.firstIndex(of: 10) == nil, Date() < deadline {
+      let chunk = output.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      received.append(chunk)
+    }
+    guard let end = received.firstIndex(of: 10) else { return nil }
+    let line = String(decoding: received[..<end], as: UTF8.self)
+    received = Data(received[(end + 1)...])
+    return line
+  }
+
+  /// Closes its stdin and waits for it: its exit status.
+  func finish() throws -> Int32 {
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
 }
 
 @Suite struct SuggestCLITests {
@@ -101,28 +145,12 @@ private final class PlainKB {
   @Test func jsonlFlushesEachResultBeforeTheNextLineArrives() throws {
     let kb = try PlainKB()
     _ = try kb.run(["index", "--kb", kb.root])
-    let p = kb.box.kbProcess(["suggest", "--kb", kb.root, "--jsonl"], environment: PlainKB.environment)
-    let i = Pipe(), o = Pipe()
-    p.standardInput = i
-    p.standardOutput = o
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    defer { if p.isRunning { p.terminate() } }
-    i.fileHandleForWriting.write(Data(#"{"text": "router blinking orange"}"#.utf8 + [10]))
+    let feed = try kb.feed()
+    feed.send(#"{"text": "router blinking orange"}"#)
     // The first result arrives while stdin is still open.
-    var received = Data()
-    let deadline = Date().addingTimeInterval(30)
-    while !received.contains(10), Date() < deadline {
-      let chunk = o.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      received.append(chunk)
-    }
-    #expect(received.contains(10))
-    let first = try kb.object(String(decoding: received, as: UTF8.self).split(separator: "\n")[0].description)
+    let first = try kb.object(try #require(feed.nextLine()))
     #expect(first["line"] as? Int == 1)
-    try i.fileHandleForWriting.close()
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 0)
+    #expect(try feed.finish() == 0)
   }
 
   /// A live `--jsonl` feed sees a teammate's new answer within a second, without a restart (the
@@ -130,26 +158,10 @@ private final class PlainKB {
   @Test func jsonlFeedFollowsChangesToTheKnowledgeBase() throws {
     let kb = try PlainKB()
     _ = try kb.run(["index", "--kb", kb.root])
-    let p = kb.box.kbProcess(["suggest", "--kb", kb.root, "--jsonl"], environment: PlainKB.environment)
-    let i = Pipe(), o = Pipe()
-    p.standardInput = i
-    p.standardOutput = o
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    defer { if p.isRunning { p.terminate() } }
-    var received = Data()
+    let feed = try kb.feed()
     func ask() throws -> [String: Any] {
-      i.fileHandleForWriting.write(Data(#"{"text": "my voicemail greeting plays in spanish"}"#.utf8 + [10]))
-      let deadline = Date().addingTimeInterval(30)
-      while received.firstIndex(of: 10) == nil, Date() < deadline {
-        let chunk = o.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        received.append(chunk)
-      }
-      let end = try #require(received.firstIndex(of: 10))
-      let line = String(decoding: received[..<end], as: UTF8.self)
-      received = Data(received[(end + 1)...])
-      return try kb.object(line)
+      feed.send(#"{"text": "my voicemail greeting plays in spanish"}"#)
+      return try kb.object(try #require(feed.nextLine()))
     }
     let before = try ask()
     let ids = { (r: [String: Any]) in ((r["suggestions"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } }
@@ -160,9 +172,7 @@ private final class PlainKB {
     Thread.sleep(forTimeInterval: 1.2)
     let after = try ask()
     #expect(ids(after).first == "voicemail-language", "\(after)")
-    try i.fileHandleForWriting.close()
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 0)
+    #expect(try feed.finish() == 0)
   }
 
   @Test func noMatchSaysSoInTextAndJSON() throws {
